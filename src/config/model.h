@@ -1,0 +1,260 @@
+#pragma once
+// The typed, immutable configuration model. The parser (config/load.h) is the
+// only producer; every other part of Sluice reads configuration from here and
+// never from raw text. Plain structs only: this header is light on purpose.
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sluice::config {
+
+using Millis = std::chrono::milliseconds;
+
+// Where a piece of configuration came from, for messages an operator reads.
+struct SourceLoc {
+  std::string file;
+  int line = 0;
+};
+
+// A resolved socket address. `text` keeps the operator's spelling for logs.
+struct Address {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  std::string text;
+
+  int family() const { return storage.ss_family; }
+  bool is_unix() const { return storage.ss_family == AF_UNIX; }
+  std::uint16_t port() const {
+    if (storage.ss_family == AF_INET)
+      return ntohs(reinterpret_cast<const sockaddr_in&>(storage).sin_port);
+    if (storage.ss_family == AF_INET6)
+      return ntohs(reinterpret_cast<const sockaddr_in6&>(storage).sin6_port);
+    return 0;
+  }
+};
+
+// ---------------------------------------------------------------- logging
+
+enum class LogFormat { Rfc3164, Rfc5424, Raw, Short, Timed, Iso };
+
+struct LogTarget {
+  enum class Kind { Udp, UnixDgram, Stdout, Stderr };
+  Kind kind = Kind::Udp;
+  Address addr;  // Udp / UnixDgram
+  int facility = 16;  // local0
+  int max_level = 7;  // debug: everything
+  int min_level = 0;  // emerg
+  LogFormat format = LogFormat::Rfc3164;
+  std::size_t max_length = 1024;
+  SourceLoc loc;
+};
+
+// ---------------------------------------------------------------- global
+
+struct Global {
+  bool daemon = false;
+  std::string chroot;
+  std::optional<unsigned> uid;
+  std::optional<unsigned> gid;
+  std::optional<unsigned> ulimit_n;
+  unsigned maxconn = 0;  // 0: derived from the fd limit at start-up
+  std::string pidfile;
+  unsigned nbthread = 0;  // 0: one per CPU
+  std::vector<LogTarget> logs;
+  std::string log_tag = "sluice";
+  std::string log_send_hostname;  // empty: none
+  std::string node;
+  bool master_worker = false;
+  std::size_t bufsize = 16384;  // tune.bufsize
+  std::optional<Millis> hard_stop_after;
+  unsigned spread_checks = 0;  // percent
+};
+
+// ---------------------------------------------------------------- ACLs
+
+// One `acl` line (or one anonymous `{ ... }` block). Several lines with the
+// same name are ORed together.
+struct AclDef {
+  std::string name;  // empty for anonymous ACLs
+  std::string fetch;  // sample fetch name, e.g. "src", "dst_port", "hdr_end"
+  std::vector<std::string> fetch_args;  // the words inside fetch(...)
+  std::string matcher;  // "-m" value or the one implied by the fetch ("" = default)
+  bool ignore_case = false;  // -i
+  bool no_dns = false;  // -n
+  std::vector<std::string> pattern_files;  // -f
+  std::vector<std::string> patterns;
+  SourceLoc loc;
+};
+
+// A term of a condition: a named ACL (index into Proxy::acls) or an anonymous
+// one (index into Proxy::anonymous_acls), possibly negated.
+struct CondTerm {
+  bool negate = false;
+  bool anonymous = false;
+  std::size_t index = 0;
+  std::string name;  // as written, for messages
+};
+
+// `if`/`unless` followed by terms: AND within a group, OR between groups.
+struct Condition {
+  bool unless = false;
+  std::vector<std::vector<CondTerm>> any_of;
+  SourceLoc loc;
+};
+
+struct NamedAcl {
+  std::string name;
+  std::vector<AclDef> defs;  // ORed
+};
+
+// ---------------------------------------------------------------- proxies
+
+enum class Mode { Tcp, Http };
+
+struct Timeouts {
+  std::optional<Millis> connect;
+  std::optional<Millis> client;
+  std::optional<Millis> server;
+  std::optional<Millis> queue;
+  std::optional<Millis> tunnel;
+  std::optional<Millis> client_fin;
+  std::optional<Millis> server_fin;
+  std::optional<Millis> check;
+  std::optional<Millis> http_request;
+  std::optional<Millis> http_keep_alive;
+};
+
+struct Bind {
+  std::vector<Address> addrs;  // port ranges and wildcard forms expanded
+  std::string name;
+  std::optional<unsigned> maxconn;
+  std::optional<unsigned> backlog;
+  std::optional<unsigned> unix_mode;  // "mode 600" for UNIX sockets (octal)
+  std::optional<unsigned> unix_uid;
+  std::optional<unsigned> unix_gid;
+  bool v4v6 = false;
+  bool v6only = false;
+  bool transparent = false;
+  std::string interface;
+  SourceLoc loc;
+};
+
+enum class BalanceAlgo { RoundRobin, StaticRr, LeastConn, First, Source, Uri, UrlParam, Hdr, Random };
+enum class HashType { MapBased, Consistent };
+enum class HashFunction { Sdbm, Djb2, Wt6, Crc32, None };
+
+struct Balance {
+  BalanceAlgo algo = BalanceAlgo::RoundRobin;
+  std::vector<std::string> args;  // url_param name, hdr name, random draws
+  HashType hash_type = HashType::MapBased;
+  HashFunction hash_function = HashFunction::Sdbm;
+  bool avalanche = false;
+  bool explicit_set = false;  // `balance` written in this section or defaults
+};
+
+struct ServerDef {
+  std::string name;
+  int id = 0;  // puid: 1-based, unique in the backend
+  Address addr;  // port 0 when not given (use the client's destination port)
+  bool port_from_client = false;  // address given without a port
+  int port_offset = 0;  // "+N" / "-N" port maps
+  bool port_offset_set = false;
+  unsigned weight = 1;  // 0..256
+  bool backup = false;
+  bool disabled = false;  // starts in maintenance
+  unsigned maxconn = 0;  // 0: unlimited
+  unsigned minconn = 0;
+  std::optional<unsigned> maxqueue;  // unset: unlimited
+  std::optional<Address> source;
+  bool tcpka = false;
+  // health check (plain TCP connect in the core; protocols come later)
+  bool check = false;
+  Millis inter{2000};
+  std::optional<Millis> fastinter;
+  std::optional<Millis> downinter;
+  unsigned rise = 2;
+  unsigned fall = 3;
+  std::optional<std::uint16_t> check_port;
+  std::optional<Address> check_addr;
+  std::string cookie;  // persistence value (HTTP issue)
+  SourceLoc loc;
+};
+
+struct UseBackend {
+  std::string backend;
+  std::optional<Condition> cond;
+  SourceLoc loc;
+};
+
+enum class ProxyCap : unsigned { Frontend = 1, Backend = 2, Listen = 3 };
+
+struct Proxy {
+  std::string name;
+  int id = 0;  // 1-based, unique across proxies (HAProxy's iid)
+  ProxyCap cap = ProxyCap::Listen;
+  SourceLoc loc;
+  Mode mode = Mode::Tcp;
+  bool disabled = false;
+
+  // frontend side
+  std::vector<Bind> binds;
+  unsigned maxconn = 0;  // 0: inherit (global maxconn / defaults)
+  std::optional<unsigned> backlog;
+  std::string default_backend;
+  std::vector<UseBackend> use_backends;
+  bool tcplog = false;
+  bool dontlognull = false;
+  bool clitcpka = false;
+
+  // ACLs usable by conditions in this proxy
+  std::vector<NamedAcl> acls;
+  std::vector<AclDef> anonymous_acls;
+
+  // backend side
+  Balance balance;
+  std::vector<ServerDef> servers;
+  unsigned retries = 3;
+  bool redispatch = false;
+  int redispatch_interval = 1;  // retry number that redispatches (-1: last)
+  bool allbackups = false;
+  unsigned fullconn = 0;
+  std::optional<Address> source;
+  bool srvtcpka = false;
+  bool splice_request = false;
+  bool splice_response = false;
+  bool splice_auto = false;
+
+  Timeouts timeouts;
+  std::vector<LogTarget> logs;  // resolved: `log global` copies global's
+  bool has_frontend() const { return static_cast<unsigned>(cap) & 1U; }
+  bool has_backend() const { return static_cast<unsigned>(cap) & 2U; }
+};
+
+// A non-fatal message from loading (legacy keyword, ignored setting).
+struct Diagnostic {
+  SourceLoc loc;
+  std::string keyword;
+  std::string message;
+};
+
+struct Model {
+  Global global;
+  std::vector<Proxy> proxies;  // in file order; ids assigned
+  std::vector<Diagnostic> warnings;
+
+  const Proxy* find_proxy(const std::string& name) const {
+    for (const auto& p : proxies)
+      if (p.name == name) return &p;
+    return nullptr;
+  }
+};
+
+}  // namespace sluice::config

@@ -1,0 +1,98 @@
+#pragma once
+// One event loop per worker thread: edge-triggered epoll, a timer wheel and a
+// cross-thread mailbox. Everything a session touches runs on its loop.
+//
+// Rules for users:
+//  - register a descriptor once (add) for its whole life, remove() before close;
+//  - after a short read or write, wait for the next edge (no speculative I/O);
+//  - never destroy an IoHandler from inside on_events of a *different* handler
+//    in the same batch: use defer(), which runs after the batch.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace sluice::core {
+
+using Millis = std::chrono::milliseconds;
+
+class IoHandler {
+ public:
+  virtual ~IoHandler() = default;
+  // `events` is the epoll mask that fired (EPOLLIN, EPOLLOUT, EPOLLRDHUP,
+  // EPOLLHUP, EPOLLERR).
+  virtual void on_events(std::uint32_t events) = 0;
+};
+
+class Loop;
+
+// A timer owned by its user; arming and cancelling never allocate. The
+// callback is set once. Destroying an armed timer cancels it.
+class Timer {
+ public:
+  Timer() = default;
+  explicit Timer(std::function<void()> fn) : fn_(std::move(fn)) {}
+  ~Timer();
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+  void set_callback(std::function<void()> fn) { fn_ = std::move(fn); }
+  bool armed() const { return loop_ != nullptr; }
+  std::int64_t deadline_ms() const { return deadline_; }
+
+ private:
+  friend class Loop;
+  friend class TimerWheel;
+  std::function<void()> fn_;
+  Loop* loop_ = nullptr;
+  std::int64_t deadline_ = 0;
+  Timer* prev_ = nullptr;
+  Timer* next_ = nullptr;
+  std::uint32_t slot_ = 0;
+};
+
+class Loop {
+ public:
+  // epoll interest for a stream socket that both reads and writes.
+  static constexpr std::uint32_t kStreamEvents = 0x001 | 0x004 | 0x2000 | (1U << 31);
+  // EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
+
+  explicit Loop(int thread_index = 0);
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  int thread_index() const;
+
+  // Register `fd` with its handler; events default to kStreamEvents.
+  bool add(int fd, IoHandler* handler, std::uint32_t events = kStreamEvents);
+  bool modify(int fd, IoHandler* handler, std::uint32_t events);
+  void remove(int fd);
+
+  // Arm (or re-arm) `t` to fire after `delay`; cancel disarms it.
+  void arm(Timer& t, Millis delay);
+  void arm_at(Timer& t, std::int64_t deadline_ms);
+  void cancel(Timer& t);
+
+  // Monotonic milliseconds, read once per loop iteration (no clock syscall
+  // per request). refresh_now() forces a fresh read.
+  std::int64_t now_ms() const;
+  void refresh_now();
+
+  // Run `fn` on this loop's thread. Safe from any thread; wakes the loop.
+  void post(std::function<void()> fn);
+  // Run `fn` on this thread once the current batch of events is handled.
+  void defer(std::function<void()> fn);
+
+  // Dispatch until stop(). stop() is safe from any thread.
+  void run();
+  void stop();
+  bool stopping() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice::core
