@@ -15,8 +15,8 @@
 namespace sluice::lb {
 
 struct Member {
-  std::uint32_t index = 0;  // the caller's server index
-  std::uint32_t id = 0;  // server id (puid), orders `first`
+  std::uint32_t index = 0;   // the caller's server index
+  std::uint32_t id = 0;      // server id (puid), orders `first`
   std::uint32_t weight = 1;  // effective weight, > 0
 };
 
@@ -47,6 +47,14 @@ class Algorithm {
 using AlgorithmPtr = std::unique_ptr<Algorithm>;
 
 // Build the algorithm a backend's `balance` / `hash-type` lines ask for.
+// For source/uri/url_param/hdr the caller extracts PickInput::key (source:
+// the raw address bytes, 4 for IPv4 (IPv4-mapped IPv6 folded to 4), 16 for
+// IPv6); the algorithm only hashes it. Hash algorithms return the hashed
+// member even when it is full (the caller queues on it), as HAProxy does;
+// every other pick skips full members and gives nothing when all are full.
 AlgorithmPtr make_algorithm(const config::Balance& balance);
+
+// The `balance` keyword of an algorithm ("roundrobin", "static-rr", ...).
+std::string_view algorithm_name(config::BalanceAlgo algo);
 
 }  // namespace sluice::lb
