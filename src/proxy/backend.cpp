@@ -1,0 +1,242 @@
+#include "proxy/backend.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <ctime>
+
+namespace sluice::proxy {
+
+Backend::Backend(const config::Proxy& def, std::uint32_t index, const log::Logger* logger)
+    : def_(def), index_(index), logger_(logger) {
+  servers_.reserve(def.servers.size());
+  for (std::size_t i = 0; i < def.servers.size(); ++i)
+    servers_.push_back(std::make_unique<Server>(def.servers[i], *this, static_cast<std::uint32_t>(i)));
+}
+
+Server* Backend::find_server(const std::string& name) const {
+  for (const auto& s : servers_)
+    if (s->name() == name) return s.get();
+  return nullptr;
+}
+
+bool Backend::rr_kind() const {
+  using A = config::BalanceAlgo;
+  A a = def_.balance.algo;
+  return a == A::RoundRobin || a == A::StaticRr || a == A::Random;
+}
+
+// ---------------------------------------------------------------- queues
+
+Backend::Enqueued Backend::enqueue(Pending& p, Server* forced, core::Loop& owner,
+                                   QueueWaiter& waiter, std::uint32_t ticket, std::int64_t now_ms) {
+  PendingQueue& q = forced != nullptr ? forced->queue() : queue_;
+  {
+    std::lock_guard lock(q.mutex());
+    if (forced != nullptr && forced->def().maxqueue && q.size() >= *forced->def().maxqueue)
+      return Enqueued::QueueFull;
+    p.granted = nullptr;
+    p.owner = &owner;
+    p.waiter = &waiter;
+    p.ticket = ticket;
+    p.enqueued_ms = now_ms;
+    q.push_back_locked(p);
+    p.home.store(&q, std::memory_order_release);
+    p.position = q.size();
+  }
+  // A slot may have been freed between the caller's failed pick and the
+  // push: dispatch now so no waiter sleeps beside a free slot.
+  if (forced != nullptr)
+    dispatch(*forced);
+  else
+    dispatch_all();
+  return Enqueued::Yes;
+}
+
+Server* Backend::cancel(Pending& p) {
+  PendingQueue* q = p.home.load(std::memory_order_acquire);
+  while (q != nullptr) {
+    std::lock_guard lock(q->mutex());
+    PendingQueue* now = p.home.load(std::memory_order_acquire);
+    if (now != q) {  // moved while we waited for the lock
+      q = now;
+      continue;
+    }
+    Server* g = nullptr;
+    if (p.queue != nullptr)
+      q->unlink_locked(p);
+    else
+      g = p.granted;
+    p.granted = nullptr;
+    p.home.store(nullptr, std::memory_order_release);
+    return g;
+  }
+  return nullptr;
+}
+
+Pending* Backend::pop_for(Server& s, bool from_backend) {
+  PendingQueue& q = from_backend ? queue_ : s.queue();
+  std::lock_guard lock(q.mutex());
+  Pending* p = q.pop_front_locked();
+  if (p != nullptr) {
+    p->granted = &s;
+    // Copy what the wake-up needs while the entry is still ours to read.
+    core::Loop* owner = p->owner;
+    QueueWaiter* w = p->waiter;
+    std::uint32_t t = p->ticket;
+    owner->post([w, t] { w->on_slot_granted(t); });
+  }
+  return p;
+}
+
+void Backend::dispatch(Server& s) {
+  for (;;) {
+    bool own = s.counted_up() && s.queue().size() > 0;
+    bool shared = s.usable() && (!s.backup() || active_up() == 0) && queue_.size() > 0;
+    if (!own && !shared) return;
+    if (!s.try_acquire()) return;
+    Pending* p = own ? pop_for(s, false) : nullptr;
+    if (p == nullptr && shared) p = pop_for(s, true);
+    if (p == nullptr) {
+      // Raced with another dispatcher or a cancel: give the slot back and
+      // look again (a waiter may have arrived meanwhile).
+      s.release_raw();
+      if (s.queue().size() == 0 && queue_.size() == 0) return;
+    }
+  }
+}
+
+void Backend::dispatch_all() {
+  for (auto& s : servers_) dispatch(*s);
+}
+
+void Backend::release(Server& s) {
+  s.release_raw();
+  if (s.queue().size() > 0 || queue_.size() > 0) dispatch(s);
+}
+
+unsigned Backend::redistribute(Server& s) {
+  // Lock order: a server queue before the backend queue (only here).
+  std::lock_guard lock_s(s.queue().mutex());
+  std::lock_guard lock_b(queue_.mutex());
+  unsigned moved = 0;
+  while (Pending* p = s.queue().pop_front_locked()) {
+    queue_.push_back_locked(*p);
+    p->home.store(&queue_, std::memory_order_release);
+    ++moved;
+  }
+  return moved;
+}
+
+// ---------------------------------------------------------------- state
+
+unsigned Backend::active_up() const {
+  unsigned n = 0;
+  for (const auto& s : servers_)
+    if (!s->backup() && s->counted_up()) ++n;
+  return n;
+}
+
+unsigned Backend::backup_up() const {
+  unsigned n = 0;
+  for (const auto& s : servers_)
+    if (s->backup() && s->counted_up()) ++n;
+  return n;
+}
+
+bool Backend::any_usable() const {
+  for (const auto& s : servers_)
+    if (s->usable()) return true;
+  return false;
+}
+
+void Backend::log(log::Level lvl, const std::string& line) const {
+  if (logger_ != nullptr) logger_->send(lvl, line);
+}
+
+void Backend::on_check_result(Server& s, const checks::CheckResult& r,
+                              checks::HealthChange change, const checks::Health& h) {
+  auto& cv = s.check();
+  cv.status.store(r.status, std::memory_order_relaxed);
+  cv.duration_ms.store(r.duration_ms, std::memory_order_relaxed);
+  cv.health.store(h.health(), std::memory_order_relaxed);
+  if (!r.passed() && s.up()) cv.failures.fetch_add(1, std::memory_order_relaxed);
+  if (change == checks::HealthChange::WentDown) set_server_down(s, &r);
+  if (change == checks::HealthChange::WentUp) set_server_up(s, &r);
+}
+
+namespace {
+std::int64_t wall_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+}  // namespace
+
+std::string Backend::down_message(const Server& s, const checks::CheckResult* r,
+                                  unsigned requeued) const {
+  std::string m = s.backup() ? "Backup Server " : "Server ";
+  m += name() + "/" + s.name() + " is DOWN";
+  if (r != nullptr) {
+    m += ", reason: ";
+    m += checks::status_info(r->status).reason;
+    if (!r->info.empty()) m += ", info: \"" + r->info + "\"";
+    m += ", check duration: " + std::to_string(r->duration_ms) + "ms";
+  }
+  unsigned act = active_up(), bck = backup_up();
+  m += ". " + std::to_string(act) + " active and " + std::to_string(bck) + " backup servers left.";
+  if (act == 0 && bck > 0) m += " Running on backup.";
+  m += " " + std::to_string(s.connections()) + " sessions active, " + std::to_string(requeued) +
+       " requeued, " + std::to_string(const_cast<Server&>(s).queue().size()) +
+       " remaining in queue.";
+  return m;
+}
+
+std::string Backend::up_message(const Server& s, const checks::CheckResult* r,
+                                unsigned requeued) const {
+  std::string m = s.backup() ? "Backup Server " : "Server ";
+  m += name() + "/" + s.name() + " is UP";
+  if (r != nullptr) {
+    m += ", reason: ";
+    m += checks::status_info(r->status).reason;
+    if (!r->info.empty()) m += ", info: \"" + r->info + "\"";
+    m += ", check duration: " + std::to_string(r->duration_ms) + "ms";
+  }
+  unsigned act = active_up(), bck = backup_up();
+  m += ". " + std::to_string(act) + " active and " + std::to_string(bck) +
+       " backup servers online.";
+  if (act == 0 && bck > 0) m += " Running on backup.";
+  m += " " + std::to_string(requeued) + " sessions requeued, " +
+       std::to_string(const_cast<Backend*>(this)->queue_.size()) + " total in queue.";
+  return m;
+}
+
+std::string Backend::no_server_message() const {
+  return std::string(def_.cap == config::ProxyCap::Listen ? "proxy " : "backend ") + name() +
+         " has no server available!";
+}
+
+void Backend::set_server_down(Server& s, const checks::CheckResult* r) {
+  if (!s.up()) return;
+  s.set_up(false);
+  bump_generation();
+  auto& cv = s.check();
+  cv.downs.fetch_add(1, std::memory_order_relaxed);
+  cv.last_change_s.store(wall_seconds(), std::memory_order_relaxed);
+  unsigned requeued = redistribute(s);
+  log(log::Level::Alert, down_message(s, r, requeued));
+  if (active_up() == 0 && backup_up() == 0) log(log::Level::Emerg, no_server_message());
+  // Waiters moved to the backend queue may fit on another server.
+  if (requeued > 0) dispatch_all();
+}
+
+void Backend::set_server_up(Server& s, const checks::CheckResult* r) {
+  if (s.up()) return;
+  s.set_up(true);
+  bump_generation();
+  auto& cv = s.check();
+  std::int64_t now = wall_seconds();
+  std::int64_t since = cv.last_change_s.exchange(now, std::memory_order_relaxed);
+  cv.downtime_s.fetch_add(now - since, std::memory_order_relaxed);
+  std::uint32_t before = queue_.size();
+  dispatch(s);
+  std::uint32_t after = queue_.size();
+  log(log::Level::Notice, up_message(s, r, before > after ? before - after : 0));
+}
+
+}  // namespace sluice::proxy

@@ -1,0 +1,108 @@
+#pragma once
+// A backend's runtime object: its servers, the generation counter that
+// tells per-thread balancers to rebuild, the backend queue, counters and
+// the server state changes (with HAProxy's log lines).
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checks/check_types.h"
+#include "checks/health.h"
+#include "config/model.h"
+#include "log/logger.h"
+#include "proxy/counters.h"
+#include "proxy/queue.h"
+#include "proxy/server.h"
+
+namespace sluice::proxy {
+
+using Millis = std::chrono::milliseconds;
+using ServerPtr = std::unique_ptr<Server>;
+
+class Backend {
+ public:
+  // `logger` (the proxy's log targets) may be null: no state-change logs.
+  Backend(const config::Proxy& def, std::uint32_t index, const log::Logger* logger);
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+
+  const config::Proxy& def() const { return def_; }
+  const std::string& name() const { return def_.name; }
+  std::uint32_t index() const { return index_; }
+  std::vector<ServerPtr>& servers() { return servers_; }
+  const std::vector<ServerPtr>& servers() const { return servers_; }
+  Server* find_server(const std::string& name) const;
+  const log::Logger* logger() const { return logger_; }
+
+  // Bumped on every change of the usable server set (state, admin, weight).
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  void bump_generation() { generation_.fetch_add(1, std::memory_order_acq_rel); }
+
+  SessionCounters& counters() { return counters_; }
+  const SessionCounters& counters() const { return counters_; }
+  PendingQueue& queue() { return queue_; }
+
+  std::optional<Millis> timeout_connect() const { return def_.timeouts.connect; }
+  // "timeout queue", defaulting to "timeout connect" as the manual says.
+  std::optional<Millis> timeout_queue() const {
+    return def_.timeouts.queue ? def_.timeouts.queue : def_.timeouts.connect;
+  }
+
+  // ---- queues (any thread)
+  enum class Enqueued { Yes, QueueFull };
+  // Wait for a slot on `forced` (its maxqueue applies) or, when null, on any
+  // server of the backend. May grant at once (the waiter is then posted).
+  Enqueued enqueue(Pending& p, Server* forced, core::Loop& owner, QueueWaiter& waiter,
+                   std::uint32_t ticket, std::int64_t now_ms);
+  // Leave the queue (timeout, abort). Returns the server whose slot had
+  // already been granted to us (the caller now owns that slot) or null.
+  Server* cancel(Pending& p);
+  // Give a slot back and hand it to the oldest waiter, if any.
+  void release(Server& s);
+  // Hand free slots of `s` (or every server) to waiters.
+  void dispatch(Server& s);
+  void dispatch_all();
+
+  // ---- server state
+  unsigned active_up() const;
+  unsigned backup_up() const;
+  bool any_usable() const;
+  // A check result for `s` (called on the check's thread).
+  void on_check_result(Server& s, const checks::CheckResult& r, checks::HealthChange change,
+                       const checks::Health& h);
+  // Apply an UP/DOWN transition: state, generation, queues, log lines.
+  // `r` is the check that caused it (null for admin changes).
+  void set_server_up(Server& s, const checks::CheckResult* r);
+  void set_server_down(Server& s, const checks::CheckResult* r);
+
+  // The messages HAProxy logs on transitions (exposed for tests).
+  std::string down_message(const Server& s, const checks::CheckResult* r, unsigned requeued) const;
+  std::string up_message(const Server& s, const checks::CheckResult* r, unsigned requeued) const;
+  std::string no_server_message() const;
+
+  // Does this backend redispatch on every retry when it has several active
+  // servers (round-robin kind, HAProxy's rule)?
+  bool rr_kind() const;
+
+ private:
+  unsigned redistribute(Server& s);
+  Pending* pop_for(Server& s, bool from_backend);
+  void log(log::Level lvl, const std::string& line) const;
+
+  const config::Proxy& def_;
+  std::uint32_t index_;
+  const log::Logger* logger_;
+  std::vector<ServerPtr> servers_;
+  std::atomic<std::uint64_t> generation_{1};
+  PendingQueue queue_;
+  SessionCounters counters_;
+};
+
+using BackendPtr = std::unique_ptr<Backend>;
+
+}  // namespace sluice::proxy

@@ -1,0 +1,86 @@
+#pragma once
+// A server's runtime object: configuration, atomic state shared by every
+// thread, its queue and counters. Owned by its Backend.
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "checks/check_types.h"
+#include "config/model.h"
+#include "proxy/counters.h"
+#include "proxy/queue.h"
+
+namespace sluice::proxy {
+
+class Backend;
+
+// Admin state bits (HAProxy's srv_admin idea): forced maintenance, drain.
+enum AdminBits : std::uint8_t { kAdminMaint = 1, kAdminDrain = 2 };
+
+class Server {
+ public:
+  Server(const config::ServerDef& def, Backend& backend, std::uint32_t index);
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  const config::ServerDef& def() const { return def_; }
+  const std::string& name() const { return def_.name; }
+  Backend& backend() const { return backend_; }
+  std::uint32_t index() const { return index_; }
+  bool backup() const { return def_.backup; }
+  unsigned maxconn() const { return def_.maxconn; }
+
+  // Operational state: health checks say UP or DOWN (always UP without check).
+  bool up() const { return up_.load(std::memory_order_acquire); }
+  void set_up(bool up) { up_.store(up, std::memory_order_release); }
+  std::uint8_t admin() const { return admin_.load(std::memory_order_acquire); }
+  void set_admin(std::uint8_t bits) { admin_.store(bits, std::memory_order_release); }
+  bool maint() const { return admin() & kAdminMaint; }
+  std::uint32_t weight() const { return weight_.load(std::memory_order_relaxed); }
+  void set_weight(std::uint32_t w) { weight_.store(w, std::memory_order_relaxed); }
+
+  // May the balancer pick this server for new sessions?
+  bool usable() const { return up() && (admin() & (kAdminMaint | kAdminDrain)) == 0 && weight() > 0; }
+  // Counted in "N active and M backup servers left/online".
+  bool counted_up() const { return up() && !maint(); }
+
+  // Connection slots (server maxconn). cur counts connected and connecting
+  // sessions plus slots reserved for sessions being woken from a queue.
+  std::uint32_t connections() const { return cur_.load(std::memory_order_seq_cst); }
+  bool full() const { return def_.maxconn != 0 && connections() >= def_.maxconn; }
+  bool try_acquire();
+  // Give a slot back without waking a waiter (Backend::release does both).
+  void release_raw() { cur_.fetch_sub(1, std::memory_order_seq_cst); }
+
+  PendingQueue& queue() { return queue_; }
+  SessionCounters& counters() { return counters_; }
+  const SessionCounters& counters() const { return counters_; }
+
+  // Health-check view for stats: written by the check's thread.
+  struct CheckView {
+    std::atomic<checks::CheckStatus> status{checks::CheckStatus::Unknown};
+    std::atomic<std::int64_t> duration_ms{-1};
+    std::atomic<unsigned> health{0};
+    Counter failures{0};  // chkfail
+    Counter downs{0};  // chkdown: UP -> DOWN transitions
+    std::atomic<std::int64_t> last_change_s{0};  // lastchg: wall-clock seconds
+    std::atomic<std::int64_t> downtime_s{0};  // total seconds spent DOWN so far
+  };
+  CheckView& check() { return check_; }
+  const CheckView& check() const { return check_; }
+
+ private:
+  const config::ServerDef& def_;
+  Backend& backend_;
+  std::uint32_t index_;
+  std::atomic<bool> up_{true};
+  std::atomic<std::uint8_t> admin_{0};
+  std::atomic<std::uint32_t> weight_;
+  std::atomic<std::uint32_t> cur_{0};
+  PendingQueue queue_;
+  SessionCounters counters_;
+  CheckView check_;
+};
+
+}  // namespace sluice::proxy

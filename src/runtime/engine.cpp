@@ -1,0 +1,226 @@
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <map>
+#include <thread>
+
+#include "core/listener.h"
+#include "runtime/engine_impl.h"
+
+namespace sluice::runtime {
+
+Result<std::unique_ptr<Engine>> Engine::create(const config::Model& model, log::Logger& logger) {
+  auto engine = std::make_unique<EngineImpl>(model, logger);
+  Result<void> r = engine->build();
+  if (!r) return make_error(r.error());
+  return std::unique_ptr<Engine>(std::move(engine));
+}
+
+EngineImpl::EngineImpl(const config::Model& model, log::Logger& logger)
+    : model_(model), logger_(logger) {}
+
+EngineImpl::~EngineImpl() {
+  if (started_) {
+    hard_stop();
+    wait();
+  }
+  workers_.clear();
+  pool_.reset();
+  for (auto& b : bound_)
+    for (int fd : b.fds)
+      if (fd >= 0) ::close(fd);
+}
+
+namespace {
+unsigned default_maxconn() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 4096;
+  // Two descriptors per proxied connection, and a few for listeners, logs
+  // and checks.
+  rlim_t usable = rl.rlim_cur > 64 ? rl.rlim_cur - 64 : rl.rlim_cur / 2;
+  return static_cast<unsigned>(std::max<rlim_t>(1, usable / 2));
+}
+}  // namespace
+
+Result<void> EngineImpl::build() {
+  const config::Global& g = model_.global;
+  nthreads_ = g.nbthread != 0 ? g.nbthread : std::max(1U, std::thread::hardware_concurrency());
+  maxconn_ = g.maxconn != 0 ? g.maxconn : default_maxconn();
+
+  // Loggers per proxy (their resolved targets).
+  proxy_loggers_.resize(model_.proxies.size());
+  for (std::size_t i = 0; i < model_.proxies.size(); ++i) {
+    const auto& p = model_.proxies[i];
+    if (!p.logs.empty())
+      proxy_loggers_[i] = std::make_unique<log::Logger>(p.logs, g.log_tag, g.log_send_hostname);
+  }
+
+  // Backends first: frontends route to them.
+  std::map<std::string, proxy::Backend*> by_name;
+  for (std::size_t i = 0; i < model_.proxies.size(); ++i) {
+    const auto& p = model_.proxies[i];
+    if (!p.has_backend() || p.disabled) continue;
+    auto be = std::make_unique<proxy::Backend>(p, static_cast<std::uint32_t>(backends_.size()),
+                                               proxy_loggers_[i].get());
+    by_name[p.name] = be.get();
+    backends_.push_back(std::move(be));
+  }
+  for (std::size_t i = 0; i < model_.proxies.size(); ++i) {
+    const auto& p = model_.proxies[i];
+    if (!p.has_frontend() || p.disabled) continue;
+    unsigned fe_max = p.maxconn != 0 ? p.maxconn : maxconn_;
+    auto fe = std::make_unique<proxy::Frontend>(p, static_cast<std::uint32_t>(frontends_.size()),
+                                                proxy_loggers_[i].get(), fe_max);
+    for (const auto& ub : p.use_backends) {
+      auto it = by_name.find(ub.backend);
+      if (it == by_name.end())
+        return make_error(ub.loc.file + ":" + std::to_string(ub.loc.line) + ": proxy '" + p.name +
+                          "': unable to find required use_backend: '" + ub.backend + "'");
+      proxy::Route route{it->second, &ub, nullptr};
+      if (ub.cond) {
+        acl::CompileOptions co;
+        co.model = &model_;
+        auto c = acl::compile(p, *ub.cond, co);
+        if (!c)
+          return make_error(ub.loc.file + ":" + std::to_string(ub.loc.line) + ": proxy '" +
+                            p.name + "': use_backend: " + c.error());
+        route.cond = std::make_unique<acl::CompiledCondition>(std::move(c.value()));
+      }
+      fe->routes().push_back(std::move(route));
+    }
+    if (!p.default_backend.empty()) {
+      auto it = by_name.find(p.default_backend);
+      if (it == by_name.end())
+        return make_error(p.loc.file + ":" + std::to_string(p.loc.line) + ": proxy '" + p.name +
+                          "': unable to find required default_backend: '" + p.default_backend +
+                          "'");
+      fe->set_default_backend(it->second);
+    } else if (p.has_backend()) {
+      fe->set_default_backend(by_name[p.name]);
+    }
+    frontends_.push_back(std::move(fe));
+  }
+  for (auto& fe : frontends_) directory_.frontends.push_back(fe.get());
+  for (auto& be : backends_) directory_.backends.push_back(be.get());
+  for (auto& fe : frontends_) fe->set_directory(&directory_);
+
+  // Listeners: bind now so errors surface before daemonising.
+  for (auto& fe : frontends_) {
+    const auto& p = fe->def();
+    for (const auto& b : p.binds) {
+      core::ListenOptions o;
+      if (b.backlog)
+        o.backlog = static_cast<int>(*b.backlog);
+      else if (p.backlog)
+        o.backlog = static_cast<int>(*p.backlog);
+      else
+        o.backlog = static_cast<int>(std::min(fe->maxconn(), 65535U));
+      o.v6only = b.v6only;
+      o.transparent = b.transparent;
+      o.interface = b.interface;
+      o.unix_mode = b.unix_mode;
+      o.unix_uid = b.unix_uid;
+      o.unix_gid = b.unix_gid;
+      for (const auto& a : b.addrs) {
+        BoundAddress ba;
+        ba.frontend = fe.get();
+        ba.shared = a.is_unix();
+        unsigned n = ba.shared ? 1 : nthreads_;
+        o.reuseport = !ba.shared;
+        for (unsigned t = 0; t < n; ++t) {
+          Result<int> fd = core::open_listener(a, o);
+          if (!fd) {
+            bound_.push_back(std::move(ba));  // closed by our destructor
+            return make_error("Starting proxy " + p.name + ": " + fd.error());
+          }
+          ba.fds.push_back(*fd);
+        }
+        bound_.push_back(std::move(ba));
+      }
+    }
+  }
+
+  // Health checks: servers spread round-robin over threads, the first check
+  // of each spread over `inter` by position (HAProxy's start-up spreading).
+  std::vector<std::pair<proxy::Backend*, proxy::Server*>> checked;
+  for (auto& be : backends_)
+    for (auto& s : be->servers())
+      if (s->def().check) checked.emplace_back(be.get(), s.get());
+  for (std::size_t i = 0; i < checked.size(); ++i) {
+    CheckPlacement cp;
+    cp.backend = checked[i].first;
+    cp.server = checked[i].second;
+    cp.thread = static_cast<unsigned>(i % nthreads_);
+    auto inter = cp.server->def().inter;
+    cp.first_delay = std::chrono::milliseconds(inter.count() * static_cast<std::int64_t>(i) /
+                                               static_cast<std::int64_t>(checked.size()));
+    checks_.push_back(cp);
+  }
+  return {};
+}
+
+void EngineImpl::start() {
+  if (started_) return;
+  started_ = true;
+  pool_ = std::make_unique<core::Workers>(nthreads_);
+  for (unsigned t = 0; t < nthreads_; ++t)
+    workers_.push_back(std::make_unique<Worker>(*this, pool_->loop(t), t));
+  pool_->start([this](core::Loop& loop) {
+    for (auto& w : workers_)
+      if (&w->loop() == &loop) w->init();
+  });
+}
+
+void EngineImpl::soft_stop() {
+  if (stopping_.exchange(true)) return;
+  for (auto& w : workers_) {
+    Worker* wp = w.get();
+    wp->loop().post([wp] { wp->soft_stop(); });
+  }
+}
+
+void EngineImpl::hard_stop() {
+  stopping_.store(true, std::memory_order_release);
+  for (auto& w : workers_) {
+    Worker* wp = w.get();
+    wp->loop().post([wp] { wp->hard_stop(); });
+  }
+}
+
+void EngineImpl::wait() {
+  if (pool_) pool_->join();
+}
+
+void EngineImpl::broadcast_pause(Worker& self) {
+  self.apply_pause();
+  for (auto& w : workers_) {
+    if (w.get() == &self) continue;
+    Worker* wp = w.get();
+    wp->loop().post([wp] { wp->apply_pause(); });
+  }
+}
+
+void EngineImpl::on_session_start(Worker& w, proxy::Frontend& fe) {
+  unsigned a = actconn_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  std::uint32_t f = fe.counters().enter();
+  bool changed = false;
+  if (a >= maxconn_ && !global_paused_.exchange(true)) changed = true;
+  if (fe.maxconn() != 0 && f >= fe.maxconn() && !fe.paused().exchange(true)) changed = true;
+  if (changed) broadcast_pause(w);
+}
+
+void EngineImpl::on_session_end(Worker& w, proxy::Frontend& fe) {
+  fe.counters().leave();
+  unsigned a = actconn_.fetch_sub(1, std::memory_order_acq_rel) - 1;
+  bool changed = false;
+  if (a < maxconn_ && global_paused_.load(std::memory_order_acquire) &&
+      global_paused_.exchange(false))
+    changed = true;
+  if (fe.paused().load(std::memory_order_acquire) &&
+      fe.counters().cur.load(std::memory_order_acquire) < fe.maxconn() &&
+      fe.paused().exchange(false))
+    changed = true;
+  if (changed) broadcast_pause(w);
+}
+
+}  // namespace sluice::runtime

@@ -1,0 +1,83 @@
+#pragma once
+// The Engine's implementation, shared by engine.cpp and worker.cpp.
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "core/workers.h"
+#include "log/logger.h"
+#include "proxy/backend.h"
+#include "proxy/directory.h"
+#include "proxy/frontend.h"
+#include "runtime/engine.h"
+#include "runtime/worker.h"
+
+namespace sluice::runtime {
+
+// Listening fds of one bind address: one per thread (SO_REUSEPORT) or one
+// shared UNIX socket, dup()ed per thread when the workers start.
+struct BoundAddress {
+  proxy::Frontend* frontend = nullptr;
+  std::vector<int> fds;  // per thread; size 1 when shared
+  bool shared = false;
+};
+
+// A server's health check, placed on one thread.
+struct CheckPlacement {
+  proxy::Backend* backend = nullptr;
+  proxy::Server* server = nullptr;
+  unsigned thread = 0;
+  std::chrono::milliseconds first_delay{0};
+};
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(const config::Model& model, log::Logger& logger);
+  ~EngineImpl() override;
+
+  Result<void> build();
+  void start() override;
+  void soft_stop() override;
+  void hard_stop() override;
+  void wait() override;
+
+  // ---- shared with workers
+  const config::Model& model() const { return model_; }
+  std::vector<proxy::BackendPtr>& backends() { return backends_; }
+  std::vector<proxy::FrontendPtr>& frontends() { return frontends_; }
+  std::vector<BoundAddress>& bound() { return bound_; }
+  std::vector<CheckPlacement>& check_placements() { return checks_; }
+  unsigned threads() const { return nthreads_; }
+  std::atomic<unsigned>& actconn() { return actconn_; }
+  unsigned maxconn() const { return maxconn_; }
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  bool global_paused() const { return global_paused_.load(std::memory_order_acquire); }
+
+  // A connection was accepted / ended on `w`: keep listeners paused while a
+  // limit (global or frontend maxconn) is reached.
+  void on_session_start(Worker& w, proxy::Frontend& fe);
+  void on_session_end(Worker& w, proxy::Frontend& fe);
+
+ private:
+  void broadcast_pause(Worker& self);
+
+  config::Model model_;  // our own copy: runtime objects point into it
+  log::Logger& logger_;
+  std::vector<std::unique_ptr<log::Logger>> proxy_loggers_;
+  std::vector<proxy::BackendPtr> backends_;
+  std::vector<proxy::FrontendPtr> frontends_;
+  proxy::Directory directory_;
+  std::vector<BoundAddress> bound_;
+  std::vector<CheckPlacement> checks_;
+  unsigned nthreads_ = 1;
+  unsigned maxconn_ = 0;
+  std::atomic<unsigned> actconn_{0};
+  std::atomic<bool> global_paused_{false};
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+  std::unique_ptr<core::Workers> pool_;
+  std::vector<std::unique_ptr<Worker>> workers_;  // destroyed before pool_ (declared after)
+};
+
+}  // namespace sluice::runtime

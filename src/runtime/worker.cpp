@@ -1,0 +1,131 @@
+#include "runtime/worker.h"
+
+#include <unistd.h>
+
+#include "runtime/engine_impl.h"
+
+namespace sluice::runtime {
+
+Worker::Worker(EngineImpl& engine, core::Loop& loop, unsigned index)
+    : engine_(engine), loop_(loop), index_(index), buffers_(engine.model().global.bufsize) {
+  for (auto& be : engine_.backends())
+    balancers_.push_back(std::make_unique<proxy::ThreadBalancer>(*be));
+}
+
+Worker::~Worker() {
+  for (auto& s : sessions_) s->kill();
+  for (auto& c : checks_) c->stop();
+  listeners_.clear();
+}
+
+void Worker::init() {
+  for (auto& b : engine_.bound()) {
+    int fd = -1;
+    if (b.shared) {
+      // Each loop gets its own descriptor of the shared socket (the Listener
+      // owns and closes it); the engine closes the original.
+      fd = ::dup(b.fds[0]);
+    } else {
+      fd = b.fds[index_];
+      b.fds[index_] = -1;  // now the Listener's
+    }
+    if (fd < 0) continue;
+    proxy::Frontend* fe = b.frontend;
+    BoundListener bl;
+    bl.frontend = fe;
+    bl.listener = std::make_unique<core::Listener>(
+        loop_, fd, [this, fe](int cfd, const sockaddr_storage& peer, socklen_t len) {
+          on_accept(cfd, peer, len, *fe);
+        });
+    listeners_.push_back(std::move(bl));
+  }
+  for (auto& cp : engine_.check_placements()) {
+    if (cp.thread != index_) continue;
+    proxy::Backend* be = cp.backend;
+    proxy::Server* srv = cp.server;
+    auto cfg = checks::make_check_config(srv->def(), be->def(), engine_.model().global);
+    auto run = std::make_unique<checks::CheckRun>(
+        loop_, std::move(cfg),
+        [be, srv](const checks::CheckResult& r, checks::HealthChange ch, const checks::Health& h) {
+          be->on_check_result(*srv, r, ch, h);
+        });
+    srv->check().health.store(run->health().health());
+    run->start(cp.first_delay);
+    checks_.push_back(std::move(run));
+  }
+  apply_pause();
+}
+
+void Worker::apply_pause() {
+  if (stopping_) return;
+  bool global = engine_.global_paused();
+  for (auto& bl : listeners_) {
+    bool pause = global || bl.frontend->paused().load(std::memory_order_acquire);
+    if (pause)
+      bl.listener->pause();
+    else
+      bl.listener->resume();
+  }
+}
+
+unsigned Worker::active_connections() const {
+  return engine_.actconn().load(std::memory_order_relaxed);
+}
+
+tcp::TcpSession* Worker::get_session() {
+  if (!free_.empty()) {
+    tcp::TcpSession* s = free_.back();
+    free_.pop_back();
+    return s;
+  }
+  sessions_.push_back(std::make_unique<tcp::TcpSession>(*this));
+  return sessions_.back().get();
+}
+
+void Worker::on_accept(int fd, const sockaddr_storage& peer, socklen_t len, proxy::Frontend& fe) {
+  if (stopping_) {
+    ::close(fd);
+    return;
+  }
+  engine_.on_session_start(*this, fe);
+  ++live_;
+  get_session()->start(fd, peer, len, fe);
+}
+
+void Worker::session_done(tcp::TcpSession& s) {
+  proxy::Frontend* fe = s.frontend();
+  if (fe != nullptr) engine_.on_session_end(*this, *fe);
+  --live_;
+  // Reuse only after this batch: a pending event of this batch may still
+  // name the session's (closed) descriptors.
+  tcp::TcpSession* sp = &s;
+  loop_.defer([this, sp] {
+    free_.push_back(sp);
+    maybe_end();
+  });
+}
+
+void Worker::soft_stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  for (auto& bl : listeners_) bl.listener->close();
+  maybe_end();
+}
+
+void Worker::hard_stop() {
+  stopping_ = true;
+  for (auto& bl : listeners_) bl.listener->close();
+  for (auto& s : sessions_) s->kill();
+  for (auto& c : checks_) c->stop();
+  ended_ = true;
+  loop_.stop();
+}
+
+void Worker::maybe_end() {
+  if (!stopping_ || ended_ || live_ != 0) return;
+  ended_ = true;
+  for (auto& c : checks_) c->stop();
+  loop_.stop();
+}
+
+}  // namespace sluice::runtime

@@ -1,0 +1,73 @@
+#pragma once
+// One worker thread's share of the engine: its loop, listeners, sessions
+// (pooled), buffers, pipes, per-backend balancers and health checks.
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "checks/check_run.h"
+#include "core/listener.h"
+#include "core/loop.h"
+#include "proxy/balancer.h"
+#include "proxy/frontend.h"
+#include "tcp/pools.h"
+#include "tcp/session.h"
+
+namespace sluice::runtime {
+
+class EngineImpl;
+
+class Worker final : public tcp::SessionHost {
+ public:
+  Worker(EngineImpl& engine, core::Loop& loop, unsigned index);
+  ~Worker() override;
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // On the worker's thread, before its loop runs.
+  void init();
+  // Listener pause state follows the engine's flags (maxconn, stopping).
+  void apply_pause();
+  void soft_stop();
+  void hard_stop();
+
+  unsigned index() const { return index_; }
+  unsigned live_sessions() const { return live_; }
+
+  // tcp::SessionHost
+  core::Loop& loop() override { return loop_; }
+  tcp::BufferPool& buffers() override { return buffers_; }
+  tcp::PipePool& pipes() override { return pipes_; }
+  proxy::ThreadBalancer& balancer(proxy::Backend& be) override { return *balancers_[be.index()]; }
+  unsigned active_connections() const override;
+  void session_done(tcp::TcpSession& s) override;
+
+ private:
+  struct BoundListener {
+    std::unique_ptr<core::Listener> listener;
+    proxy::Frontend* frontend = nullptr;
+  };
+  void on_accept(int fd, const sockaddr_storage& peer, socklen_t len, proxy::Frontend& fe);
+  tcp::TcpSession* get_session();
+  void maybe_end();
+
+  EngineImpl& engine_;
+  core::Loop& loop_;
+  unsigned index_;
+  tcp::BufferPool buffers_;
+  tcp::PipePool pipes_;
+  std::vector<std::unique_ptr<proxy::ThreadBalancer>> balancers_;
+  std::vector<BoundListener> listeners_;
+  std::vector<std::unique_ptr<tcp::TcpSession>> sessions_;  // every session ever made
+  std::vector<tcp::TcpSession*> free_;
+  std::vector<std::unique_ptr<checks::CheckRun>> checks_;
+  unsigned live_ = 0;
+  bool stopping_ = false;
+  bool ended_ = false;
+};
+
+}  // namespace sluice::runtime

@@ -1,0 +1,117 @@
+#include "checks/check_run.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace sluice::checks {
+namespace {
+
+using namespace std::chrono_literals;
+
+config::Address loopback(std::uint16_t port) {
+  config::Address a;
+  auto& in = reinterpret_cast<sockaddr_in&>(a.storage);
+  in.sin_family = AF_INET;
+  in.sin_port = htons(port);
+  in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.length = sizeof(sockaddr_in);
+  return a;
+}
+
+std::uint16_t port_of(int fd) {
+  sockaddr_in in{};
+  socklen_t len = sizeof in;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&in), &len);
+  return ntohs(in.sin_port);
+}
+
+struct Results {
+  std::vector<CheckResult> results;
+  std::vector<HealthChange> changes;
+};
+
+Results run_checks(std::uint16_t port, int count) {
+  core::Loop loop;
+  Results out;
+  CheckConfig cfg;
+  cfg.addr = loopback(port);
+  cfg.inter = cfg.fastinter = cfg.downinter = 20ms;
+  cfg.rise = 2;
+  cfg.fall = 1;
+  CheckRun run(loop, cfg, [&](const CheckResult& r, HealthChange ch, const Health&) {
+    out.results.push_back(r);
+    out.changes.push_back(ch);
+    if (static_cast<int>(out.results.size()) == count) loop.stop();
+  });
+  run.start(0ms);
+  core::Timer guard([&] { loop.stop(); });
+  loop.arm(guard, 3000ms);
+  loop.run();
+  run.stop();
+  return out;
+}
+
+TEST(CheckRun, ConnectSucceedsIsL4OK) {
+  int l = ::socket(AF_INET, SOCK_STREAM, 0);
+  auto a = loopback(0);
+  ::bind(l, reinterpret_cast<sockaddr*>(&a.storage), a.length);
+  ::listen(l, 16);
+  Results r = run_checks(port_of(l), 2);
+  ::close(l);
+  ASSERT_EQ(r.results.size(), 2U);
+  EXPECT_EQ(r.results[0].status, CheckStatus::L4Ok);
+  EXPECT_EQ(r.changes[0], HealthChange::None);  // starts up
+}
+
+TEST(CheckRun, RefusedIsL4CONWithInfo) {
+  int l = ::socket(AF_INET, SOCK_STREAM, 0);
+  auto a = loopback(0);
+  ::bind(l, reinterpret_cast<sockaddr*>(&a.storage), a.length);
+  std::uint16_t port = port_of(l);
+  ::close(l);
+  Results r = run_checks(port, 1);
+  ASSERT_EQ(r.results.size(), 1U);
+  EXPECT_EQ(r.results[0].status, CheckStatus::L4Con);
+  EXPECT_EQ(r.results[0].info, "Connection refused");
+  EXPECT_EQ(r.changes[0], HealthChange::WentDown);
+}
+
+TEST(CheckRun, TimeoutRules) {
+  core::Loop loop;
+  CheckConfig cfg;
+  cfg.inter = 2000ms;
+  cfg.timeout_connect = 500ms;
+  {
+    CheckRun run(loop, cfg, {});
+    EXPECT_EQ(run.connect_timeout(), 2000ms);  // no "timeout check": inter
+  }
+  cfg.timeout_check = 100ms;
+  CheckRun run(loop, cfg, {});
+  EXPECT_EQ(run.connect_timeout(), 500ms);  // min(connect, inter)
+}
+
+TEST(CheckConfig, AddrPortAndSource) {
+  config::ServerDef s;
+  s.addr = loopback(80);
+  s.check_port = 8080;
+  config::Proxy be;
+  be.source = loopback(0);
+  config::Global g;
+  CheckConfig c = make_check_config(s, be, g);
+  EXPECT_EQ(c.addr.port(), 8080);
+  ASSERT_TRUE(c.source.has_value());
+  s.fastinter = 100ms;
+  c = make_check_config(s, be, g);
+  EXPECT_EQ(c.fastinter, 100ms);
+  EXPECT_EQ(c.downinter, s.inter);
+}
+
+}  // namespace
+}  // namespace sluice::checks
