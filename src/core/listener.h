@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 
 #include "config/model.h"
 #include "core/loop.h"
@@ -28,7 +30,13 @@ struct ListenOptions {
 Result<int> open_listener(const config::Address& addr, const ListenOptions& opts);
 
 // Accepts connections on one listening fd from one loop. The callback owns
-// the accepted fd (non-blocking, close-on-exec).
+// the accepted fd (non-blocking, close-on-exec). The Listener owns `fd` and
+// closes it. The fd is registered with EPOLLEXCLUSIVE, so one listening
+// socket shared by several loops (UNIX sockets) wakes one loop per
+// connection: give each loop its own dup() of the fd.
+// Accepts at most kAcceptBatch connections per wake-up, then continues after
+// the other ready sockets had their turn. On EMFILE/ENFILE/ENOBUFS/ENOMEM it
+// stops accepting for kThrottle instead of spinning.
 class Listener final : public IoHandler {
  public:
   using AcceptFn = std::function<void(int fd, const sockaddr_storage& peer, socklen_t len)>;
@@ -42,12 +50,25 @@ class Listener final : public IoHandler {
   void close();
   int fd() const { return fd_; }
   bool paused() const { return paused_; }
+  // True while waiting out a descriptor shortage (EMFILE and the like).
+  bool throttled() const { return throttled_; }
+
+  static constexpr int kAcceptBatch = 64;
+  static constexpr Millis kThrottle{100};
 
  private:
+  void accept_some();
+
   Loop& loop_;
   int fd_;
   AcceptFn on_accept_;
   bool paused_ = false;
+  bool throttled_ = false;
+  bool registered_ = false;
+  Timer retry_;
 };
+
+// "127.0.0.1:80", "[::1]:80", "/path/to.sock": how addresses read in messages.
+std::string address_text(const sockaddr_storage& ss, socklen_t len);
 
 }  // namespace sluice::core

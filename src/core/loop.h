@@ -49,6 +49,7 @@ class Timer {
   Timer* prev_ = nullptr;
   Timer* next_ = nullptr;
   std::uint32_t slot_ = 0;
+  std::uint64_t seq_ = 0;  // arming order: ties on the same deadline fire in this order
 };
 
 class Loop {
@@ -68,6 +69,14 @@ class Loop {
   bool add(int fd, IoHandler* handler, std::uint32_t events = kStreamEvents);
   bool modify(int fd, IoHandler* handler, std::uint32_t events);
   void remove(int fd);
+  // Forget `fd` and close it, without epoll_ctl(DEL): closing the last
+  // descriptor of a file takes it out of the epoll set, so this saves one
+  // system call per connection. Only for fds that were never dup()ed.
+  void close_fd(int fd);
+  // Call `fd`'s handler again with `events` after the current batch, as if
+  // the edge fired again (unless the fd is removed first). For handlers that
+  // stop early on an edge-triggered fd so that other sockets get a turn.
+  void requeue(int fd, std::uint32_t events);
 
   // Arm (or re-arm) `t` to fire after `delay`; cancel disarms it.
   void arm(Timer& t, Millis delay);
@@ -84,10 +93,12 @@ class Loop {
   // Run `fn` on this thread once the current batch of events is handled.
   void defer(std::function<void()> fn);
 
-  // Dispatch until stop(). stop() is safe from any thread.
+  // Dispatch until stop(). stop() is safe from any thread; a stop() that
+  // comes before run() makes run() return at once. When run() returns the
+  // request is consumed, so a loop can run again.
   void run();
   void stop();
-  bool stopping() const;
+  bool stopping() const;  // stop() requested and run() not yet returned
 
   struct Impl;
 
