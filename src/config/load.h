@@ -15,11 +15,20 @@ struct LoadResult {
   bool ok() const { return errors.empty(); }
 };
 
+// How loading behaves; the defaults are what `sluice -f` uses.
+struct LoadOptions {
+  // false: host names other than "localhost" are not resolved (an error), so
+  // the fuzzer never waits on DNS.
+  bool resolve_hostnames = true;
+};
+
 // Each path is a file or a directory (its *.cfg files, in lexical order).
 LoadResult load_files(const std::vector<std::string>& paths);
 
 // Parse text as if read from `name`; used by tests and the fuzzer.
 LoadResult load_text(const std::string& text, const std::string& name = "<text>");
+LoadResult load_text(const std::string& text, const std::string& name, const LoadOptions& opts);
+LoadResult load_files(const std::vector<std::string>& paths, const LoadOptions& opts);
 
 // "FILE:LINE: [keyword] message", the one way diagnostics are printed.
 std::string format_diagnostic(const Diagnostic& d);

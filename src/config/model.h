@@ -203,6 +203,7 @@ struct Proxy {
   SourceLoc loc;
   Mode mode = Mode::Tcp;
   bool disabled = false;
+  std::string description;  // `description` text, for stats pages
 
   // frontend side
   std::vector<Bind> binds;

@@ -1,0 +1,132 @@
+#pragma once
+// Parse state shared by the keyword handlers (internal to src/config/).
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/address.h"
+#include "config/load.h"
+#include "config/registry.h"
+
+namespace sluice::config {
+
+// A proxy (or a defaults section) while it is being parsed.
+struct ProxyDraft {
+  Proxy proxy;
+  ServerDef default_server;  // template for the following `server` lines
+  std::optional<SourceLoc> default_backend_loc;
+  bool bind_written = false;  // a bind line was seen, even one with errors
+};
+
+class Parser {
+ public:
+  Parser(LoadResult& out, const AddressOptions& addr_opts);
+
+  // Parses one file's text; sections end at the end of the file.
+  void parse_text(std::string_view text, const std::string& file);
+  // Validation and cross references, once every file is read.
+  void finish();
+
+  // ---- for keyword handlers
+  Global& global() { return out_.model.global; }
+  Proxy& proxy() { return cur_->proxy; }
+  ProxyDraft& draft() { return *cur_; }
+  unsigned section() const { return section_; }
+  bool in_defaults() const { return section_ == kSecDefaults; }
+  const SourceLoc& loc() const { return loc_; }
+  const AddressOptions& addr_opts() const { return addr_opts_; }
+  void error(std::string_view keyword, std::string message);
+  void warn(std::string_view keyword, std::string message);
+  // Runs a statement as if written `words[first..]` on the current line (legacy
+  // translation).
+  void dispatch(const std::vector<std::string>& words, std::size_t first, bool negated, int depth);
+
+  std::optional<unsigned> nbproc;
+  std::size_t listen_addresses = 0;  // across all binds, to bound port-range expansion
+  std::optional<SourceLoc> nbproc_loc;
+
+ private:
+  void handle_line(std::vector<std::string> words);
+  bool start_section(const std::vector<std::string>& words);
+  void end_section();
+  void dispatch_option(const std::vector<std::string>& words, std::size_t at, bool negated,
+                       int depth);
+  void run_keyword(const SectionKeyword& kw, const std::string& written,
+                   const std::vector<std::string>& words, std::size_t args_at, bool negated,
+                   int depth);
+  std::vector<std::string_view> candidates_for_section() const;
+
+  LoadResult& out_;
+  AddressOptions addr_opts_;
+  std::vector<std::string> files_;  // in the order read, for sorting messages
+  SourceLoc loc_;
+  unsigned section_ = 0;  // SectionBits of the current section; 0 before any
+  bool skipping_ = false;  // inside a section kind that is not implemented yet
+  std::string section_label_;  // for ${.SECTION}
+  ProxyDraft* cur_ = nullptr;
+  std::vector<std::unique_ptr<ProxyDraft>> proxies_;
+  std::shared_ptr<ProxyDraft> defaults_;  // the defaults in effect
+  std::map<std::string, std::shared_ptr<ProxyDraft>> named_defaults_;
+  std::shared_ptr<ProxyDraft> open_defaults_;  // a defaults section being parsed
+};
+
+// Handlers of section keywords, one group per file.
+namespace kw {
+// global (kw_global.cpp)
+Result<void> daemon(Parser&, const Stmt&);
+Result<void> chroot(Parser&, const Stmt&);
+Result<void> uid(Parser&, const Stmt&);
+Result<void> gid(Parser&, const Stmt&);
+Result<void> user(Parser&, const Stmt&);
+Result<void> group(Parser&, const Stmt&);
+Result<void> ulimit_n(Parser&, const Stmt&);
+Result<void> global_maxconn(Parser&, const Stmt&);
+Result<void> pidfile(Parser&, const Stmt&);
+Result<void> nbthread(Parser&, const Stmt&);
+Result<void> nbproc(Parser&, const Stmt&);
+Result<void> log_tag(Parser&, const Stmt&);
+Result<void> log_send_hostname(Parser&, const Stmt&);
+Result<void> node(Parser&, const Stmt&);
+Result<void> tune_bufsize(Parser&, const Stmt&);
+Result<void> hard_stop_after(Parser&, const Stmt&);
+Result<void> spread_checks(Parser&, const Stmt&);
+Result<unsigned> lookup_user(const std::string& name);  // getpwnam: uid
+Result<unsigned> lookup_group(const std::string& name);  // getgrnam: gid
+// log (kw_log.cpp), global and proxies
+Result<void> log(Parser&, const Stmt&);
+// proxies (kw_proxy.cpp)
+Result<void> mode(Parser&, const Stmt&);
+Result<void> default_backend(Parser&, const Stmt&);
+Result<void> timeout(Parser&, const Stmt&);
+Result<void> balance(Parser&, const Stmt&);
+Result<void> hash_type(Parser&, const Stmt&);
+Result<void> retries(Parser&, const Stmt&);
+Result<void> source(Parser&, const Stmt&);
+Result<void> proxy_maxconn(Parser&, const Stmt&);
+Result<void> fullconn(Parser&, const Stmt&);
+Result<void> backlog(Parser&, const Stmt&);
+Result<void> disabled(Parser&, const Stmt&);
+Result<void> enabled(Parser&, const Stmt&);
+Result<void> id(Parser&, const Stmt&);
+Result<void> description(Parser&, const Stmt&);
+// options (kw_proxy.cpp)
+Result<void> opt_redispatch(Parser&, const Stmt&);
+Result<void> opt_flag(Parser&, const Stmt&);
+// servers (kw_server.cpp)
+Result<void> server(Parser&, const Stmt&);
+Result<void> default_server(Parser&, const Stmt&);
+// binds (kw_bind.cpp)
+Result<void> bind(Parser&, const Stmt&);
+// ACLs and rules (kw_acl.cpp)
+Result<void> acl(Parser&, const Stmt&);
+Result<void> use_backend(Parser&, const Stmt&);
+}  // namespace kw
+
+// Parses `if|unless TERMS...` (args[0] is the if/unless word).
+Result<Condition> parse_condition(Parser& p, Args args);
+
+}  // namespace sluice::config
