@@ -358,7 +358,6 @@ int main(int argc, char** argv) {
   // ---- configuration
   auto loaded = sluice::config::load_files(opt.files);
   for (const auto& w : loaded.warnings) warning(sluice::config::format_diagnostic(w));
-  for (const auto& w : loaded.model.warnings) warning(sluice::config::format_diagnostic(w));
   if (!loaded.ok()) {
     for (const auto& e : loaded.errors) alert(sluice::config::format_diagnostic(e));
     alert("Fatal errors found in configuration.");

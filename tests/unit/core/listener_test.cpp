@@ -261,6 +261,11 @@ TEST(Listener, PauseThenResumeAcceptsWhatArrivedMeanwhile) {
 }
 
 TEST(Listener, ThrottlesOnEmfileInsteadOfSpinning) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizers' own checks open pipes and /proc files; with every
+  // descriptor used up they misreport. The plain build runs this test.
+  GTEST_SKIP() << "needs a process whose descriptors can all be used up";
+#endif
   auto fd = open_listener(ipv4("127.0.0.1", 0), {});
   ASSERT_TRUE(fd.ok()) << fd.error();
   const std::uint16_t port = bound_port(*fd);
