@@ -186,10 +186,17 @@ void Listener::on_events(std::uint32_t /*events*/) {
 
 void Listener::accept_some() {
   for (int i = 0; i < kAcceptBatch; ++i) {
+    if (admit_ && !admit_()) {
+      // No slot: the owner paused us, or a slot came free meanwhile, in
+      // which case the pending connections must not wait for a new edge.
+      if (!paused_ && fd_ >= 0) loop_.requeue(fd_, EPOLLIN);
+      return;
+    }
     sockaddr_storage peer{};
     socklen_t len = sizeof peer;
     const int c = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len,
                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (c < 0 && release_) release_();
     if (c >= 0) {
       on_accept_(c, peer, len);
       if (paused_ || fd_ < 0) return;  // the callback paused or closed us

@@ -50,6 +50,13 @@ class Listener final : public IoHandler {
   void close();
   int fd() const { return fd_; }
   bool paused() const { return paused_; }
+  // Connection limits: `admit` reserves a slot before each accept4 and says
+  // false when there is none (the owner then pauses us); `release` returns a
+  // slot that accept4 did not use.
+  void set_admission(std::function<bool()> admit, std::function<void()> release) {
+    admit_ = std::move(admit);
+    release_ = std::move(release);
+  }
   // True while waiting out a descriptor shortage (EMFILE and the like).
   bool throttled() const { return throttled_; }
 
@@ -62,6 +69,8 @@ class Listener final : public IoHandler {
   Loop& loop_;
   int fd_;
   AcceptFn on_accept_;
+  std::function<bool()> admit_;
+  std::function<void()> release_;
   bool paused_ = false;
   bool throttled_ = false;
   bool registered_ = false;

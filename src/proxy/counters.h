@@ -32,6 +32,22 @@ struct SessionCounters {
     total.fetch_add(1, std::memory_order_relaxed);
     return now;
   }
+  // Take a place unless `limit` (non-zero) are already taken; entered()
+  // then counts it as a session, leave() gives it back.
+  bool try_reserve(std::uint32_t limit) {
+    std::uint32_t c = cur.load(std::memory_order_relaxed);
+    do {
+      if (limit != 0 && c >= limit) return false;
+    } while (!cur.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel));
+    return true;
+  }
+  void entered() {
+    std::uint32_t now = cur.load(std::memory_order_relaxed);
+    std::uint32_t m = max.load(std::memory_order_relaxed);
+    while (now > m && !max.compare_exchange_weak(m, now, std::memory_order_relaxed)) {
+    }
+    total.fetch_add(1, std::memory_order_relaxed);
+  }
   void leave() { cur.fetch_sub(1, std::memory_order_relaxed); }
 };
 

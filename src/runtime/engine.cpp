@@ -200,26 +200,61 @@ void EngineImpl::broadcast_pause(Worker& self) {
   }
 }
 
-void EngineImpl::on_session_start(Worker& w, proxy::Frontend& fe) {
-  unsigned a = actconn_.fetch_add(1, std::memory_order_acq_rel) + 1;
-  std::uint32_t f = fe.counters().enter();
-  bool changed = false;
-  if (a >= maxconn_ && !global_paused_.exchange(true)) changed = true;
-  if (fe.maxconn() != 0 && f >= fe.maxconn() && !fe.paused().exchange(true)) changed = true;
+namespace {
+
+// Make `flag` say whether `count` has reached `limit`. Every thread that
+// changes a count runs this afterwards, so the last one leaves the flag
+// right even when changes race. True when this call flipped the flag.
+template <class Count>
+bool settle(std::atomic<bool>& flag, const std::atomic<Count>& count, unsigned limit) {
+  bool flipped = false;
+  for (;;) {
+    const bool want = limit != 0 && count.load(std::memory_order_acquire) >= limit;
+    bool have = flag.load(std::memory_order_acquire);
+    if (want == have) return flipped;
+    if (flag.compare_exchange_strong(have, want, std::memory_order_acq_rel)) flipped = true;
+  }
+}
+
+}  // namespace
+
+bool EngineImpl::admit(Worker& w, proxy::Frontend& fe) {
+  unsigned a = actconn_.load(std::memory_order_acquire);
+  bool ok = true;
+  do {
+    if (a >= maxconn_) {
+      ok = false;
+      break;
+    }
+  } while (!actconn_.compare_exchange_weak(a, a + 1, std::memory_order_acq_rel));
+  if (ok && !fe.counters().try_reserve(fe.maxconn())) {
+    actconn_.fetch_sub(1, std::memory_order_acq_rel);
+    ok = false;
+  }
+  bool changed = settle(global_paused_, actconn_, maxconn_);
+  changed = settle(fe.paused(), fe.counters().cur, fe.maxconn()) || changed;
   if (changed) broadcast_pause(w);
+  return ok;
+}
+
+void EngineImpl::release(Worker& w, proxy::Frontend& fe) {
+  fe.counters().leave();
+  actconn_.fetch_sub(1, std::memory_order_acq_rel);
+  bool changed = settle(global_paused_, actconn_, maxconn_);
+  changed = settle(fe.paused(), fe.counters().cur, fe.maxconn()) || changed;
+  if (changed) broadcast_pause(w);
+}
+
+void EngineImpl::on_session_start(Worker& /*w*/, proxy::Frontend& fe) {
+  // The slots were reserved by admit() before accept4.
+  fe.counters().entered();
 }
 
 void EngineImpl::on_session_end(Worker& w, proxy::Frontend& fe) {
   fe.counters().leave();
-  unsigned a = actconn_.fetch_sub(1, std::memory_order_acq_rel) - 1;
-  bool changed = false;
-  if (a < maxconn_ && global_paused_.load(std::memory_order_acquire) &&
-      global_paused_.exchange(false))
-    changed = true;
-  if (fe.paused().load(std::memory_order_acquire) &&
-      fe.counters().cur.load(std::memory_order_acquire) < fe.maxconn() &&
-      fe.paused().exchange(false))
-    changed = true;
+  actconn_.fetch_sub(1, std::memory_order_acq_rel);
+  bool changed = settle(global_paused_, actconn_, maxconn_);
+  changed = settle(fe.paused(), fe.counters().cur, fe.maxconn()) || changed;
   if (changed) broadcast_pause(w);
 }
 

@@ -56,6 +56,10 @@ class EngineImpl final : public Engine {
 
   // A connection was accepted / ended on `w`: keep listeners paused while a
   // limit (global or frontend maxconn) is reached.
+  // Reserve a global and a frontend slot before accepting (false: full).
+  bool admit(Worker& w, proxy::Frontend& fe);
+  // Give back a slot reserved by admit() (accept found nothing, or a session ended).
+  void release(Worker& w, proxy::Frontend& fe);
   void on_session_start(Worker& w, proxy::Frontend& fe);
   void on_session_end(Worker& w, proxy::Frontend& fe);
 

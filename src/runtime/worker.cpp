@@ -37,6 +37,8 @@ void Worker::init() {
         loop_, fd, [this, fe](int cfd, const sockaddr_storage& peer, socklen_t len) {
           on_accept(cfd, peer, len, *fe);
         });
+    bl.listener->set_admission([this, fe] { return engine_.admit(*this, *fe); },
+                               [this, fe] { engine_.release(*this, *fe); });
     listeners_.push_back(std::move(bl));
   }
   for (auto& cp : engine_.check_placements()) {
@@ -85,6 +87,7 @@ tcp::TcpSession* Worker::get_session() {
 void Worker::on_accept(int fd, const sockaddr_storage& peer, socklen_t len, proxy::Frontend& fe) {
   if (stopping_) {
     ::close(fd);
+    engine_.release(*this, fe);
     return;
   }
   engine_.on_session_start(*this, fe);
