@@ -1,5 +1,6 @@
 #include "checks/check_run.h"
 
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,10 +10,13 @@
 #include <cstring>
 
 #include "checks/outgoing.h"
+#include "checks/protocols.h"
 
 namespace sluice::checks {
 
 namespace {
+constexpr std::size_t kMaxInput = 16384;  // tune.bufsize: what a check reads at most
+
 void set_port(config::Address& a, std::uint16_t port) {
   if (a.family() == AF_INET)
     reinterpret_cast<sockaddr_in&>(a.storage).sin_port = htons(port);
@@ -45,6 +49,9 @@ CheckConfig make_check_config(const config::ServerDef& srv, const config::Proxy&
   c.rise = srv.rise;
   c.fall = srv.fall;
   c.spread_percent = global.spread_checks;
+  c.keepalive = srv.tcpka || be.srvtcpka;
+  c.compile_error = compile_check(be.health_check, srv, c.steps);
+  if (!c.compile_error.empty()) c.steps = {CheckStep::connect()};
   return c;
 }
 
@@ -81,70 +88,279 @@ void CheckRun::start(Millis first_delay) {
 void CheckRun::stop() {
   running_ = false;
   loop_.cancel(timer_);
-  if (fd_ >= 0) {
-    loop_.remove(fd_);
-    ::close(fd_);
-    fd_ = -1;
-  }
+  close_fd();
   in_check_ = false;
+  phase_ = Phase::Idle;
+}
+
+void CheckRun::close_fd() {
+  if (fd_ < 0) return;
+  loop_.remove(fd_);
+  if (reset_on_close_) set_nolinger(fd_);
+  ::close(fd_);
+  fd_ = -1;
 }
 
 void CheckRun::begin() {
   if (!running_) return;
   loop_.refresh_now();
   started_ms_ = loop_.now_ms();
+  in_check_ = true;
+  step_ = 0;
+  in_.clear();
+  out_.clear();
+  eof_ = false;
+  peer_closed_ = false;
+  any_send_ = false;
+  last_pass_.reset();
+  if (!cfg_.compile_error.empty()) {
+    finish(CheckStatus::SockErr, cfg_.compile_error);
+    return;
+  }
+  advance();
+}
+
+bool CheckRun::start_connect(const CheckStep& s) {
+  close_fd();
+  config::Address dst = cfg_.addr;
+  if (s.port != 0) set_port(dst, s.port);
   OutgoingOptions opts;
   opts.source = cfg_.source ? &*cfg_.source : nullptr;
   opts.keepalive = cfg_.keepalive;
+  bool bare = step_ + 1 == cfg_.steps.size() && s.reset_on_close;
+  opts.delay_ack = bare;
   int err = 0;
-  fd_ = open_outgoing(cfg_.addr, opts, err);
-  in_check_ = true;
+  fd_ = open_outgoing(dst, opts, err);
+  reset_on_close_ = s.reset_on_close;
+  eof_ = false;
+  peer_closed_ = false;
+  in_.clear();
   if (fd_ < 0) {
     bool sock = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM ||
                 err == EADDRINUSE || err == EADDRNOTAVAIL;
     finish(sock ? CheckStatus::SockErr : CheckStatus::L4Con, std::strerror(err));
-    return;
+    return false;
+  }
+  // On loopback the handshake is usually complete when connect() returns.
+  // A bare connect check then resets at once, without an epoll round trip:
+  // a server such as MariaDB counts a connection that vanishes after its
+  // accept() has looked at the peer as a handshake error (and blocks the
+  // host after max_connect_errors of them); one already reset before that
+  // is not counted.
+  if (bare) {
+    pollfd pf{fd_, POLLOUT, 0};
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+    if (::poll(&pf, 1, 0) == 1 && (pf.revents & (POLLOUT | POLLERR | POLLHUP)) &&
+        ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0) {
+      if (soerr != 0 || !(pf.revents & POLLOUT)) {
+        ::close(fd_);
+        fd_ = -1;
+        finish(CheckStatus::L4Con, std::strerror(soerr != 0 ? soerr : ECONNRESET));
+        return false;
+      }
+      set_nolinger(fd_);
+      ::close(fd_);
+      fd_ = -1;
+      finish(CheckStatus::L4Ok, "");
+      return false;
+    }
   }
   if (!loop_.add(fd_, this)) {
     finish(CheckStatus::SockErr, "cannot register socket");
-    return;
+    return false;
   }
+  phase_ = Phase::Connecting;
   loop_.arm(timer_, connect_timeout());
+  return true;
+}
+
+// Runs steps until one has to wait for the socket, or the check ends.
+void CheckRun::advance() {
+  const auto& steps = cfg_.steps;
+  for (int guard = 0; step_ < steps.size() && guard < 1000; ++guard) {
+    const CheckStep& s = steps[step_];
+    switch (s.kind) {
+      case CheckStep::Kind::Connect:
+        start_connect(s);
+        return;  // on_events continues, or finish() ran
+      case CheckStep::Kind::Send:
+        if (fd_ < 0) {
+          finish(CheckStatus::SockErr, "send without a connection");
+          return;
+        }
+        in_.clear();  // an expect reads what follows the last send
+        any_send_ = true;
+        out_ += s.data;
+        if (!flush()) return;
+        ++step_;
+        break;
+      case CheckStep::Kind::Expect: {
+        if (fd_ < 0) {
+          finish(CheckStatus::SockErr, "expect without a connection");
+          return;
+        }
+        read_available();
+        bool full = in_.size() >= kMaxInput;
+        Verdict v = s.matcher->match(in_, eof_ || full);
+        if (v.kind == Verdict::Kind::NeedMore) {
+          if (eof_ || full) {
+            finish(CheckStatus::L7Rsp, in_.empty() ? "Empty response" : "Truncated response");
+            return;
+          }
+          phase_ = Phase::Reading;
+          return;
+        }
+        if (v.kind == Verdict::Kind::Fail) {
+          finish(v.status, std::move(v.info), v.code);
+          return;
+        }
+        // A later expect without text of its own keeps the earlier one
+        // (MySQL: the greeting's server version).
+        if (v.info.empty() && last_pass_) v.info = last_pass_->info;
+        last_pass_ = std::move(v);
+        ++step_;
+        break;
+      }
+    }
+  }
+  if (last_pass_)
+    finish(last_pass_->status, last_pass_->info, last_pass_->code);
+  else
+    finish(any_send_ ? CheckStatus::L7Ok : CheckStatus::L4Ok, "");
+}
+
+bool CheckRun::flush() {
+  while (!out_.empty()) {
+    ssize_t n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      out_.erase(0, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      phase_ = Phase::Sending;
+      return false;
+    }
+    // The peer is gone: what it said before leaving (an error packet, a
+    // banner) explains more than EPIPE does.
+    int e = errno;
+    read_available();
+    bool expect_follows = false;
+    for (std::size_t k = step_ + 1; k < cfg_.steps.size(); ++k)
+      if (cfg_.steps[k].kind == CheckStep::Kind::Expect) expect_follows = true;
+    if (!expect_follows && last_pass_) {
+      // A farewell (QUIT) the server no longer waits for: the check is done.
+      out_.clear();
+      step_ = cfg_.steps.size();
+      advance();
+      return false;
+    }
+    if (step_ + 1 < cfg_.steps.size() && cfg_.steps[step_ + 1].kind == CheckStep::Kind::Expect &&
+        !in_.empty()) {
+      out_.clear();
+      ++step_;
+      eof_ = true;
+      advance();
+      return false;
+    }
+    finish(CheckStatus::L4Con, std::strerror(e));
+    return false;
+  }
+  return true;
+}
+
+void CheckRun::read_available() {
+  char buf[4096];
+  for (int i = 0; i < 64 && !eof_ && in_.size() < kMaxInput; ++i) {
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n > 0) {
+      in_.append(buf, static_cast<std::size_t>(n));
+      // A short read means "wait for the next edge", unless the peer's FIN
+      // was already reported: then no edge will come, so read on to EOF.
+      if (static_cast<std::size_t>(n) < sizeof buf && !peer_closed_) return;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    eof_ = true;  // closed or reset: what we have is all there is
+  }
 }
 
 void CheckRun::on_events(std::uint32_t events) {
   if (!in_check_ || fd_ < 0) return;
-  int soerr = 0;
-  socklen_t len = sizeof soerr;
-  ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &soerr, &len);
-  if (soerr != 0) {
-    finish(CheckStatus::L4Con, std::strerror(soerr));
-    return;
+  if (events & (EPOLLRDHUP | EPOLLHUP)) peer_closed_ = true;
+  switch (phase_) {
+    case Phase::Connecting: {
+      int soerr = 0;
+      socklen_t len = sizeof soerr;
+      ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &soerr, &len);
+      if (soerr != 0) {
+        finish(CheckStatus::L4Con, std::strerror(soerr));
+        return;
+      }
+      if ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN)) {
+        finish(CheckStatus::L4Con, std::strerror(ECONNRESET));
+        return;
+      }
+      if (!(events & EPOLLOUT)) return;
+      // Connected: the rest of the check has "timeout check" (or what is
+      // left of inter) to complete.
+      loop_.refresh_now();
+      Millis left = cfg_.timeout_check
+                        ? *cfg_.timeout_check
+                        : Millis(std::max<std::int64_t>(
+                              1, cfg_.inter.count() - (loop_.now_ms() - started_ms_)));
+      loop_.arm(timer_, left);
+      phase_ = Phase::Idle;
+      ++step_;
+      advance();
+      return;
+    }
+    case Phase::Sending:
+      if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+        phase_ = Phase::Idle;
+        if (!flush()) return;
+        ++step_;
+        advance();
+      }
+      return;
+    case Phase::Reading:
+      phase_ = Phase::Idle;
+      advance();
+      return;
+    case Phase::Idle:
+      return;
   }
-  if (events & (EPOLLERR | EPOLLHUP)) {
-    finish(CheckStatus::L4Con, std::strerror(ECONNRESET));
-    return;
-  }
-  if (events & EPOLLOUT) finish(CheckStatus::L4Ok, "");
 }
 
-void CheckRun::on_timeout() { finish(CheckStatus::L4Tout, ""); }
-
-void CheckRun::finish(CheckStatus st, std::string info) {
-  loop_.cancel(timer_);
-  if (fd_ >= 0) {
-    loop_.remove(fd_);
-    // A plain connect check is done with the connection: reset it rather
-    // than leave a TIME_WAIT per check.
-    set_nolinger(fd_);
-    ::close(fd_);
-    fd_ = -1;
+void CheckRun::on_timeout() {
+  switch (phase_) {
+    case Phase::Connecting:
+      finish(CheckStatus::L4Tout, "");
+      return;
+    case Phase::Reading: {
+      const CheckStep& s = cfg_.steps[step_];
+      CheckStatus st = s.matcher ? s.matcher->timeout_status() : CheckStatus::L7Tout;
+      finish(st, "");
+      return;
+    }
+    default:
+      finish(CheckStatus::L7Tout, "");
   }
+}
+
+void CheckRun::finish(CheckStatus st, std::string info, int code) {
+  loop_.cancel(timer_);
+  close_fd();
   in_check_ = false;
+  phase_ = Phase::Idle;
+  out_.clear();
   loop_.refresh_now();
   CheckResult r;
   r.status = st;
   r.duration_ms = std::max<std::int64_t>(0, loop_.now_ms() - started_ms_);
+  r.code = code;
   r.info = std::move(info);
   HealthChange ch = health_.on_result(r.passed());
   if (on_result_) on_result_(r, ch, health_);

@@ -1,8 +1,8 @@
 #pragma once
 // The check engine: a CheckRun runs one server's check, a sequence of
 // connect / send / expect steps, every interval on one worker loop, and
-// keeps the rise/fall health. Only the connect step exists today; protocol
-// checks (issue #4) compile into longer step sequences.
+// keeps the rise/fall health. Protocol checks (`option httpchk`, `option
+// mysql-check`, ...) only compile into step sequences (protocols.h).
 
 #include <chrono>
 #include <cstdint>
@@ -13,6 +13,7 @@
 
 #include "checks/check_types.h"
 #include "checks/health.h"
+#include "checks/matcher.h"
 #include "config/model.h"
 #include "core/loop.h"
 
@@ -23,7 +24,31 @@ using Millis = std::chrono::milliseconds;
 struct CheckStep {
   enum class Kind { Connect, Send, Expect };
   Kind kind = Kind::Connect;
-  std::string data;  // Send: bytes; Expect: pattern (later)
+  std::string data;  // Send: the bytes
+  std::uint16_t port = 0;  // Connect: port override (0: the check's port)
+  MatcherPtr matcher;  // Expect
+  // Connect: close with a reset (SO_LINGER 0) when the check ends. Right
+  // for a bare connect; a protocol check ends its dialogue cleanly instead.
+  bool reset_on_close = true;
+
+  static CheckStep connect(bool reset = true, std::uint16_t port = 0) {
+    CheckStep s;
+    s.port = port;
+    s.reset_on_close = reset;
+    return s;
+  }
+  static CheckStep send(std::string bytes) {
+    CheckStep s;
+    s.kind = Kind::Send;
+    s.data = std::move(bytes);
+    return s;
+  }
+  static CheckStep expect(MatcherPtr m) {
+    CheckStep s;
+    s.kind = Kind::Expect;
+    s.matcher = std::move(m);
+    return s;
+  }
 };
 
 struct CheckConfig {
@@ -39,6 +64,7 @@ struct CheckConfig {
   unsigned fall = 3;
   unsigned spread_percent = 0;  // global spread-checks
   bool keepalive = false;
+  std::string compile_error;  // the protocol did not compile: every check fails with it
 };
 
 // Build a CheckConfig from a server and its backend (addr/port/source
@@ -74,8 +100,15 @@ class CheckRun final : public core::IoHandler {
   void on_events(std::uint32_t events) override;
 
  private:
+  enum class Phase { Idle, Connecting, Sending, Reading };
+
   void begin();
-  void finish(CheckStatus st, std::string info);
+  void advance();
+  bool start_connect(const CheckStep& s);
+  bool flush();  // true: everything written; false: waiting, or finished on error
+  void read_available();
+  void close_fd();
+  void finish(CheckStatus st, std::string info, int code = 0);
   void on_timeout();
   void schedule_next();
 
@@ -85,6 +118,15 @@ class CheckRun final : public core::IoHandler {
   Health health_;
   core::Timer timer_;
   int fd_ = -1;
+  Phase phase_ = Phase::Idle;
+  std::size_t step_ = 0;
+  std::string in_;  // bytes received since the last send
+  std::string out_;  // bytes still to write
+  bool eof_ = false;
+  bool peer_closed_ = false;  // EPOLLRDHUP/EPOLLHUP seen on this connection
+  bool reset_on_close_ = true;
+  bool any_send_ = false;
+  std::optional<Verdict> last_pass_;
   bool running_ = false;
   bool in_check_ = false;
   std::int64_t started_ms_ = 0;

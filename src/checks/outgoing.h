@@ -11,6 +11,10 @@ namespace sluice::checks {
 struct OutgoingOptions {
   const config::Address* source = nullptr;  // bind before connect
   bool keepalive = false;  // SO_KEEPALIVE (tcpka / srvtcpka)
+  // TCP_QUICKACK off before connect: the handshake's last ACK waits for
+  // data. A connect-only check that resets at once then never completes
+  // the server's handshake, so the server application never accepts it.
+  bool delay_ack = false;
 };
 
 // Start connecting to `dst`. Returns the fd (connect in progress or done)

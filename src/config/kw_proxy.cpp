@@ -1,5 +1,7 @@
 // Handlers of proxy keywords (defaults, frontend, backend, listen) and options.
 
+#include <algorithm>
+
 #include "config/kw_util.h"
 #include "config/parser.h"
 #include "config/values.h"
@@ -86,7 +88,8 @@ Result<void> hash_type(Parser& p, const Stmt& st) {
     return make_error("unknown hash method " + quote(m) + " (expected map-based or consistent)" +
                       did_you_mean(m, {"map-based", "consistent"}));
   b.hash_function = HashFunction::Sdbm;
-  b.avalanche = false;
+  // Consistent hashing with no function named is sdbm with avalanche (manual).
+  b.avalanche = b.hash_type == HashType::Consistent && st.args.size() == 1;
   for (std::size_t i = 1; i < st.args.size(); ++i) {
     const std::string& w = st.args[i];
     if (i == 1 && w == "sdbm") b.hash_function = HashFunction::Sdbm;
@@ -218,6 +221,211 @@ Result<void> opt_flag(Parser& p, const Stmt& st) {
   else if (n == "splice-response") px.splice_response = on;
   else if (n == "splice-auto") px.splice_auto = on;
   else return make_error("not implemented yet in Sluice");
+  return {};
+}
+
+}  // namespace sluice::config::kw
+
+// ------------------------------------------------------------ health checks
+
+namespace sluice::config::kw {
+
+namespace {
+HealthCheckDef::Type check_type_of(std::string_view opt) {
+  using T = HealthCheckDef::Type;
+  if (opt == "httpchk") return T::HttpChk;
+  if (opt == "mysql-check") return T::Mysql;
+  if (opt == "pgsql-check") return T::Pgsql;
+  if (opt == "redis-check") return T::Redis;
+  if (opt == "smtpchk") return T::Smtp;
+  if (opt == "ssl-hello-chk") return T::SslHello;
+  if (opt == "ldap-check") return T::Ldap;
+  if (opt == "tcp-check") return T::TcpCheck;
+  return T::Tcp;
+}
+}  // namespace
+
+// `option httpchk|mysql-check|pgsql-check|redis-check|smtpchk|ssl-hello-chk|
+// ldap-check|tcp-check`: the last one written wins, as in HAProxy.
+Result<void> opt_check(Parser& p, const Stmt& st) {
+  HealthCheckDef& hc = p.proxy().health_check;
+  using T = HealthCheckDef::Type;
+  if (st.negated) {
+    if (auto r = want_args(st, 0, 0, "no argument"); !r) return r;
+    hc.type = T::Tcp;
+    hc.args.clear();
+    return {};
+  }
+  T t = check_type_of(st.keyword);
+  const Args& a = st.args;
+  switch (t) {
+    case T::HttpChk:
+      if (auto r = want_args(st, 0, 4, "[METHOD] [URI] [VERSION [HOST]]"); !r) return r;
+      if (a.size() >= 3 && a[2].find("\r\n") != std::string::npos)
+        p.warn("option httpchk",
+               "headers after the HTTP version are a legacy form; use 'http-check send hdr "
+               "NAME VALUE' instead (translated)");
+      break;
+    case T::Mysql:
+      if (!a.empty()) {
+        if (a[0] != "user" || a.size() < 2)
+          return make_error("'option mysql-check' expects [user NAME [post-41|pre-41|post-80]]");
+        if (a.size() > 3)
+          return make_error("unexpected argument " + quote(a[3]) + " after the mysql-check user");
+        if (a.size() == 3 && a[2] != "post-41" && a[2] != "pre-41" && a[2] != "post-80")
+          return make_error("unknown mysql-check client version " + quote(a[2]) +
+                            " (expected post-41, pre-41 or post-80)" +
+                            did_you_mean(a[2], {"post-41", "pre-41", "post-80"}));
+      }
+      break;
+    case T::Pgsql:
+      if (a.size() != 2 || a[0] != "user")
+        return make_error("'option pgsql-check' expects 'user NAME'");
+      break;
+    case T::Smtp:
+      if (a.size() == 1 || a.size() > 2)
+        return make_error("'option smtpchk' expects nothing or 'HELO|EHLO DOMAIN'");
+      break;
+    default:
+      if (auto r = want_args(st, 0, 0, "no argument"); !r) return r;
+  }
+  hc.type = t;
+  hc.args.clear();
+  for (std::size_t i = 0; i < a.size(); ++i) hc.args.push_back(a[i]);
+  hc.loc = p.loc();
+  return {};
+}
+
+namespace {
+// Options of `tcp-check|http-check expect`: [min-recv N] [error-status S]
+// [ok-status S] ... [!] MATCH PATTERN. Only the match is kept.
+Result<CheckRule> parse_expect(const Args& a, bool http) {
+  CheckRule r;
+  r.kind = CheckRule::Kind::Expect;
+  std::size_t i = 0;
+  static const std::vector<std::string_view> opts = {"min-recv", "error-status", "ok-status",
+                                                     "tout-status", "on-success", "on-error",
+                                                     "status-code", "comment"};
+  while (i < a.size() && std::find(opts.begin(), opts.end(), a[i]) != opts.end()) {
+    if (i + 1 >= a.size()) return make_error(quote(a[i]) + " expects a value");
+    r.args.push_back(a[i]);
+    r.args.push_back(a[i + 1]);
+    i += 2;
+  }
+  if (i < a.size() && a[i] == "!") {
+    r.negate = true;
+    ++i;
+  }
+  std::vector<std::string_view> matches =
+      http ? std::vector<std::string_view>{"status", "rstatus", "string", "rstring"}
+           : std::vector<std::string_view>{"string", "rstring", "binary", "rbinary"};
+  if (i >= a.size()) return make_error("'expect' needs a match like 'string TEXT'");
+  if (std::find(matches.begin(), matches.end(), a[i]) == matches.end())
+    return make_error("unknown expect match " + quote(a[i]) + did_you_mean(a[i], matches));
+  r.match = a[i++];
+  if (i >= a.size()) return make_error("'expect " + r.match + "' expects a pattern");
+  r.pattern = a[i++];
+  if (i < a.size()) return make_error("unexpected argument " + quote(a[i]) + " after the pattern");
+  return r;
+}
+}  // namespace
+
+Result<void> tcp_check(Parser& p, const Stmt& st) {
+  HealthCheckDef& hc = p.proxy().health_check;
+  std::string_view which = st.keyword.substr(st.keyword.find(' ') + 1);
+  CheckRule r;
+  r.loc = p.loc();
+  if (which == "comment") return {};
+  if (which == "connect") {
+    r.kind = CheckRule::Kind::Connect;
+    for (std::size_t i = 0; i < st.args.size(); ++i) {
+      const std::string& w = st.args[i];
+      if (w == "port" || w == "addr" || w == "comment") {
+        if (i + 1 >= st.args.size()) return make_error(quote(w) + " expects a value");
+        r.args.push_back(w);
+        r.args.push_back(st.args[++i]);
+      } else if (w == "default" || w == "linger") {
+        r.args.push_back(w);
+      } else {
+        return make_error("'tcp-check connect' option " + quote(w) +
+                          " is not implemented yet in Sluice");
+      }
+    }
+  } else if (which == "send" || which == "send-binary") {
+    if (auto e = want_args(st, 1, 1, which == "send" ? "a string" : "hex digits"); !e) return e;
+    r.kind = which == "send" ? CheckRule::Kind::Send : CheckRule::Kind::SendBinary;
+    r.pattern = st.args[0];
+    if (r.kind == CheckRule::Kind::SendBinary &&
+        (r.pattern.size() % 2 != 0 ||
+         r.pattern.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
+      return make_error("'tcp-check send-binary' expects an even number of hex digits");
+  } else if (which == "expect") {
+    auto e = parse_expect(st.args, false);
+    if (!e) return Error{e.error()};
+    r = *e;
+    r.loc = p.loc();
+    if (r.match == "binary" &&
+        (r.pattern.size() % 2 != 0 ||
+         r.pattern.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
+      return make_error("'expect binary' expects an even number of hex digits");
+  } else {
+    return make_error("not implemented yet in Sluice");
+  }
+  hc.tcp_rules.push_back(std::move(r));
+  return {};
+}
+
+Result<void> http_check(Parser& p, const Stmt& st) {
+  HealthCheckDef& hc = p.proxy().health_check;
+  std::string_view which = st.keyword.substr(st.keyword.find(' ') + 1);
+  CheckRule r;
+  r.loc = p.loc();
+  if (which == "comment") return {};
+  if (which == "disable-on-404") {
+    if (auto e = want_args(st, 0, 0, "no argument"); !e) return e;
+    hc.disable_on_404 = true;
+    return {};
+  }
+  if (which == "send-state") {
+    if (auto e = want_args(st, 0, 0, "no argument"); !e) return e;
+    hc.send_state = true;
+    return {};
+  }
+  if (which == "send") {
+    r.kind = CheckRule::Kind::Send;
+    for (std::size_t i = 0; i < st.args.size(); ++i) {
+      const std::string& w = st.args[i];
+      std::size_t need = w == "hdr" ? 2 : 1;
+      if (w != "meth" && w != "uri" && w != "ver" && w != "hdr" && w != "body" && w != "comment")
+        return make_error("unknown 'http-check send' option " + quote(w) +
+                          did_you_mean(w, {"meth", "uri", "ver", "hdr", "body"}));
+      if (i + need >= st.args.size()) return make_error(quote(w) + " expects a value");
+      r.args.push_back(w);
+      for (std::size_t k = 0; k < need; ++k) r.args.push_back(st.args[i + 1 + k]);
+      i += need;
+    }
+  } else if (which == "expect") {
+    auto e = parse_expect(st.args, true);
+    if (!e) return Error{e.error()};
+    r = *e;
+    r.loc = p.loc();
+  } else if (which == "connect") {
+    r.kind = CheckRule::Kind::Connect;
+    for (std::size_t i = 0; i < st.args.size(); ++i) {
+      const std::string& w = st.args[i];
+      if (w == "port" || w == "addr") {
+        if (i + 1 >= st.args.size()) return make_error(quote(w) + " expects a value");
+        r.args.push_back(w);
+        r.args.push_back(st.args[++i]);
+      } else if (w != "default" && w != "linger") {
+        return make_error("'http-check connect' option " + quote(w) +
+                          " is not implemented yet in Sluice");
+      }
+    }
+  } else {
+    return make_error("not implemented yet in Sluice");
+  }
+  hc.http_rules.push_back(std::move(r));
   return {};
 }
 

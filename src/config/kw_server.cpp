@@ -105,6 +105,37 @@ Result<void> s_id(Parser&, ServerDef& s, std::string_view a) {
   return {};
 }
 
+Result<void> s_agent_check(Parser&, ServerDef& s, std::string_view) {
+  s.agent_check = true;
+  return {};
+}
+Result<void> s_no_agent_check(Parser&, ServerDef& s, std::string_view) {
+  s.agent_check = false;
+  return {};
+}
+Result<void> s_agent_port(Parser&, ServerDef& s, std::string_view a) {
+  auto v = num("agent-port", a, 1, 65535);
+  if (!v) return Error{v.error()};
+  s.agent_port = static_cast<std::uint16_t>(*v);
+  return {};
+}
+Result<void> s_agent_send(Parser&, ServerDef& s, std::string_view a) {
+  s.agent_send = std::string(a);
+  return {};
+}
+Result<void> s_agent_inter(Parser&, ServerDef& s, std::string_view a) {
+  auto v = positive_time("agent-inter", a);
+  if (!v) return Error{v.error()};
+  s.agent_inter = *v;
+  return {};
+}
+Result<void> s_agent_addr(Parser& p, ServerDef& s, std::string_view a) {
+  auto r = parse_address(a, AddrUse::Source, p.addr_opts());
+  if (!r) return with_context("agent-addr", r.error());
+  s.agent_addr = r->addr;
+  return {};
+}
+
 constexpr KwStatus I = KwStatus::Implemented;
 constexpr KwStatus N = KwStatus::NotYet;
 
@@ -129,10 +160,13 @@ constexpr ServerKeyword kServerKeywords[] = {
     {"port", I, 1, true, "PORT", s_port, "health check port"},
     {"addr", I, 1, true, "ADDRESS", s_addr, "health check address"},
     {"id", I, 1, false, "N", s_id, "numeric server id"},
+    {"agent-check", I, 0, true, "", s_agent_check, "enables the agent check"},
+    {"no-agent-check", I, 0, true, "", s_no_agent_check, "disables the agent check"},
+    {"agent-addr", I, 1, true, "ADDRESS", s_agent_addr, "agent check address"},
+    {"agent-inter", I, 1, true, "TIME", s_agent_inter, "agent check interval"},
+    {"agent-port", I, 1, true, "PORT", s_agent_port, "agent check port"},
+    {"agent-send", I, 1, true, "STRING", s_agent_send, "string sent to the agent"},
     // not implemented yet
-    {"agent-check", N, 0, true, "", nullptr, ""}, {"no-agent-check", N, 0, true, "", nullptr, ""},
-    {"agent-addr", N, 1, true, "", nullptr, ""}, {"agent-inter", N, 1, true, "", nullptr, ""},
-    {"agent-port", N, 1, true, "", nullptr, ""}, {"agent-send", N, 1, true, "", nullptr, ""},
     {"allow-0rtt", N, 0, true, "", nullptr, ""}, {"alpn", N, 1, true, "", nullptr, ""},
     {"ca-file", N, 1, true, "", nullptr, ""}, {"check-alpn", N, 1, true, "", nullptr, ""},
     {"check-proto", N, 1, true, "", nullptr, ""}, {"check-send-proxy", N, 0, true, "", nullptr, ""},

@@ -160,6 +160,31 @@ struct Balance {
   bool explicit_set = false;  // `balance` written in this section or defaults
 };
 
+// One `tcp-check` / `http-check` rule, kept as written; checks/ compiles
+// rules into connect / send / expect steps.
+struct CheckRule {
+  enum class Kind { Connect, Send, SendBinary, Expect, Comment };
+  Kind kind = Kind::Expect;
+  bool negate = false;  // expect !
+  std::string match;  // expect: string, rstring, binary, rbinary, status, rstatus
+  std::string pattern;  // expect pattern / send data (escapes resolved)
+  std::vector<std::string> args;  // connect / send options, as written
+  SourceLoc loc;
+};
+
+// The backend's health-check protocol (`option httpchk`, `option
+// mysql-check`...): which one and its arguments as written.
+struct HealthCheckDef {
+  enum class Type { Tcp, HttpChk, Mysql, Pgsql, Redis, Smtp, SslHello, Ldap, TcpCheck };
+  Type type = Type::Tcp;
+  std::vector<std::string> args;  // the option's arguments
+  std::vector<CheckRule> tcp_rules;
+  std::vector<CheckRule> http_rules;
+  bool disable_on_404 = false;
+  bool send_state = false;
+  SourceLoc loc;
+};
+
 struct ServerDef {
   std::string name;
   int id = 0;  // puid: 1-based, unique in the backend
@@ -184,6 +209,12 @@ struct ServerDef {
   unsigned fall = 3;
   std::optional<std::uint16_t> check_port;
   std::optional<Address> check_addr;
+  // agent check (`agent-check`, `agent-port`, ...)
+  bool agent_check = false;
+  std::optional<std::uint16_t> agent_port;
+  std::optional<Address> agent_addr;
+  std::optional<Millis> agent_inter;
+  std::string agent_send;
   std::string cookie;  // persistence value (HTTP issue)
   SourceLoc loc;
 };
@@ -232,6 +263,8 @@ struct Proxy {
   bool splice_request = false;
   bool splice_response = false;
   bool splice_auto = false;
+
+  HealthCheckDef health_check;
 
   Timeouts timeouts;
   std::vector<LogTarget> logs;  // resolved: `log global` copies global's

@@ -160,6 +160,17 @@ void Backend::on_check_result(Server& s, const checks::CheckResult& r,
   cv.duration_ms.store(r.duration_ms, std::memory_order_relaxed);
   cv.health.store(h.health(), std::memory_order_relaxed);
   if (!r.passed() && s.up()) cv.failures.fetch_add(1, std::memory_order_relaxed);
+  // http-check disable-on-404: a 404 keeps the server up but takes it out
+  // of load balancing (drain) until a plain pass.
+  if (r.passed()) {
+    std::uint8_t a = s.admin();
+    bool drain = r.conditional();
+    if (drain != ((a & kAdminCheckDrain) != 0)) {
+      s.set_admin(drain ? static_cast<std::uint8_t>(a | kAdminCheckDrain)
+                        : static_cast<std::uint8_t>(a & ~kAdminCheckDrain));
+      bump_generation();
+    }
+  }
   if (change == checks::HealthChange::WentDown) set_server_down(s, &r);
   if (change == checks::HealthChange::WentUp) set_server_up(s, &r);
 }
@@ -175,6 +186,8 @@ std::string Backend::down_message(const Server& s, const checks::CheckResult* r,
   if (r != nullptr) {
     m += ", reason: ";
     m += checks::status_info(r->status).reason;
+    if (checks::status_info(r->status).has_code && r->code != 0)
+      m += ", code: " + std::to_string(r->code);
     if (!r->info.empty()) m += ", info: \"" + r->info + "\"";
     m += ", check duration: " + std::to_string(r->duration_ms) + "ms";
   }
@@ -194,6 +207,8 @@ std::string Backend::up_message(const Server& s, const checks::CheckResult* r,
   if (r != nullptr) {
     m += ", reason: ";
     m += checks::status_info(r->status).reason;
+    if (checks::status_info(r->status).has_code && r->code != 0)
+      m += ", code: " + std::to_string(r->code);
     if (!r->info.empty()) m += ", info: \"" + r->info + "\"";
     m += ", check duration: " + std::to_string(r->duration_ms) + "ms";
   }

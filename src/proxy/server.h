@@ -16,7 +16,8 @@ namespace sluice::proxy {
 class Backend;
 
 // Admin state bits (HAProxy's srv_admin idea): forced maintenance, drain.
-enum AdminBits : std::uint8_t { kAdminMaint = 1, kAdminDrain = 2 };
+// kAdminCheckDrain: drained by a check (disable-on-404 answer, agent "drain").
+enum AdminBits : std::uint8_t { kAdminMaint = 1, kAdminDrain = 2, kAdminCheckDrain = 4 };
 
 class Server {
  public:
@@ -41,7 +42,9 @@ class Server {
   void set_weight(std::uint32_t w) { weight_.store(w, std::memory_order_relaxed); }
 
   // May the balancer pick this server for new sessions?
-  bool usable() const { return up() && (admin() & (kAdminMaint | kAdminDrain)) == 0 && weight() > 0; }
+  bool usable() const {
+    return up() && (admin() & (kAdminMaint | kAdminDrain | kAdminCheckDrain)) == 0 && weight() > 0;
+  }
   // Counted in "N active and M backup servers left/online".
   bool counted_up() const { return up() && !maint(); }
 

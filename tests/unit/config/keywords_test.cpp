@@ -35,8 +35,8 @@ TEST(ConfigKeywords, NotYetKeywordsAreErrors) {
       "  capture request header Host len 20\n"
       "  compression algo gzip\n"
       "  timeout http-request 5s\n"
-      "  http-check expect status 200\n"
-      "  tcp-check connect\n"
+      "  http-check send-state\n"
+      "  tcp-check send-lf x\n"
       "  monitor-uri /m\n");
   EXPECT_EQ(errors(r), (V{
                            "t.cfg:2: [master-worker] not implemented yet in Sluice",
@@ -55,8 +55,8 @@ TEST(ConfigKeywords, NotYetKeywordsAreErrors) {
                            "t.cfg:17: [capture] not implemented yet in Sluice",
                            "t.cfg:18: [compression] not implemented yet in Sluice",
                            "t.cfg:19: [timeout http-request] not implemented yet in Sluice",
-                           "t.cfg:20: [http-check expect] not implemented yet in Sluice",
-                           "t.cfg:21: [tcp-check connect] not implemented yet in Sluice",
+                           "t.cfg:20: [http-check send-state] not implemented yet in Sluice",
+                           "t.cfg:21: [tcp-check send-lf] not implemented yet in Sluice",
                            "t.cfg:22: [monitor-uri] not implemented yet in Sluice",
                        }));
 }

@@ -87,7 +87,7 @@ TEST(ConfigServers, Errors) {
       "  server s2\n"
       "  server s3 127.0.0.1:3 inter\n"
       "  server s4 127.0.0.1:4 inter 0 rise 0 port 0\n"
-      "  server s5 127.0.0.1:5 cookie a slowstart 10s agent-check track b/s1 send-proxy ssl\n"
+      "  server s5 127.0.0.1:5 cookie a slowstart 10s observe layer4 track b/s1 send-proxy ssl\n"
       "  server s6 nowhere.invalid:80\n"
       "  server s7 127.0.0.1:99999\n"
       "  default-server id 3\n"
@@ -103,8 +103,7 @@ TEST(ConfigServers, Errors) {
                 "t.cfg:6: [port] port: value 0 out of range 1..65535",
                 "t.cfg:7: [cookie] server keyword 'cookie' is not implemented yet in Sluice",
                 "t.cfg:7: [slowstart] server keyword 'slowstart' is not implemented yet in Sluice",
-                "t.cfg:7: [agent-check] server keyword 'agent-check' is not implemented yet in "
-                "Sluice",
+                "t.cfg:7: [observe] server keyword 'observe' is not implemented yet in Sluice",
                 "t.cfg:7: [track] server keyword 'track' is not implemented yet in Sluice",
                 "t.cfg:7: [send-proxy] server keyword 'send-proxy' is not implemented yet in "
                 "Sluice",
@@ -180,7 +179,9 @@ TEST(ConfigProxy, BalanceAndHashType) {
       "backend a\n  balance static-rr\n"
       "backend b\n  balance first\n"
       "backend c\n  balance source\n  hash-type consistent crc32 avalanche\n"
-      "backend d\n  hash-type map-based\n");
+      "backend d\n  hash-type map-based\n"
+      "backend e\n  balance source\n  hash-type consistent\n"
+      "backend f\n  balance source\n  hash-type consistent djb2\n");
   ASSERT_TRUE(r.ok()) << joined(errors(r));
   EXPECT_EQ(r.model.proxies[0].balance.algo, BalanceAlgo::StaticRr);
   EXPECT_EQ(r.model.proxies[1].balance.algo, BalanceAlgo::First);
@@ -190,6 +191,12 @@ TEST(ConfigProxy, BalanceAndHashType) {
   EXPECT_EQ(c.hash_function, HashFunction::Crc32);
   EXPECT_TRUE(c.avalanche);
   EXPECT_FALSE(r.model.proxies[3].balance.explicit_set);
+  EXPECT_FALSE(r.model.proxies[3].balance.avalanche);
+  // No function named: sdbm with avalanche; a named one without it: none.
+  EXPECT_EQ(r.model.proxies[4].balance.hash_function, HashFunction::Sdbm);
+  EXPECT_TRUE(r.model.proxies[4].balance.avalanche);
+  EXPECT_EQ(r.model.proxies[5].balance.hash_function, HashFunction::Djb2);
+  EXPECT_FALSE(r.model.proxies[5].balance.avalanche);
 
   auto bad = load(
       "backend a\n"

@@ -28,12 +28,10 @@ TEST(ConfigSeed, VhostErrorsAreExactlyTheNotYetKeywords) {
       "seed-vhost.cfg:25: [hdr_end] sample fetch 'hdr_end' is not implemented yet in Sluice",
       "seed-vhost.cfg:26: [hdr_end] sample fetch 'hdr_end' is not implemented yet in Sluice",
       "seed-vhost.cfg:34: [cookie] not implemented yet in Sluice",
-      "seed-vhost.cfg:35: [option httpchk] not implemented yet in Sluice",
       "seed-vhost.cfg:36: [option httpclose] not implemented yet in Sluice",
       "seed-vhost.cfg:37: [option forwardfor] not implemented yet in Sluice",
       "seed-vhost.cfg:38: [cookie] server keyword 'cookie' is not implemented yet in Sluice",
       "seed-vhost.cfg:42: [cookie] not implemented yet in Sluice",
-      "seed-vhost.cfg:43: [option httpchk] not implemented yet in Sluice",
       "seed-vhost.cfg:44: [option httpclose] not implemented yet in Sluice",
       "seed-vhost.cfg:45: [option forwardfor] not implemented yet in Sluice",
       "seed-vhost.cfg:46: [cookie] server keyword 'cookie' is not implemented yet in Sluice",
@@ -85,14 +83,14 @@ TEST(ConfigSeed, VhostErrorsAreExactlyTheNotYetKeywords) {
   ASSERT_EQ(be.servers.size(), 1U);
   EXPECT_EQ(be.servers[0].addr.port(), 8081);
   EXPECT_EQ(be.servers[0].id, 1);
+  EXPECT_EQ(be.health_check.type, HealthCheckDef::Type::HttpChk);
+  EXPECT_EQ(be.health_check.args, (std::vector<std::string>{"HEAD", "/check.txt", "HTTP/1.0"}));
 }
 
-TEST(ConfigSeed, MysqlOnlyMysqlCheckIsMissing) {
+TEST(ConfigSeed, MysqlLoadsWithoutErrors) {
   auto r = load_files({shared("seed-mysql.cfg")});
   std::string dir = std::string(SLUICE_SHARED_DIR) + "/examples/";
-  std::vector<std::string> expected = {
-      "seed-mysql.cfg:7: [option mysql-check] not implemented yet in Sluice"};
-  EXPECT_EQ(strip_dir(errors(r), dir), expected);
+  EXPECT_EQ(strip_dir(errors(r), dir), std::vector<std::string>{});
   EXPECT_EQ(strip_dir(warnings(r), dir),
             (std::vector<std::string>{"seed-mysql.cfg:4: [listen] missing timeouts for 'mysql': "
                                       "client, connect, server (connections may hang without "
@@ -108,6 +106,8 @@ TEST(ConfigSeed, MysqlOnlyMysqlCheckIsMissing) {
   EXPECT_TRUE(p.servers[1].backup);
   EXPECT_EQ(p.servers[1].id, 2);
   EXPECT_EQ(p.binds[0].addrs[0].port(), 3307);
+  EXPECT_EQ(p.health_check.type, HealthCheckDef::Type::Mysql);
+  EXPECT_TRUE(p.health_check.args.empty());
 }
 
 }  // namespace
