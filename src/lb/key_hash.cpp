@@ -22,45 +22,24 @@ class KeyHash final : public Algorithm {
   KeyHash(config::HashType type, KeyHasher hasher) : type_(type), hasher_(hasher) {}
 
   void set_members(std::span<const Member> members) override {
-    members_ = pickable(members);
-    std::vector<std::uint32_t> weights;
-    weights.reserve(members_.size());
-    for (const auto& m : members_) weights.push_back(m.weight);
-    table_ = build_smooth_table(weights);
-    cursor_ = 0;
-    if (type_ == config::HashType::Consistent) ring_.build(members_);
+    rotation_.set(pickable(members));
+    if (type_ == config::HashType::Consistent) ring_.build(rotation_.members());
   }
 
   std::optional<std::uint32_t> pick(const PickInput& in, const LoadView& load) override {
-    if (table_.empty()) return std::nullopt;
+    if (rotation_.empty()) return std::nullopt;
     if (in.key) {
       const auto h = hasher_(*in.key);
-      const auto slot =
-          type_ == config::HashType::Consistent ? ring_.lookup(h) : table_[h % table_.size()];
-      return members_[slot].index;
+      if (type_ == config::HashType::Consistent) return rotation_.members()[ring_.lookup(h)].index;
+      return rotation_.at(h);
     }
-    const std::size_t n = table_.size();
-    for (std::size_t tried = 0; tried < n; ++tried) {
-      const auto& m = members_[table_[cursor_]];
-      cursor_ = cursor_ + 1 == n ? 0 : cursor_ + 1;
-      if (!load.full(m.index)) return m.index;
-      if (tried == 0 && !any_free(load)) return std::nullopt;
-    }
-    return std::nullopt;
+    return rotation_.next(load);
   }
 
  private:
-  bool any_free(const LoadView& load) const {
-    for (const auto& m : members_)
-      if (!load.full(m.index)) return true;
-    return false;
-  }
-
   config::HashType type_;
   KeyHasher hasher_;
-  std::vector<Member> members_;
-  std::vector<std::uint32_t> table_;
-  std::size_t cursor_ = 0;
+  SmoothRotation rotation_;
   HashRing ring_;
 };
 

@@ -36,4 +36,29 @@ std::vector<std::uint32_t> build_smooth_table(std::span<const std::uint32_t> wei
   return table;
 }
 
+void SmoothRotation::set(std::span<const Member> members) {
+  members_.assign(members.begin(), members.end());
+  std::vector<std::uint32_t> weights;
+  weights.reserve(members_.size());
+  for (const auto& m : members_) weights.push_back(m.weight);
+  table_ = build_smooth_table(weights);
+  cursor_ = 0;
+}
+
+std::optional<std::uint32_t> SmoothRotation::next(const LoadView& load) {
+  const std::size_t n = table_.size();
+  for (std::size_t tried = 0; tried < n; ++tried) {
+    const auto& m = members_[table_[cursor_]];
+    cursor_ = cursor_ + 1 == n ? 0 : cursor_ + 1;
+    if (!load.full(m.index)) return m.index;
+    // One full member: make sure somebody is free before walking the table.
+    if (tried == 0) {
+      bool any_free = false;
+      for (const auto& o : members_) any_free = any_free || !load.full(o.index);
+      if (!any_free) return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace sluice::lb
