@@ -26,6 +26,10 @@ GOALS = [
     ("syscalls per connection", "sys_per_conn", "<=", 0.60),
     ("new connections per second", "conn_per_s", ">=", 1.30),
     ("bulk MB/s (1 connection)", "mb_per_s", ">=", 1.20),
+    # Issue #2: the splice variant counts against *plain* haproxy (Sluice may
+    # splice, haproxy's default does not); the table below still compares it
+    # with haproxy-splice.
+    ("bulk MB/s (1 connection, Sluice with splice)", "mb_per_s_splice", ">=", 1.20),
 ]
 
 # Baseline figures from DESIGN.md (2026-11-23, medians of 6 rounds), for the
@@ -524,10 +528,13 @@ def goal_status(d: dict) -> list[tuple[str, str]]:
             digits = 0 if key == "ir_per_conn" else 2
             detail = f"{lib.fmt(s, digits)} vs {lib.fmt(h, digits)}" if ratio is not None else ""
         else:
+            # The splice goal: sluice-splice against plain haproxy.
+            name = "sluice-splice" if key == "mb_per_s_splice" else "sluice"
+            key = "mb_per_s" if key == "mb_per_s_splice" else key
             test = "bulk" if key == "mb_per_s" else "connrate"
-            rr = _round_ratios(d, "sluice", "haproxy", test, key)
+            rr = _round_ratios(d, name, "haproxy", test, key)
             ratio = lib.median(rr)
-            detail = (f"medians {lib.fmt(lib.median(_vals(d, 'sluice', test, key)))} vs "
+            detail = (f"{name}: medians {lib.fmt(lib.median(_vals(d, name, test, key)))} vs "
                       f"{lib.fmt(lib.median(_vals(d, 'haproxy', test, key)))}"
                       + (f"; per-round ratios {min(rr):.2f}–{max(rr):.2f}" if len(rr) > 1 else "")
                       if ratio is not None else "")

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -164,14 +165,21 @@ Result<int> open_listener(const config::Address& addr, const ListenOptions& opts
 }
 
 namespace {
-constexpr std::uint32_t kListenEvents = EPOLLIN | EPOLLET | EPOLLEXCLUSIVE;
+// Level-triggered: epoll_wait reports the socket for as long as connections
+// wait in its backlog, so we accept a bounded number per wake-up and never
+// call accept4 just to learn that the backlog is empty (the EAGAIN that an
+// edge-triggered listener pays on every batch). No connection can be left
+// waiting for an edge: the level is reported again at the next epoll_wait.
+constexpr std::uint32_t kListenEvents = EPOLLIN | EPOLLEXCLUSIVE;
 }
 
 Listener::Listener(Loop& loop, int fd, AcceptFn on_accept)
     : loop_(loop), fd_(fd), on_accept_(std::move(on_accept)) {
   retry_.set_callback([this] {
     throttled_ = false;
-    if (!paused_ && fd_ >= 0) accept_some();
+    // Back in the epoll set: a backlog that filled meanwhile is reported by
+    // the next epoll_wait (level-triggered).
+    if (!paused_ && fd_ >= 0 && !registered_) registered_ = loop_.add(fd_, this, kListenEvents);
   });
   // A socket that is already readable is reported by the first epoll_wait.
   registered_ = loop_.add(fd_, this, kListenEvents);
@@ -185,26 +193,36 @@ void Listener::on_events(std::uint32_t /*events*/) {
 }
 
 void Listener::accept_some() {
-  for (int i = 0; i < kAcceptBatch; ++i) {
-    if (admit_ && !admit_()) {
-      // No slot: the owner paused us, or a slot came free meanwhile, in
-      // which case the pending connections must not wait for a new edge.
-      if (!paused_ && fd_ >= 0) loop_.requeue(fd_, EPOLLIN);
-      return;
-    }
+  const std::uint64_t it = loop_.iteration();
+  const bool again = it == last_iteration_ + 1;  // ready in the previous batch too
+  if (again && last_full_)
+    batch_ = std::min(batch_ * 2, kAcceptBatch);
+  else if (!again && batch_ > 1)
+    batch_ /= 2;  // quiet since: shrink back towards one
+  last_iteration_ = it;
+  last_full_ = false;
+  int accepted = 0;
+  for (int i = 0; i < batch_; ++i) {
+    // No slot: the owner paused us (out of the epoll set), or a slot came
+    // free meanwhile, in which case the level is reported again.
+    if (admit_ && !admit_()) return;
     sockaddr_storage peer{};
     socklen_t len = sizeof peer;
     const int c = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len,
                             SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (c < 0 && release_) release_();
     if (c >= 0) {
+      ++accepted;
       on_accept_(c, peer, len);
       if (paused_ || fd_ < 0) return;  // the callback paused or closed us
       continue;
     }
     switch (errno) {
       case EAGAIN:
-        return;  // drained: wait for the next edge
+        // Drained (or another loop sharing the fd took it): this many were
+        // waiting, take as many next time.
+        batch_ = std::max(accepted, 1);
+        return;
       case EINTR:
       case ECONNABORTED:
       case EPROTO:
@@ -221,17 +239,21 @@ void Listener::accept_some() {
       case ENFILE:
       case ENOBUFS:
       case ENOMEM:
-        // Out of descriptors or memory: spinning on the edge would burn the
-        // CPU. Come back later; the pending connections wait in the backlog.
+        // Out of descriptors or memory: a level-triggered socket would wake
+        // us at once, again and again. Leave the epoll set and come back
+        // later; the pending connections wait in the backlog.
         throttled_ = true;
+        if (registered_) loop_.remove(fd_);
+        registered_ = false;
         loop_.arm(retry_, kThrottle);
         return;
       default:
         return;  // EBADF / EINVAL: not listening any more
     }
   }
-  // Batch exhausted: let the other ready sockets run, then continue.
-  loop_.requeue(fd_, EPOLLIN);
+  // Batch used up: if more connections wait, the next epoll_wait says so
+  // (and the batch grows).
+  last_full_ = true;
 }
 
 void Listener::pause() {
@@ -246,10 +268,9 @@ void Listener::pause() {
 void Listener::resume() {
   if (!paused_ || fd_ < 0) return;
   paused_ = false;
-  // Adding a socket that is already readable reports it at the next
-  // epoll_wait, so connections that arrived while paused are accepted even
-  // though their edge has passed.
-  registered_ = loop_.add(fd_, this, kListenEvents);
+  // Level-triggered: connections that arrived while paused are reported by
+  // the next epoll_wait. While throttled, the retry timer re-registers.
+  if (!throttled_ && !registered_) registered_ = loop_.add(fd_, this, kListenEvents);
 }
 
 void Listener::close() {

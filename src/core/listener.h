@@ -34,9 +34,15 @@ Result<int> open_listener(const config::Address& addr, const ListenOptions& opts
 // closes it. The fd is registered with EPOLLEXCLUSIVE, so one listening
 // socket shared by several loops (UNIX sockets) wakes one loop per
 // connection: give each loop its own dup() of the fd.
-// Accepts at most kAcceptBatch connections per wake-up, then continues after
-// the other ready sockets had their turn. On EMFILE/ENFILE/ENOBUFS/ENOMEM it
-// stops accepting for kThrottle instead of spinning.
+// The fd is level-triggered: each wake-up accepts a bounded batch and does
+// not drain the backlog to EAGAIN; while connections wait, the next
+// epoll_wait reports the socket again (after the other ready sockets had
+// their turn). The batch adapts: 1 when connections come one at a time (no
+// accept4 ever returns EAGAIN), doubling up to kAcceptBatch while the socket
+// stays ready from one loop iteration to the next (a backlog builds up, so
+// one epoll_wait per connection would be waste), back to what was there
+// when an accept4 finds the backlog empty. On EMFILE/ENFILE/ENOBUFS/ENOMEM
+// it leaves the epoll set for kThrottle instead of spinning.
 class Listener final : public IoHandler {
  public:
   using AcceptFn = std::function<void(int fd, const sockaddr_storage& peer, socklen_t len)>;
@@ -60,7 +66,8 @@ class Listener final : public IoHandler {
   // True while waiting out a descriptor shortage (EMFILE and the like).
   bool throttled() const { return throttled_; }
 
-  static constexpr int kAcceptBatch = 64;
+  static constexpr int kAcceptBatch = 64;  // most per wake-up
+  int batch() const { return batch_; }
   static constexpr Millis kThrottle{100};
 
  private:
@@ -74,6 +81,9 @@ class Listener final : public IoHandler {
   bool paused_ = false;
   bool throttled_ = false;
   bool registered_ = false;
+  int batch_ = 1;  // accepts this wake-up may do
+  bool last_full_ = false;  // the last wake-up used its whole batch
+  std::uint64_t last_iteration_ = 0;  // loop iteration of the last wake-up
   Timer retry_;
 };
 

@@ -116,6 +116,7 @@ struct Loop::Impl {
   int epfd = -1;
   int evfd = -1;
   std::int64_t now;
+  std::uint64_t iteration = 0;
   TimerWheel wheel;
   std::uint64_t seq = 0;
   std::uint32_t next_gen = 1;
@@ -228,6 +229,8 @@ std::int64_t Loop::now_ms() const { return impl_->now; }
 
 void Loop::refresh_now() { impl_->now = monotonic_ms(); }
 
+std::uint64_t Loop::iteration() const { return impl_->iteration; }
+
 void Loop::post(std::function<void()> fn) {
   Impl& im = *impl_;
   {
@@ -254,6 +257,7 @@ void Loop::run() {
         im.stop_requested.load(std::memory_order_seq_cst))
       timeout = 0;
     const int n = epoll_wait(im.epfd, im.events.data(), kMaxEvents, timeout);
+    ++im.iteration;
     im.sleeping.store(false, std::memory_order_relaxed);
     im.now = monotonic_ms();
 

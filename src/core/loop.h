@@ -87,6 +87,9 @@ class Loop {
   // per request). refresh_now() forces a fresh read.
   std::int64_t now_ms() const;
   void refresh_now();
+  // Number of epoll_wait calls so far: tells a handler whether it was also
+  // ready in the previous batch (a level-triggered socket that stays ready).
+  std::uint64_t iteration() const;
 
   // Run `fn` on this loop's thread. Safe from any thread; wakes the loop.
   void post(std::function<void()> fn);

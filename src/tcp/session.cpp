@@ -22,7 +22,6 @@ using proxy::TermPhase;
 
 namespace {
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
-constexpr std::size_t kSpliceChunk = 64 * 1024;
 
 void set_port(config::Address& a, std::uint16_t port) {
   if (a.family() == AF_INET)
@@ -238,10 +237,14 @@ void TcpSession::connect() {
     loop_.cancel(timer_);
 }
 
-void TcpSession::on_connected() {
+void TcpSession::on_connected(std::uint32_t events) {
   int soerr = 0;
-  socklen_t len = sizeof soerr;
-  ::getsockopt(server_.fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+  // A failed connect always reports EPOLLERR (and EPOLLHUP): a plain
+  // EPOLLOUT means it succeeded, without asking SO_ERROR.
+  if (events & (EPOLLERR | EPOLLHUP)) {
+    socklen_t len = sizeof soerr;
+    ::getsockopt(server_.fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+  }
   if (soerr != 0 || server_.error) {
     connect_failed(false);
     return;
@@ -359,7 +362,7 @@ void TcpSession::on_side_events(Side& s, std::uint32_t ev) {
     return;
   }
   if (&s == &server_) {
-    if (state_ == State::Connecting && (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) on_connected();
+    if (state_ == State::Connecting && (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))) on_connected(ev);
     return;
   }
   // Client activity before a server is connected: buffer what it sends (so
@@ -475,12 +478,32 @@ void TcpSession::relay() {
   rearm_relay_timer();
 }
 
+void TcpSession::put_buffer(Direction& d) {
+  if (!d.buf) return;
+  if (d.cap > host_.buffers().buffer_size())
+    host_.buffers().put_large(std::move(d.buf));
+  else
+    host_.buffers().put(std::move(d.buf));
+  d.cap = 0;
+}
+
+void TcpSession::shut_dst(Direction& d) {
+  Side& dst = *d.dst;
+  if (dst.shut_wr) return;
+  Direction& o = other(d);
+  const bool other_done = o.src->eof && !o.pending() && o.dst->shut_wr;
+  if (!other_done) ::shutdown(dst.fd, SHUT_WR);
+  dst.shut_wr = true;
+  dst.last = loop_.now_ms();
+}
+
 TcpSession::Pump TcpSession::pump(Direction& d, bool can_write) {
   if (d.splice && can_write) return pump_splice(d, can_write);
   Side& src = *d.src;
   Side& dst = *d.dst;
   const bool from_client = &src == &client_;
-  std::size_t cap = host_.buffers().buffer_size();
+  BufferPool& pool = host_.buffers();
+  const std::size_t small = pool.buffer_size();
   for (;;) {
     if (d.tail > d.head) {
       if (!can_write || !dst.writable) return Pump::Ok;
@@ -498,31 +521,44 @@ TcpSession::Pump TcpSession::pump(Direction& d, bool can_write) {
       dst.last = loop_.now_ms();
       if (d.head < d.tail) {  // the socket is full: wait for EPOLLOUT
         dst.writable = false;
+        // A destination that does not keep up gains nothing from large
+        // reads: read small again, so a slow reader pins a small buffer.
+        d.streaming = false;
         return Pump::Ok;
       }
       d.head = d.tail = 0;
     }
     if (src.eof) {
-      if (can_write && !dst.shut_wr) {
-        ::shutdown(dst.fd, SHUT_WR);
-        dst.shut_wr = true;
-        dst.last = loop_.now_ms();
-      }
-      if (d.buf) host_.buffers().put(std::move(d.buf));
+      if (can_write) shut_dst(d);
+      put_buffer(d);
       return Pump::Ok;
     }
     if (!src.readable) {
       // Idle direction: give the buffer back until the next edge.
-      if (d.buf) host_.buffers().put(std::move(d.buf));
+      put_buffer(d);
       return Pump::Ok;
     }
-    if (!d.buf) d.buf = host_.buffers().get();
+    // The buffer is empty here. A direction whose reads fill the small
+    // buffer is streaming: read (and so write) in large pieces.
+    if (d.streaming != (d.cap > small)) put_buffer(d);
+    if (!d.buf) {
+      if (d.streaming) {
+        d.buf = pool.get_large();
+        d.cap = pool.large_size();
+      } else {
+        d.buf = pool.get();
+        d.cap = small;
+      }
+    }
+    const std::size_t cap = d.cap;
     ssize_t n = ::recv(src.fd, d.buf.get(), cap, 0);
     if (n > 0) {
       d.tail = static_cast<std::size_t>(n);
       d.head = 0;
       d.bytes += static_cast<std::uint64_t>(n);
       src.last = loop_.now_ms();
+      // Streaming: the read filled a small buffer's worth.
+      d.streaming = static_cast<std::size_t>(n) >= small && pool.large_size() > small;
       if (static_cast<std::size_t>(n) < cap) {
         // Short read: the socket is drained; wait for the next edge. If the
         // peer's FIN was already signalled, it comes right after this data.
@@ -586,17 +622,13 @@ TcpSession::Pump TcpSession::pump_splice(Direction& d, bool can_write) {
       }
     }
     if (src.eof) {
-      if (!dst.shut_wr) {
-        ::shutdown(dst.fd, SHUT_WR);
-        dst.shut_wr = true;
-        dst.last = loop_.now_ms();
-      }
+      shut_dst(d);
       return Pump::Ok;
     }
     if (!src.readable) return Pump::Ok;
     // A short splice does not prove the socket is drained (the pipe may fill
     // by segments), so splice until EAGAIN on this path.
-    ssize_t n = ::splice(src.fd, nullptr, d.pipe.wr, nullptr, kSpliceChunk,
+    ssize_t n = ::splice(src.fd, nullptr, d.pipe.wr, nullptr, d.pipe.size,
                          SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
     if (n > 0) {
       d.in_pipe = static_cast<std::size_t>(n);
@@ -639,7 +671,7 @@ void TcpSession::abort(TermCause c, TermPhase p) {
 }
 
 void TcpSession::release_direction(Direction& d) {
-  if (d.buf) host_.buffers().put(std::move(d.buf));
+  put_buffer(d);
   d.head = d.tail = 0;
   if (d.pipe.valid()) host_.pipes().put(d.pipe, d.in_pipe == 0);
   d.pipe = Pipe{};

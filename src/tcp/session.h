@@ -86,6 +86,10 @@ class TcpSession final : public proxy::QueueWaiter, public acl::SampleSource {
     Side* src = nullptr;
     Side* dst = nullptr;
     std::unique_ptr<char[]> buf;
+    std::size_t cap = 0;  // size of buf (the pool's small or large size)
+    // The last read filled a small buffer (and no write stalled since):
+    // read, and so write, with a large buffer.
+    bool streaming = false;
     std::size_t head = 0, tail = 0;
     Pipe pipe;
     std::size_t in_pipe = 0;
@@ -101,7 +105,7 @@ class TcpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   void route();
   void assign();  // pick a server, queue or fail
   void connect();  // to srv_, slot held
-  void on_connected();
+  void on_connected(std::uint32_t events);
   void connect_failed(bool timeout);
   void retry_same_server();
   void relay();
@@ -115,6 +119,12 @@ class TcpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   void release_server();
   void close_side(Side& s);
   void release_direction(Direction& d);
+  void put_buffer(Direction& d);
+  Direction& other(Direction& d) { return &d == &req_ ? res_ : req_; }
+  // Send FIN to d.dst once d's source ended and its data is flushed; skipped
+  // when the other direction already ended too, as the session closes both
+  // sockets right away and close() sends the FIN.
+  void shut_dst(Direction& d);
   std::uint16_t client_dest_port();
 
   SessionHost& host_;

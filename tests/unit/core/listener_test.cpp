@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstring>
 #include <string>
 #include <vector>
@@ -121,6 +123,43 @@ TEST(Listener, ManyConnectionsAcrossAcceptBatches) {
   for (int i = 0; i < kClients; ++i) clients.push_back(connect_to(ipv4("127.0.0.1", port)));
   run_until(loop, [&] { return n == kClients; });
   EXPECT_EQ(n, kClients);
+  for (int c : clients) close(c);
+}
+
+// Level-triggered with an adaptive batch: one at a time while connections
+// come one at a time (no accept4 that finds the backlog empty), larger while
+// a backlog stays ready from one loop iteration to the next.
+TEST(Listener, BatchGrowsWithBacklogAndStaysOneWhenSequential) {
+  auto fd = open_listener(ipv4("127.0.0.1", 0), {});
+  ASSERT_TRUE(fd.ok()) << fd.error();
+  const std::uint16_t port = bound_port(*fd);
+  Loop loop;
+  int n = 0;
+  int max_batch = 0;
+  Listener* lp = nullptr;
+  Listener l(loop, *fd, [&](int c, const sockaddr_storage&, socklen_t) {
+    ++n;
+    max_batch = std::max(max_batch, lp->batch());
+    close(c);
+  });
+  lp = &l;
+  std::vector<int> clients;
+  for (int i = 0; i < 100; ++i) clients.push_back(connect_to(ipv4("127.0.0.1", port)));
+  run_until(loop, [&] { return n == 100; });
+  EXPECT_EQ(n, 100);
+  EXPECT_GT(max_batch, 1);
+  for (int c : clients) close(c);
+  clients.clear();
+
+  // One at a time: the batch shrinks back to one and every connection is
+  // taken without waiting for an edge.
+  for (int i = 0; i < 10; ++i) {
+    const int before = n;
+    clients.push_back(connect_to(ipv4("127.0.0.1", port)));
+    run_until(loop, [&] { return n == before + 1; });
+    ASSERT_EQ(n, before + 1);
+  }
+  EXPECT_EQ(l.batch(), 1);
   for (int c : clients) close(c);
 }
 
