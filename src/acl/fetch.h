@@ -52,6 +52,7 @@ struct FetchDef {
 
 // Row groups, one per file (fetch_l4.cpp, ...).
 std::span<const FetchDef> l4_fetches();
+std::span<const FetchDef> http_fetches();
 std::span<const FetchDef> planned_fetches();
 
 // nullptr when no row has that name.

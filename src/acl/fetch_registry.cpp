@@ -13,7 +13,7 @@ namespace sluice::acl {
 namespace {
 
 using Group = std::span<const FetchDef> (*)();
-constexpr std::array<Group, 2> kGroups{l4_fetches, planned_fetches};
+constexpr std::array<Group, 3> kGroups{l4_fetches, http_fetches, planned_fetches};
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);

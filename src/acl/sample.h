@@ -71,6 +71,21 @@ class SampleSource {
   // The frontend's id; the session's backend id once one is chosen.
   virtual std::optional<std::int64_t> frontend_id() const { return {}; }
   virtual std::optional<std::int64_t> backend_id() const { return {}; }
+
+  // HTTP mode: the current request (and response, once it is parsed). The
+  // method and the request target as received; the i-th field named `name`
+  // (whole value, commas included), false past the last one or outside HTTP.
+  virtual std::optional<std::string_view> http_method() const { return {}; }
+  virtual std::optional<std::string_view> http_target() const { return {}; }
+  virtual bool http_req_field(std::string_view /*name*/, std::size_t /*i*/,
+                              std::string_view& /*out*/) const {
+    return false;
+  }
+  virtual std::optional<std::int64_t> http_status() const { return {}; }
+  virtual bool http_res_field(std::string_view /*name*/, std::size_t /*i*/,
+                              std::string_view& /*out*/) const {
+    return false;
+  }
 };
 
 }  // namespace sluice::acl

@@ -423,8 +423,8 @@ TEST(Condition, EvaluationDoesNotAllocate) {
 
 TEST(Compile, UnknownAndUnimplementedFetches) {
   Fixture f;
-  f.acl("a", "hdr_end", {"example.com"}, "", false, {"host"});
-  EXPECT_NE(f.error("a").find("fetch 'hdr_end' is not implemented yet"), std::string::npos);
+  f.acl("a", "req.ssl_sni", {"example.com"});
+  EXPECT_NE(f.error("a").find("fetch 'req.ssl_sni' is not implemented yet"), std::string::npos);
   Fixture g;
   g.acl("a", "scr", {"10.0.0.1"});
   const auto err = g.error("a");

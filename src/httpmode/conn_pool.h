@@ -1,0 +1,59 @@
+#pragma once
+// Per-thread pool of server connections for HTTP mode. A ServerConn is
+// registered with the loop once for its whole life; handing it from a
+// session to the idle list and back only changes its owner pointer, so
+// reusing a connection costs no epoll_ctl.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/loop.h"
+#include "proxy/server.h"
+
+namespace sluice::httpmode {
+
+class HttpSession;
+class ServerConnPool;
+
+class ServerConn final : public core::IoHandler {
+ public:
+  int fd = -1;
+  const proxy::Server* server = nullptr;
+  HttpSession* owner = nullptr;  // nullptr while idle in the pool
+  ServerConnPool* pool = nullptr;
+  bool reused = false;  // served an earlier request
+  void on_events(std::uint32_t events) override;
+};
+
+class ServerConnPool {
+ public:
+  // Idle connections kept per thread; the oldest goes when full.
+  static constexpr std::size_t kMaxIdle = 1024;
+
+  explicit ServerConnPool(core::Loop& loop) : loop_(loop) {}
+  ~ServerConnPool();
+  ServerConnPool(const ServerConnPool&) = delete;
+  ServerConnPool& operator=(const ServerConnPool&) = delete;
+
+  // An unconnected ServerConn object (fd -1), owned by `owner`.
+  ServerConn* make(HttpSession* owner);
+  // The most recently parked idle connection to `s`, or nullptr.
+  ServerConn* take_idle(const proxy::Server* s, HttpSession* owner);
+  // Keep an open connection for reuse.
+  void park(ServerConn* c);
+  // Close its fd (if any) and recycle the object.
+  void discard(ServerConn* c);
+  void close_all();
+  std::size_t idle() const { return idle_.size(); }
+
+ private:
+  friend class ServerConn;
+  void on_idle_event(ServerConn* c);
+  core::Loop& loop_;
+  std::vector<std::unique_ptr<ServerConn>> all_;
+  std::vector<ServerConn*> free_;
+  std::vector<ServerConn*> idle_;
+};
+
+}  // namespace sluice::httpmode

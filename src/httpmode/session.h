@@ -1,0 +1,199 @@
+#pragma once
+// One client connection in HTTP mode, owned by one worker thread. Each
+// transaction goes through named phases: request head -> route -> pick
+// server (cookie persistence, balancer, queue) -> connect (or reuse an idle
+// server connection) -> forward request head and body -> response head ->
+// response body -> log; then the next request on the same connection
+// (keep-alive), or close. Upgrades switch to a tunnel.
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "acl/sample.h"
+#include "core/loop.h"
+#include "http/body.h"
+#include "http/parser.h"
+#include "httpmode/conn_pool.h"
+#include "proxy/backend.h"
+#include "proxy/balancer.h"
+#include "proxy/frontend.h"
+#include "proxy/queue.h"
+#include "proxy/termination.h"
+
+namespace sluice::httpmode {
+
+class HttpSession;
+
+// What a session needs from the thread that owns it.
+class HttpHost {
+ public:
+  virtual ~HttpHost() = default;
+  virtual core::Loop& loop() = 0;
+  virtual std::size_t bufsize() const = 0;
+  virtual ServerConnPool& server_conns() = 0;
+  virtual proxy::ThreadBalancer& balancer(proxy::Backend& be) = 0;
+  virtual unsigned active_connections() const = 0;
+  // Soft stop in progress: answer the current request with Connection: close.
+  virtual bool stopping() const = 0;
+  virtual void http_session_done(HttpSession& s) = 0;
+};
+
+class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
+ public:
+  explicit HttpSession(HttpHost& host);
+  ~HttpSession() override;
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+  void start(int fd, const sockaddr_storage& peer, socklen_t peer_len, proxy::Frontend& fe);
+  void kill();  // close now, no log
+  // Soft stop: close now if idle between requests and nothing was promised.
+  void on_stopping();
+
+  bool active() const { return phase_ != Phase::Idle && phase_ != Phase::Closed; }
+  proxy::Frontend* frontend() const { return fe_; }
+
+  void on_slot_granted(std::uint32_t ticket) override;
+  void on_server_events(std::uint32_t events);
+
+  // acl::SampleSource
+  const sockaddr_storage* source() const override;
+  const sockaddr_storage* destination() const override;
+  std::optional<std::int64_t> frontend_conns(const acl::ProxyRef& r) const override;
+  std::optional<std::int64_t> backend_conns(const acl::ProxyRef& r) const override;
+  std::optional<std::int64_t> usable_servers(const acl::ProxyRef& r) const override;
+  std::optional<std::int64_t> frontend_id() const override;
+  std::optional<std::int64_t> backend_id() const override;
+  std::optional<std::string_view> http_method() const override;
+  std::optional<std::string_view> http_target() const override;
+  bool http_req_field(std::string_view name, std::size_t i, std::string_view& out) const override;
+  std::optional<std::int64_t> http_status() const override;
+  bool http_res_field(std::string_view name, std::size_t i, std::string_view& out) const override;
+
+ private:
+  enum class Phase {
+    Idle,
+    ReqHead,     // reading a request head (or waiting for the next one)
+    Queued,      // waiting for a server slot
+    TurnAround,  // pause before retrying a refused connect
+    Connecting,
+    Exchange,    // request body up, response head and body down
+    Tunnel,      // after an upgrade: bytes both ways
+    SendError,   // writing a response of our own, then close
+    Closed,
+  };
+  struct Client final : core::IoHandler {
+    HttpSession* owner = nullptr;
+    int fd = -1;
+    bool readable = false, writable = true, eof = false, error = false, shut_wr = false;
+    void on_events(std::uint32_t ev) override { owner->on_client_events(ev); }
+  };
+  // Bytes that flow one way: a receive buffer, how much of it is framed for
+  // forwarding and how much of that is sent; a rewritten head goes first.
+  struct Flow {
+    std::unique_ptr<char[]> buf;
+    std::size_t len = 0, fwd = 0, sent = 0;
+    std::unique_ptr<char[]> head;
+    std::size_t head_len = 0, head_sent = 0;
+    http::BodyDecoder dec;
+    bool body_done = false;
+    bool head_done = false;
+    std::uint64_t bytes_out = 0;
+    void reset_msg() {
+      fwd = sent = head_len = head_sent = 0;
+      body_done = head_done = false;
+    }
+  };
+  enum class Io { Ok, Blocked, Failed };
+  enum class Decoded { None, Progress, Error };
+  Decoded decode_body(Flow& f);
+
+  void on_client_events(std::uint32_t ev);
+  void on_timer();
+  void progress();
+  bool step_req_head();
+  bool step_exchange();
+  bool step_tunnel();
+  bool step_send_error();
+
+  void on_request_head();
+  void route();
+  void assign();
+  void got_server(proxy::Server* s);
+  void connect();
+  void on_connected(std::uint32_t events);
+  void connect_failed(bool timeout);
+  void retry_same_server();
+  void release_server();
+  void build_request_head();
+  bool on_response_head();
+  void end_transaction();
+  void fail(std::uint16_t status, proxy::TermCause c, proxy::TermPhase p);
+  void close_all(bool log);
+  void drop_server_conn(bool reusable);
+  void log_transaction();
+  void rearm_timer();
+
+  Io recv_into(int fd, Flow& f, bool& readable, bool& eof);
+  Io flush(int fd, Flow& f, bool& writable);
+  static void compact(Flow& f);
+
+  HttpHost& host_;
+  core::Loop& loop_;
+  core::Timer timer_;
+  Phase phase_ = Phase::Idle;
+  Client client_;
+  ServerConn* sconn_ = nullptr;
+  bool s_readable_ = false, s_writable_ = false, s_eof_ = false, s_error_ = false;
+  bool s_shut_wr_ = false;
+  Flow req_, res_;
+  http::HeadParser req_parser_;
+  http::HeadParser res_parser_;
+  std::string_view error_;  // SendError: canned response still to send
+  std::size_t error_sent_ = 0;
+
+  proxy::Frontend* fe_ = nullptr;
+  proxy::Backend* be_ = nullptr;
+  proxy::Server* srv_ = nullptr;
+  const proxy::Server* last_srv_ = nullptr;
+  bool be_counted_ = false;
+  proxy::Pending pending_;
+  std::uint32_t ticket_ = 0;
+  unsigned retries_ = 0;
+  bool redispatched_ = false;
+  proxy::Termination term_;
+  char ck_client_ = '-', ck_server_ = '-';
+  const proxy::Server* cookie_srv_ = nullptr;  // the server the request's cookie names
+  bool cookie_seen_ = false;
+  bool close_client_ = false;  // after this response
+  bool close_server_ = false;
+  bool first_request_ = true;
+  bool tunnel_ = false;
+  bool interim_ = false;  // 1xx being forwarded
+  std::uint32_t req_index_ = 0;
+
+  sockaddr_storage peer_{};
+  socklen_t peer_len_ = 0;
+  mutable sockaddr_storage local_{};
+  mutable bool local_known_ = false;
+  char client_addr_[48] = {};
+  std::uint16_t client_port_ = 0;
+  char reqline_[1024];
+  std::size_t reqline_len_ = 0;
+  timeval req_tv_{};
+  std::int64_t t_idle_start_ = 0;  // waiting for the first byte since
+  std::int64_t t_req_start_ = -1;  // first byte of the request
+  std::int64_t t_head_ = -1;       // head complete
+  std::int64_t t_queue_done_ = -1;
+  std::int64_t t_connect_ = 0;
+  std::int64_t tc_ = -1;
+  std::int64_t t_res_ = -1;
+  std::int64_t last_client_ = 0, last_server_ = 0;
+  int status_ = -1;
+};
+
+}  // namespace sluice::httpmode

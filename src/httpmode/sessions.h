@@ -1,0 +1,51 @@
+#pragma once
+// One worker thread's HTTP-mode sessions: a pool of HttpSession objects (made
+// once, reused), the thread's idle server connections, and the glue to the
+// worker that owns them.
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "httpmode/conn_pool.h"
+#include "httpmode/session.h"
+
+namespace sluice::httpmode {
+
+class HttpSessions final : public HttpHost {
+ public:
+  struct Hooks {
+    std::function<proxy::ThreadBalancer&(proxy::Backend&)> balancer;
+    std::function<unsigned()> active_connections;
+    std::function<bool()> stopping;
+    // A session ended: release its frontend slot (called before reuse).
+    std::function<void(proxy::Frontend*)> done;
+  };
+  HttpSessions(core::Loop& loop, std::size_t bufsize, Hooks hooks);
+  ~HttpSessions() override;
+
+  void start(int fd, const sockaddr_storage& peer, socklen_t len, proxy::Frontend& fe);
+  void soft_stop();
+  void kill_all();
+  unsigned live() const { return live_; }
+
+  // HttpHost
+  core::Loop& loop() override { return loop_; }
+  std::size_t bufsize() const override { return bufsize_; }
+  ServerConnPool& server_conns() override { return pool_; }
+  proxy::ThreadBalancer& balancer(proxy::Backend& be) override { return hooks_.balancer(be); }
+  unsigned active_connections() const override { return hooks_.active_connections(); }
+  bool stopping() const override { return hooks_.stopping(); }
+  void http_session_done(HttpSession& s) override;
+
+ private:
+  core::Loop& loop_;
+  std::size_t bufsize_;
+  Hooks hooks_;
+  ServerConnPool pool_;
+  std::vector<std::unique_ptr<HttpSession>> sessions_;
+  std::vector<HttpSession*> free_;
+  unsigned live_ = 0;
+};
+
+}  // namespace sluice::httpmode
