@@ -55,6 +55,29 @@ CheckConfig make_check_config(const config::ServerDef& srv, const config::Proxy&
   return c;
 }
 
+CheckConfig make_agent_config(const config::ServerDef& srv, const config::Proxy& be,
+                              const config::Global& global) {
+  CheckConfig c;
+  c.agent = true;
+  c.addr = srv.agent_addr ? *srv.agent_addr : srv.addr;
+  set_port(c.addr, srv.agent_port.value_or(0));
+  if (srv.source)
+    c.source = srv.source;
+  else if (be.source)
+    c.source = be.source;
+  c.inter = srv.agent_inter.value_or(Millis(2000));
+  c.fastinter = c.inter;
+  c.downinter = c.inter;
+  c.timeout_connect = be.timeouts.connect;
+  c.timeout_check = be.timeouts.check;
+  c.rise = srv.rise;
+  c.fall = srv.fall;
+  c.spread_percent = global.spread_checks;
+  c.steps = compile_agent(srv);
+  if (!srv.agent_port) c.compile_error = "agent-check requires agent-port";
+  return c;
+}
+
 CheckRun::CheckRun(core::Loop& loop, CheckConfig cfg, ResultFn on_result)
     : loop_(loop),
       cfg_(std::move(cfg)),
@@ -362,7 +385,7 @@ void CheckRun::finish(CheckStatus st, std::string info, int code) {
   r.duration_ms = std::max<std::int64_t>(0, loop_.now_ms() - started_ms_);
   r.code = code;
   r.info = std::move(info);
-  HealthChange ch = health_.on_result(r.passed());
+  HealthChange ch = cfg_.agent ? HealthChange::None : health_.on_result(r.passed());
   if (on_result_) on_result_(r, ch, health_);
   schedule_next();
 }

@@ -64,12 +64,19 @@ struct CheckConfig {
   unsigned fall = 3;
   unsigned spread_percent = 0;  // global spread-checks
   bool keepalive = false;
+  // An agent check: results do not move this run's rise/fall health (the
+  // backend interprets the agent's words, proxy::Backend::on_agent_result).
+  bool agent = false;
   std::string compile_error;  // the protocol did not compile: every check fails with it
 };
 
 // Build a CheckConfig from a server and its backend (addr/port/source
 // rules); `server_addr` is the server's resolved address.
 CheckConfig make_check_config(const config::ServerDef& srv, const config::Proxy& be,
+                              const config::Global& global);
+// The agent check of a server (`agent-check`): agent-addr (else the
+// server's address), agent-port, agent-inter (default 2s), agent-send.
+CheckConfig make_agent_config(const config::ServerDef& srv, const config::Proxy& be,
                               const config::Global& global);
 
 class CheckRun final : public core::IoHandler {

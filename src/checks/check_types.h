@@ -48,6 +48,7 @@ struct CheckResult {
   std::int64_t duration_ms = 0;
   int code = 0;  // HTTP status, SMTP reply, MySQL error number; 0 when none
   std::string info;  // "Connection refused"; empty when none
+  bool report_code = false;  // log "code: N" even when 0 (agent results, as HAProxy)
   bool passed() const { return status_info(status).passed; }
   bool conditional() const { return status == CheckStatus::L7OkC; }
 };

@@ -16,8 +16,8 @@ Result<void> mode(Parser& p, const Stmt& st) {
     return {};
   }
   if (m == "http") {
-    p.proxy().mode = Mode::Http;  // recorded so validation sees consistent modes
-    return make_error("'mode http' is not implemented yet in Sluice");
+    p.proxy().mode = Mode::Http;
+    return {};
   }
   if (m == "health") return make_error("'mode health' was removed from HAProxy; use 'monitor-uri'");
   return make_error("unknown mode " + quote(m) + " (expected 'tcp' or 'http')" +
@@ -216,6 +216,7 @@ Result<void> opt_flag(Parser& p, const Stmt& st) {
   else if (n == "clitcpka") px.clitcpka = on;
   else if (n == "srvtcpka") px.srvtcpka = on;
   else if (n == "tcplog") px.tcplog = on;
+  else if (n == "httplog") px.httplog = on;
   else if (n == "dontlognull") px.dontlognull = on;
   else if (n == "splice-request") px.splice_request = on;
   else if (n == "splice-response") px.splice_response = on;

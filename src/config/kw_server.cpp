@@ -50,6 +50,11 @@ Result<void> s_maxqueue(Parser&, ServerDef& s, std::string_view a) {
   s.maxqueue = *v;
   return {};
 }
+Result<void> s_cookie(Parser&, ServerDef& s, std::string_view a) {
+  s.cookie = std::string(a);
+  return {};
+}
+
 Result<void> s_source(Parser& p, ServerDef& s, std::string_view a) {
   auto r = parse_address(a, AddrUse::Source, p.addr_opts());
   if (!r) return with_context("source", r.error());
@@ -129,6 +134,12 @@ Result<void> s_agent_inter(Parser&, ServerDef& s, std::string_view a) {
   s.agent_inter = *v;
   return {};
 }
+Result<void> s_slowstart(Parser&, ServerDef& s, std::string_view a) {
+  auto v = parse_time(a);
+  if (!v) return with_context("slowstart", v.error());
+  s.slowstart = *v;
+  return {};
+}
 Result<void> s_agent_addr(Parser& p, ServerDef& s, std::string_view a) {
   auto r = parse_address(a, AddrUse::Source, p.addr_opts());
   if (!r) return with_context("agent-addr", r.error());
@@ -166,6 +177,8 @@ constexpr ServerKeyword kServerKeywords[] = {
     {"agent-inter", I, 1, true, "TIME", s_agent_inter, "agent check interval"},
     {"agent-port", I, 1, true, "PORT", s_agent_port, "agent check port"},
     {"agent-send", I, 1, true, "STRING", s_agent_send, "string sent to the agent"},
+    {"cookie", I, 1, false, "VALUE", s_cookie, "persistence cookie value"},
+    {"slowstart", I, 1, true, "TIME", s_slowstart, "weight ramp time after coming back up"},
     // not implemented yet
     {"allow-0rtt", N, 0, true, "", nullptr, ""}, {"alpn", N, 1, true, "", nullptr, ""},
     {"ca-file", N, 1, true, "", nullptr, ""}, {"check-alpn", N, 1, true, "", nullptr, ""},
@@ -173,7 +186,7 @@ constexpr ServerKeyword kServerKeywords[] = {
     {"check-sni", N, 1, true, "", nullptr, ""}, {"check-ssl", N, 0, true, "", nullptr, ""},
     {"no-check-ssl", N, 0, true, "", nullptr, ""}, {"check-via-socks4", N, 0, true, "", nullptr, ""},
     {"ciphers", N, 1, true, "", nullptr, ""}, {"ciphersuites", N, 1, true, "", nullptr, ""},
-    {"cookie", N, 1, false, "", nullptr, ""}, {"crl-file", N, 1, true, "", nullptr, ""},
+    {"crl-file", N, 1, true, "", nullptr, ""},
     {"crt", N, 1, true, "", nullptr, ""}, {"curves", N, 1, true, "", nullptr, ""},
     {"sigalgs", N, 1, true, "", nullptr, ""}, {"client-sigalgs", N, 1, true, "", nullptr, ""},
     {"error-limit", N, 1, true, "", nullptr, ""}, {"force-sslv3", N, 0, true, "", nullptr, ""},
@@ -198,7 +211,7 @@ constexpr ServerKeyword kServerKeywords[] = {
     {"resolve-prefer", N, 1, true, "", nullptr, ""}, {"resolvers", N, 1, true, "", nullptr, ""},
     {"send-proxy", N, 0, true, "", nullptr, ""}, {"send-proxy-v2", N, 0, true, "", nullptr, ""},
     {"send-proxy-v2-ssl", N, 0, true, "", nullptr, ""}, {"send-proxy-v2-ssl-cn", N, 0, true, "", nullptr, ""},
-    {"slowstart", N, 1, true, "", nullptr, ""}, {"sni", N, 1, true, "", nullptr, ""},
+    {"sni", N, 1, true, "", nullptr, ""},
     {"socks4", N, 1, true, "", nullptr, ""}, {"ssl", N, 0, true, "", nullptr, ""},
     {"ssl-max-ver", N, 1, true, "", nullptr, ""}, {"ssl-min-ver", N, 1, true, "", nullptr, ""},
     {"ssl-reuse", N, 0, true, "", nullptr, ""}, {"stick", N, 0, true, "", nullptr, ""},

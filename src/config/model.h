@@ -215,9 +215,44 @@ struct ServerDef {
   std::optional<Address> agent_addr;
   std::optional<Millis> agent_inter;
   std::string agent_send;
+  // weight ramp after coming back UP (`slowstart`); 0: none
+  Millis slowstart{0};
   std::string cookie;  // persistence value (HTTP issue)
   SourceLoc loc;
 };
+
+// `cookie NAME insert|rewrite|prefix [indirect] [nocache] ...` (HTTP persistence).
+struct CookieDef {
+  enum class Method { Rewrite, Insert, Prefix };
+  std::string name;  // empty: no cookie persistence
+  Method method = Method::Rewrite;
+  bool indirect = false;
+  bool nocache = false;
+  bool postonly = false;
+  bool preserve = false;
+  bool httponly = false;
+  bool secure = false;
+  std::vector<std::string> domains;
+  std::optional<Millis> maxidle;
+  std::optional<Millis> maxlife;
+  SourceLoc loc;
+};
+
+// `option forwardfor [except NET] [header NAME] [if-none]`.
+struct ForwardFor {
+  bool enabled = false;
+  std::string header = "X-Forwarded-For";
+  bool if_none = false;
+  bool has_except = false;
+  int except_family = 0;  // AF_INET / AF_INET6
+  std::uint8_t except_addr[16] = {};
+  unsigned except_prefix = 0;
+};
+
+// Connection handling of HTTP transactions: the last of `option
+// http-keep-alive|http-server-close|httpclose` written wins.
+enum class HttpConnMode { KeepAlive, ServerClose, Close };
+enum class HttpReuse { Never, Safe, Aggressive, Always };
 
 struct UseBackend {
   std::string backend;
@@ -265,6 +300,20 @@ struct Proxy {
   bool splice_auto = false;
 
   HealthCheckDef health_check;
+  // `option check-duration-alert MEDIAN_MS [window N]` (Sluice's own): warn
+  // when a server's median check duration over N checks passes the limit.
+  struct CheckDurationAlert {
+    Millis threshold{0};
+    unsigned window = 10;
+  };
+  std::optional<CheckDurationAlert> check_duration_alert;
+
+  // HTTP mode
+  bool httplog = false;
+  HttpConnMode http_conn_mode = HttpConnMode::KeepAlive;
+  HttpReuse http_reuse = HttpReuse::Safe;
+  ForwardFor forwardfor;
+  CookieDef cookie;
 
   Timeouts timeouts;
   std::vector<LogTarget> logs;  // resolved: `log global` copies global's

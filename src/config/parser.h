@@ -116,6 +116,11 @@ Result<void> description(Parser&, const Stmt&);
 // options (kw_proxy.cpp)
 Result<void> opt_redispatch(Parser&, const Stmt&);
 Result<void> opt_flag(Parser&, const Stmt&);
+// HTTP-mode keywords (kw_http.cpp).
+Result<void> opt_http_conn_mode(Parser&, const Stmt&);
+Result<void> opt_forwardfor(Parser&, const Stmt&);
+Result<void> cookie(Parser&, const Stmt&);
+Result<void> http_reuse(Parser&, const Stmt&);
 // servers (kw_server.cpp)
 Result<void> server(Parser&, const Stmt&);
 Result<void> default_server(Parser&, const Stmt&);

@@ -1,8 +1,12 @@
 #include "proxy/backend.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
+
+#include "checks/agent_reply.h"
 
 namespace sluice::proxy {
 
@@ -11,6 +15,10 @@ Backend::Backend(const config::Proxy& def, std::uint32_t index, const log::Logge
   servers_.reserve(def.servers.size());
   for (std::size_t i = 0; i < def.servers.size(); ++i)
     servers_.push_back(std::make_unique<Server>(def.servers[i], *this, static_cast<std::uint32_t>(i)));
+  if (def.check_duration_alert)
+    for (auto& s : servers_)
+      s->check_local().duration.emplace(def.check_duration_alert->threshold.count(),
+                                        def.check_duration_alert->window);
 }
 
 Server* Backend::find_server(const std::string& name) const {
@@ -132,14 +140,14 @@ unsigned Backend::redistribute(Server& s) {
 unsigned Backend::active_up() const {
   unsigned n = 0;
   for (const auto& s : servers_)
-    if (!s->backup() && s->counted_up()) ++n;
+    if (!s->backup() && s->usable()) ++n;
   return n;
 }
 
 unsigned Backend::backup_up() const {
   unsigned n = 0;
   for (const auto& s : servers_)
-    if (s->backup() && s->counted_up()) ++n;
+    if (s->backup() && s->usable()) ++n;
   return n;
 }
 
@@ -153,9 +161,24 @@ void Backend::log(log::Level lvl, const std::string& line) const {
   if (logger_ != nullptr) logger_->send(lvl, line);
 }
 
+namespace {
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 void Backend::on_check_result(Server& s, const checks::CheckResult& r,
                               checks::HealthChange change, const checks::Health& h) {
   auto& cv = s.check();
+  if (auto& dw = s.check_local().duration) {
+    auto ev = dw->add(r.duration_ms);
+    if (ev == checks::DurationWatch::Event::Crossed)
+      log(log::Level::Warning, duration_alert_message(s, true));
+    else if (ev == checks::DurationWatch::Event::Recovered)
+      log(log::Level::Notice, duration_alert_message(s, false));
+  }
   cv.status.store(r.status, std::memory_order_relaxed);
   cv.duration_ms.store(r.duration_ms, std::memory_order_relaxed);
   cv.health.store(h.health(), std::memory_order_relaxed);
@@ -171,8 +194,125 @@ void Backend::on_check_result(Server& s, const checks::CheckResult& r,
       bump_generation();
     }
   }
-  if (change == checks::HealthChange::WentDown) set_server_down(s, &r);
-  if (change == checks::HealthChange::WentUp) set_server_up(s, &r);
+  if (change == checks::HealthChange::WentDown) {
+    s.set_check_ok(false);
+    set_server_down(s, &r);
+  }
+  if (change == checks::HealthChange::WentUp) {
+    s.set_check_ok(true);
+    if (s.agent_ok()) set_server_up(s, &r);
+  }
+}
+
+void Backend::on_agent_result(Server& s, const checks::CheckResult& r) {
+  auto& av = s.agent();
+  av.status.store(r.status, std::memory_order_relaxed);
+  av.duration_ms.store(r.duration_ms, std::memory_order_relaxed);
+  if (!r.passed()) return;  // agent unreachable or silent: not an error
+  checks::AgentReply reply = checks::parse_agent_reply(r.info);
+  if (reply.admin) {
+    switch (*reply.admin) {
+      case checks::AgentReply::Admin::Ready:
+        set_server_maint(s, false);
+        set_server_drain(s, false);
+        break;
+      case checks::AgentReply::Admin::Drain:
+        set_server_drain(s, true);
+        break;
+      case checks::AgentReply::Admin::Maint:
+        set_server_maint(s, true);
+        break;
+    }
+  }
+  if (reply.weight_percent) {
+    std::uint64_t w = static_cast<std::uint64_t>(s.def().weight) * *reply.weight_percent / 100;
+    set_server_uweight(s, static_cast<std::uint32_t>(std::min<std::uint64_t>(w, 256)));
+  }
+  if (!reply.health) return;
+  auto& ah = s.check_local().agent_health;
+  if (!ah) ah.emplace(s.def().rise, s.def().fall);
+  bool up = *reply.health == checks::AgentReply::Health::Up;
+  checks::CheckResult res;
+  res.status = up ? checks::CheckStatus::L7Ok : checks::CheckStatus::L7Sts;
+  res.duration_ms = r.duration_ms;
+  res.report_code = true;
+  res.info = "via agent : ";
+  res.info += checks::agent_health_word(*reply.health);
+  if (!reply.description.empty()) res.info += " (" + reply.description + ")";
+  av.status.store(res.status, std::memory_order_relaxed);
+  checks::HealthChange ch = ah->on_result(up);
+  av.health.store(ah->health(), std::memory_order_relaxed);
+  if (!up && s.up()) av.failures.fetch_add(1, std::memory_order_relaxed);
+  if (ch == checks::HealthChange::WentDown) {
+    s.set_agent_ok(false);
+    set_server_down(s, &res);
+  } else if (ch == checks::HealthChange::WentUp) {
+    s.set_agent_ok(true);
+    if (s.check_ok()) set_server_up(s, &res);
+  }
+}
+
+bool Backend::warmup_tick(Server& s) {
+  if (s.update_weight(steady_ms())) bump_generation();
+  return s.warming();
+}
+
+void Backend::set_server_uweight(Server& s, std::uint32_t w) {
+  if (w == s.uweight()) return;
+  s.set_uweight(w);
+  if (s.update_weight(steady_ms())) bump_generation();
+}
+
+void Backend::set_server_drain(Server& s, bool on) {
+  std::uint8_t a = s.admin();
+  if (((a & kAdminDrain) != 0) == on) return;
+  s.set_admin(on ? static_cast<std::uint8_t>(a | kAdminDrain)
+                 : static_cast<std::uint8_t>(a & ~kAdminDrain));
+  bump_generation();
+  std::string who = std::string(s.backup() ? "Backup Server " : "Server ") + name() + "/" + s.name();
+  if (on) {
+    unsigned act = active_up(), bck = backup_up();
+    log(log::Level::Notice, who + " enters drain state. " + std::to_string(act) + " active and " +
+                                std::to_string(bck) + " backup servers online. 0 sessions requeued, " +
+                                std::to_string(queue_.size()) + " total in queue.");
+    if (!any_usable()) log(log::Level::Emerg, no_server_message());
+  } else {
+    log(log::Level::Notice, who + " is UP/READY (leaving forced drain).");
+    dispatch(s);
+  }
+}
+
+void Backend::set_server_maint(Server& s, bool on) {
+  std::uint8_t a = s.admin();
+  if (((a & kAdminMaint) != 0) == on) return;
+  s.set_admin(on ? static_cast<std::uint8_t>(a | kAdminMaint)
+                 : static_cast<std::uint8_t>(a & ~kAdminMaint));
+  bump_generation();
+  std::string who = std::string(s.backup() ? "Backup Server " : "Server ") + name() + "/" + s.name();
+  if (on) {
+    unsigned requeued = redistribute(s);
+    unsigned act = active_up(), bck = backup_up();
+    log(log::Level::Notice,
+        who + " is going DOWN for maintenance. " + std::to_string(act) + " active and " +
+            std::to_string(bck) + " backup servers left. " + std::to_string(s.connections()) +
+            " sessions active, " + std::to_string(requeued) + " requeued, " +
+            std::to_string(s.queue().size()) + " remaining in queue.");
+    if (act == 0 && bck == 0) log(log::Level::Emerg, no_server_message());
+    if (requeued > 0) dispatch_all();
+  } else {
+    log(log::Level::Notice, who + " is UP/READY (leaving forced maintenance).");
+    dispatch(s);
+  }
+}
+
+std::string Backend::duration_alert_message(const Server& s, bool crossed) const {
+  const auto& dw = const_cast<Server&>(s).check_local().duration;
+  std::string m = std::string(s.backup() ? "Backup Server " : "Server ") + name() + "/" + s.name();
+  m += " check duration median " + std::to_string(dw ? dw->median() : -1) + "ms over the last " +
+       std::to_string(dw ? dw->window() : 0) + " checks is ";
+  m += crossed ? "above" : "back under";
+  m += " the " + std::to_string(dw ? dw->threshold_ms() : 0) + "ms alert threshold.";
+  return m;
 }
 
 namespace {
@@ -186,7 +326,7 @@ std::string Backend::down_message(const Server& s, const checks::CheckResult* r,
   if (r != nullptr) {
     m += ", reason: ";
     m += checks::status_info(r->status).reason;
-    if (checks::status_info(r->status).has_code && r->code != 0)
+    if (r->report_code || (checks::status_info(r->status).has_code && r->code != 0))
       m += ", code: " + std::to_string(r->code);
     if (!r->info.empty()) m += ", info: \"" + r->info + "\"";
     m += ", check duration: " + std::to_string(r->duration_ms) + "ms";
@@ -207,7 +347,7 @@ std::string Backend::up_message(const Server& s, const checks::CheckResult* r,
   if (r != nullptr) {
     m += ", reason: ";
     m += checks::status_info(r->status).reason;
-    if (checks::status_info(r->status).has_code && r->code != 0)
+    if (r->report_code || (checks::status_info(r->status).has_code && r->code != 0))
       m += ", code: " + std::to_string(r->code);
     if (!r->info.empty()) m += ", info: \"" + r->info + "\"";
     m += ", check duration: " + std::to_string(r->duration_ms) + "ms";
@@ -229,6 +369,8 @@ std::string Backend::no_server_message() const {
 void Backend::set_server_down(Server& s, const checks::CheckResult* r) {
   if (!s.up()) return;
   s.set_up(false);
+  s.check_local().warm_start_ms = -1;
+  s.update_weight(steady_ms());
   bump_generation();
   auto& cv = s.check();
   cv.downs.fetch_add(1, std::memory_order_relaxed);
@@ -243,6 +385,10 @@ void Backend::set_server_down(Server& s, const checks::CheckResult* r) {
 void Backend::set_server_up(Server& s, const checks::CheckResult* r) {
   if (s.up()) return;
   s.set_up(true);
+  // Slowstart: a server seen failed comes back at a small weight that
+  // grows to its full weight (ServerChecks ticks the ramp).
+  if (s.def().slowstart.count() > 0) s.check_local().warm_start_ms = steady_ms();
+  s.update_weight(steady_ms());
   bump_generation();
   auto& cv = s.check();
   std::int64_t now = wall_seconds();

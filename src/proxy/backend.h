@@ -69,12 +69,25 @@ class Backend {
   void dispatch_all();
 
   // ---- server state
+  // Usable servers ("N active and M backup servers left/online", as
+  // HAProxy counts them: drained or zero-weight servers are not).
   unsigned active_up() const;
   unsigned backup_up() const;
   bool any_usable() const;
   // A check result for `s` (called on the check's thread).
   void on_check_result(Server& s, const checks::CheckResult& r, checks::HealthChange change,
                        const checks::Health& h);
+  // An agent check result for `s` (called on the check's thread): obeys the
+  // words of the agent's line (checks/agent_reply.h). A failure to reach the
+  // agent changes nothing: the health check judges connectivity.
+  void on_agent_result(Server& s, const checks::CheckResult& r);
+  // Slowstart: move `s`'s weight along its ramp (check's thread). True
+  // while the ramp goes on.
+  bool warmup_tick(Server& s);
+  // Administrative changes (agent words; the runtime API later).
+  void set_server_drain(Server& s, bool on);
+  void set_server_maint(Server& s, bool on);
+  void set_server_uweight(Server& s, std::uint32_t w);
   // Apply an UP/DOWN transition: state, generation, queues, log lines.
   // `r` is the check that caused it (null for admin changes).
   void set_server_up(Server& s, const checks::CheckResult* r);
@@ -84,6 +97,7 @@ class Backend {
   std::string down_message(const Server& s, const checks::CheckResult* r, unsigned requeued) const;
   std::string up_message(const Server& s, const checks::CheckResult* r, unsigned requeued) const;
   std::string no_server_message() const;
+  std::string duration_alert_message(const Server& s, bool crossed) const;
 
   // Does this backend redispatch on every retry when it has several active
   // servers (round-robin kind, HAProxy's rule)?

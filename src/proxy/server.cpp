@@ -1,14 +1,40 @@
 #include "proxy/server.h"
 
+#include <algorithm>
 #include <ctime>
 
 namespace sluice::proxy {
 
 Server::Server(const config::ServerDef& def, Backend& backend, std::uint32_t index)
-    : def_(def), backend_(backend), index_(index), weight_(def.weight) {
+    : def_(def), backend_(backend), index_(index), weight_(def.weight), uweight_(def.weight) {
   if (def.disabled) admin_.store(kAdminMaint);
   check_.last_change_s.store(static_cast<std::int64_t>(std::time(nullptr)));
   if (def.check) check_.status.store(checks::CheckStatus::Init);
+  if (def.agent_check) {
+    agent_.status.store(checks::CheckStatus::Init);
+    local_.agent_health.emplace(def.rise, def.fall);
+    agent_.health.store(local_.agent_health->health());
+  }
+}
+
+bool Server::update_weight(std::int64_t now_ms) {
+  std::uint32_t u = uweight();
+  std::uint32_t w = u;
+  std::int64_t ss = def_.slowstart.count();
+  if (local_.warm_start_ms >= 0 && ss > 0) {
+    std::int64_t elapsed = now_ms - local_.warm_start_ms;
+    if (elapsed >= ss) {
+      local_.warm_start_ms = -1;
+    } else if (u > 0) {
+      // Linear from 1 to the full weight over `slowstart`.
+      std::int64_t ramp = (static_cast<std::int64_t>(u) * std::max<std::int64_t>(0, elapsed) +
+                           ss - 1) / ss;
+      w = static_cast<std::uint32_t>(std::max<std::int64_t>(1, ramp));
+    }
+  }
+  if (w == weight()) return false;
+  set_weight(w);
+  return true;
 }
 
 bool Server::try_acquire() {

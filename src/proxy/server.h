@@ -4,9 +4,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "checks/check_types.h"
+#include "checks/duration_watch.h"
+#include "checks/health.h"
 #include "config/model.h"
 #include "proxy/counters.h"
 #include "proxy/queue.h"
@@ -40,12 +43,26 @@ class Server {
   bool maint() const { return admin() & kAdminMaint; }
   std::uint32_t weight() const { return weight_.load(std::memory_order_relaxed); }
   void set_weight(std::uint32_t w) { weight_.store(w, std::memory_order_relaxed); }
+  // The user weight: configured, or set by the agent ("75%"). weight() is
+  // this, ramped by slowstart after the server comes back UP.
+  std::uint32_t uweight() const { return uweight_.load(std::memory_order_relaxed); }
+  void set_uweight(std::uint32_t w) { uweight_.store(w, std::memory_order_relaxed); }
+  // Recompute weight() from uweight() and the slowstart ramp at `now_ms`
+  // (steady clock). True when weight() changed.
+  bool update_weight(std::int64_t now_ms);
+
+  // The health check's and the agent's own verdicts: the server is UP only
+  // while both say so.
+  bool check_ok() const { return check_ok_.load(std::memory_order_acquire); }
+  void set_check_ok(bool ok) { check_ok_.store(ok, std::memory_order_release); }
+  bool agent_ok() const { return agent_ok_.load(std::memory_order_acquire); }
+  void set_agent_ok(bool ok) { agent_ok_.store(ok, std::memory_order_release); }
 
   // May the balancer pick this server for new sessions?
   bool usable() const {
     return up() && (admin() & (kAdminMaint | kAdminDrain | kAdminCheckDrain)) == 0 && weight() > 0;
   }
-  // Counted in "N active and M backup servers left/online".
+  // Up and not in maintenance: still serves its own queue (persistence).
   bool counted_up() const { return up() && !maint(); }
 
   // Connection slots (server maxconn). cur counts connected and connecting
@@ -72,6 +89,18 @@ class Server {
   };
   CheckView& check() { return check_; }
   const CheckView& check() const { return check_; }
+  CheckView& agent() { return agent_; }
+  const CheckView& agent() const { return agent_; }
+
+  // State used only on the thread that runs this server's checks (the
+  // health check and the agent check share one loop).
+  struct CheckLocal {
+    std::optional<checks::Health> agent_health;
+    std::optional<checks::DurationWatch> duration;
+    std::int64_t warm_start_ms = -1;  // slowstart ramp start; -1: not ramping
+  };
+  CheckLocal& check_local() { return local_; }
+  bool warming() const { return local_.warm_start_ms >= 0; }
 
  private:
   const config::ServerDef& def_;
@@ -80,10 +109,15 @@ class Server {
   std::atomic<bool> up_{true};
   std::atomic<std::uint8_t> admin_{0};
   std::atomic<std::uint32_t> weight_;
+  std::atomic<std::uint32_t> uweight_;
+  std::atomic<bool> check_ok_{true};
+  std::atomic<bool> agent_ok_{true};
   std::atomic<std::uint32_t> cur_{0};
   PendingQueue queue_;
   SessionCounters counters_;
   CheckView check_;
+  CheckView agent_;
+  CheckLocal local_;
 };
 
 }  // namespace sluice::proxy

@@ -145,7 +145,7 @@ Result<void> EngineImpl::build() {
   std::vector<std::pair<proxy::Backend*, proxy::Server*>> checked;
   for (auto& be : backends_)
     for (auto& s : be->servers())
-      if (s->def().check) checked.emplace_back(be.get(), s.get());
+      if (s->def().check || s->def().agent_check) checked.emplace_back(be.get(), s.get());
   for (std::size_t i = 0; i < checked.size(); ++i) {
     CheckPlacement cp;
     cp.backend = checked[i].first;

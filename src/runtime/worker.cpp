@@ -10,10 +10,22 @@ Worker::Worker(EngineImpl& engine, core::Loop& loop, unsigned index)
     : engine_(engine), loop_(loop), index_(index), buffers_(engine.model().global.bufsize) {
   for (auto& be : engine_.backends())
     balancers_.push_back(std::make_unique<proxy::ThreadBalancer>(*be));
+  httpmode::HttpSessions::Hooks hooks;
+  hooks.balancer = [this](proxy::Backend& be) -> proxy::ThreadBalancer& { return balancer(be); };
+  hooks.active_connections = [this] { return active_connections(); };
+  hooks.stopping = [this] { return stopping_; };
+  hooks.done = [this](proxy::Frontend* fe) {
+    if (fe != nullptr) engine_.on_session_end(*this, *fe);
+    --live_;
+    loop_.defer([this] { maybe_end(); });
+  };
+  http_ = std::make_unique<httpmode::HttpSessions>(loop_, engine.model().global.bufsize,
+                                                   std::move(hooks));
 }
 
 Worker::~Worker() {
   for (auto& s : sessions_) s->kill();
+  http_->kill_all();
   for (auto& c : checks_) c->stop();
   listeners_.clear();
 }
@@ -43,15 +55,8 @@ void Worker::init() {
   }
   for (auto& cp : engine_.check_placements()) {
     if (cp.thread != index_) continue;
-    proxy::Backend* be = cp.backend;
-    proxy::Server* srv = cp.server;
-    auto cfg = checks::make_check_config(srv->def(), be->def(), engine_.model().global);
-    auto run = std::make_unique<checks::CheckRun>(
-        loop_, std::move(cfg),
-        [be, srv](const checks::CheckResult& r, checks::HealthChange ch, const checks::Health& h) {
-          be->on_check_result(*srv, r, ch, h);
-        });
-    srv->check().health.store(run->health().health());
+    auto run = std::make_unique<proxy::ServerChecks>(loop_, *cp.backend, *cp.server,
+                                                     engine_.model().global);
     run->start(cp.first_delay);
     checks_.push_back(std::move(run));
   }
@@ -92,6 +97,10 @@ void Worker::on_accept(int fd, const sockaddr_storage& peer, socklen_t len, prox
   }
   engine_.on_session_start(*this, fe);
   ++live_;
+  if (fe.def().mode == config::Mode::Http) {
+    http_->start(fd, peer, len, fe);
+    return;
+  }
   get_session()->start(fd, peer, len, fe);
 }
 
@@ -112,6 +121,7 @@ void Worker::soft_stop() {
   if (stopping_) return;
   stopping_ = true;
   for (auto& bl : listeners_) bl.listener->close();
+  http_->soft_stop();
   maybe_end();
 }
 
@@ -119,6 +129,7 @@ void Worker::hard_stop() {
   stopping_ = true;
   for (auto& bl : listeners_) bl.listener->close();
   for (auto& s : sessions_) s->kill();
+  http_->kill_all();
   for (auto& c : checks_) c->stop();
   ended_ = true;
   loop_.stop();

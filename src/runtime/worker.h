@@ -9,9 +9,10 @@
 #include <memory>
 #include <vector>
 
-#include "checks/check_run.h"
+#include "proxy/server_checks.h"
 #include "core/listener.h"
 #include "core/loop.h"
+#include "httpmode/sessions.h"
 #include "proxy/balancer.h"
 #include "proxy/frontend.h"
 #include "tcp/pools.h"
@@ -64,7 +65,8 @@ class Worker final : public tcp::SessionHost {
   std::vector<BoundListener> listeners_;
   std::vector<std::unique_ptr<tcp::TcpSession>> sessions_;  // every session ever made
   std::vector<tcp::TcpSession*> free_;
-  std::vector<std::unique_ptr<checks::CheckRun>> checks_;
+  std::vector<std::unique_ptr<proxy::ServerChecks>> checks_;
+  std::unique_ptr<httpmode::HttpSessions> http_;  // mode http frontends
   unsigned live_ = 0;
   bool stopping_ = false;
   bool ended_ = false;

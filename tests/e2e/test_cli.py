@@ -127,14 +127,7 @@ def test_check_diagnostic_format(sluice, tmp_path):
 # the example end to end).
 # option mysql-check is implemented: seed-mysql.cfg passes `-c` unmodified.
 SEED_MYSQL_NOT_IMPLEMENTED = {}
-SEED_VHOST_NOT_IMPLEMENTED = {
-    13: "mode",            # mode http
-    14: "httplog",         # option httplog
-    25: "hdr_end", 26: "hdr_end",
-    34: "cookie", 42: "cookie",
-    36: "httpclose", 44: "httpclose",
-    37: "forwardfor", 45: "forwardfor",
-}
+SEED_VHOST_NOT_IMPLEMENTED = {}  # every keyword of seed-vhost.cfg is implemented
 SEED_VHOST_OPTIONAL = {38: "cookie", 46: "cookie"}  # `server ... cookie Local`
 SEED_VHOST_LEGACY = {8: "nbproc", 19: "contimeout", 20: "clitimeout", 21: "srvtimeout"}
 

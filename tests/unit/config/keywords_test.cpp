@@ -44,8 +44,6 @@ TEST(ConfigKeywords, NotYetKeywordsAreErrors) {
                            "t.cfg:4: [ssl-default-bind-ciphers] not implemented yet in Sluice",
                            "t.cfg:5: [lua-load] not implemented yet in Sluice",
                            "t.cfg:6: [tune.ssl.cachesize] not implemented yet in Sluice",
-                           "t.cfg:9: [option httplog] not implemented yet in Sluice",
-                           "t.cfg:10: [option httpclose] not implemented yet in Sluice",
                            "t.cfg:11: [http-request] not implemented yet in Sluice",
                            "t.cfg:12: [tcp-request content] not implemented yet in Sluice",
                            "t.cfg:13: [stick-table] not implemented yet in Sluice",
@@ -54,7 +52,6 @@ TEST(ConfigKeywords, NotYetKeywordsAreErrors) {
                            "t.cfg:16: [errorfile] not implemented yet in Sluice",
                            "t.cfg:17: [capture] not implemented yet in Sluice",
                            "t.cfg:18: [compression] not implemented yet in Sluice",
-                           "t.cfg:19: [timeout http-request] not implemented yet in Sluice",
                            "t.cfg:20: [http-check send-state] not implemented yet in Sluice",
                            "t.cfg:21: [tcp-check send-lf] not implemented yet in Sluice",
                            "t.cfg:22: [monitor-uri] not implemented yet in Sluice",
@@ -128,7 +125,6 @@ TEST(ConfigKeywords, LegacyHttpRewritesNameTheirReplacement) {
                "instead",
                "t.cfg:8: [reqtarpit] 'reqtarpit' is no longer supported; use 'http-request "
                "tarpit' instead",
-               "t.cfg:9: [option httpclose] not implemented yet in Sluice",
                "t.cfg:10: [block] 'block' is no longer supported; use 'http-request deny' "
                "instead"}));
   EXPECT_EQ(warnings(r),

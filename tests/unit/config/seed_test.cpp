@@ -22,21 +22,7 @@ std::vector<std::string> strip_dir(std::vector<std::string> v, const std::string
 TEST(ConfigSeed, VhostErrorsAreExactlyTheNotYetKeywords) {
   auto r = load_files({shared("seed-vhost.cfg")});
   std::string dir = std::string(SLUICE_SHARED_DIR) + "/examples/";
-  std::vector<std::string> expected = {
-      "seed-vhost.cfg:13: [mode] 'mode http' is not implemented yet in Sluice",
-      "seed-vhost.cfg:14: [option httplog] not implemented yet in Sluice",
-      "seed-vhost.cfg:25: [hdr_end] sample fetch 'hdr_end' is not implemented yet in Sluice",
-      "seed-vhost.cfg:26: [hdr_end] sample fetch 'hdr_end' is not implemented yet in Sluice",
-      "seed-vhost.cfg:34: [cookie] not implemented yet in Sluice",
-      "seed-vhost.cfg:36: [option httpclose] not implemented yet in Sluice",
-      "seed-vhost.cfg:37: [option forwardfor] not implemented yet in Sluice",
-      "seed-vhost.cfg:38: [cookie] server keyword 'cookie' is not implemented yet in Sluice",
-      "seed-vhost.cfg:42: [cookie] not implemented yet in Sluice",
-      "seed-vhost.cfg:44: [option httpclose] not implemented yet in Sluice",
-      "seed-vhost.cfg:45: [option forwardfor] not implemented yet in Sluice",
-      "seed-vhost.cfg:46: [cookie] server keyword 'cookie' is not implemented yet in Sluice",
-  };
-  EXPECT_EQ(strip_dir(errors(r), dir), expected);
+  EXPECT_EQ(strip_dir(errors(r), dir), std::vector<std::string>{});
   std::vector<std::string> expected_warnings = {
       "seed-vhost.cfg:8: [nbproc] nbproc is gone; Sluice runs 4 threads in one process instead "
       "(use 'nbthread 4')",
@@ -85,6 +71,20 @@ TEST(ConfigSeed, VhostErrorsAreExactlyTheNotYetKeywords) {
   EXPECT_EQ(be.servers[0].id, 1);
   EXPECT_EQ(be.health_check.type, HealthCheckDef::Type::HttpChk);
   EXPECT_EQ(be.health_check.args, (std::vector<std::string>{"HEAD", "/check.txt", "HTTP/1.0"}));
+  // HTTP mode
+  EXPECT_EQ(fe.mode, Mode::Http);
+  EXPECT_TRUE(fe.httplog);
+  EXPECT_EQ(fe.http_conn_mode, HttpConnMode::KeepAlive);
+  EXPECT_EQ(be.mode, Mode::Http);
+  EXPECT_EQ(be.http_conn_mode, HttpConnMode::Close);
+  EXPECT_TRUE(be.forwardfor.enabled);
+  EXPECT_EQ(be.forwardfor.header, "X-Forwarded-For");
+  EXPECT_EQ(be.cookie.name, "SERVERID");
+  EXPECT_EQ(be.cookie.method, CookieDef::Method::Insert);
+  EXPECT_TRUE(be.cookie.nocache);
+  EXPECT_TRUE(be.cookie.indirect);
+  EXPECT_FALSE(be.cookie.postonly);
+  EXPECT_EQ(be.servers[0].cookie, "Local");
 }
 
 TEST(ConfigSeed, MysqlLoadsWithoutErrors) {

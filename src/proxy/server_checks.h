@@ -1,0 +1,42 @@
+#pragma once
+// The checks of one server, run on one worker loop: the health check
+// (`check`), the agent check (`agent-check`) and the slowstart ramp. Both
+// checks of a server share the loop, so the server's check-local state
+// (Server::CheckLocal) is never touched by two threads.
+
+#include <memory>
+
+#include "checks/check_run.h"
+#include "core/loop.h"
+#include "proxy/backend.h"
+
+namespace sluice::proxy {
+
+class ServerChecks {
+ public:
+  ServerChecks(core::Loop& loop, Backend& be, Server& srv, const config::Global& global);
+  ~ServerChecks();
+  ServerChecks(const ServerChecks&) = delete;
+  ServerChecks& operator=(const ServerChecks&) = delete;
+
+  // Start after `first_delay` (start-up spreading); the agent starts half
+  // an interval later so both do not connect at the same instant.
+  void start(checks::Millis first_delay);
+  void stop();
+
+  checks::CheckRun* health_check() const { return check_.get(); }
+  checks::CheckRun* agent_check() const { return agent_.get(); }
+
+ private:
+  void after_result();
+
+  core::Loop& loop_;
+  Backend& be_;
+  Server& srv_;
+  std::unique_ptr<checks::CheckRun> check_;
+  std::unique_ptr<checks::CheckRun> agent_;
+  core::Timer warmup_;
+  bool running_ = false;
+};
+
+}  // namespace sluice::proxy
