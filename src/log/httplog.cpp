@@ -4,31 +4,13 @@
 #include <charconv>
 #include <cstring>
 
+#include "log/line.h"
 #include "log/logger.h"
 
 namespace sluice::log {
 
 namespace {
 
-struct Line {
-  char* p;
-  std::size_t cap;
-  std::size_t n = 0;
-  void put(std::string_view s) {
-    if (n < cap) std::memcpy(p + n, s.data(), std::min(s.size(), cap - n));
-    n += s.size();
-  }
-  void put(char c) {
-    if (n < cap) p[n] = c;
-    ++n;
-  }
-  template <class T>
-  void num(T v) {
-    char tmp[24];
-    auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
-    put(std::string_view(tmp, static_cast<std::size_t>(r.ptr - tmp)));
-  }
-};
 
 // %{+Q}r: the request line in double quotes; quotes and control bytes inside
 // are escaped as #XX, as HAProxy's log encoding does.

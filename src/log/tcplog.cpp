@@ -5,35 +5,11 @@
 #include <charconv>
 #include <cstring>
 
+#include "log/line.h"
 #include "log/logger.h"
 #include "log/timefmt.h"
 
 namespace sluice::log {
-
-namespace {
-
-// Writes up to `cap` bytes but counts everything, like snprintf.
-struct Line {
-  char* p;
-  std::size_t cap;
-  std::size_t n = 0;
-  void put(std::string_view s) {
-    if (n < cap) std::memcpy(p + n, s.data(), std::min(s.size(), cap - n));
-    n += s.size();
-  }
-  void put(char c) {
-    if (n < cap) p[n] = c;
-    ++n;
-  }
-  template <class T>
-  void num(T v) {
-    char tmp[24];
-    auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
-    put(std::string_view(tmp, static_cast<std::size_t>(r.ptr - tmp)));
-  }
-};
-
-}  // namespace
 
 std::size_t format_accept_date(const timeval& tv, char* out) {
   const LocalSecond& s = local_second(tv.tv_sec);
