@@ -35,6 +35,11 @@ MiB = 1 << 20
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("options", ["", "option splice-auto"], ids=["copy", "splice"])
 def test_bulk_256mib_each_way_byte_exact(proxy, start_proxy, servers, options):
+    if proxy.kind == "haproxy" and options:
+        # The oracle itself: haproxy 2.6 with splice-auto reset the server side
+        # mid-transfer in about 1 run in 50 here (client got 262,087,636 of
+        # 268,435,456 bytes). Its copy run validates this harness; Sluice runs both.
+        pytest.skip("haproxy 2.6 splice-auto truncates this transfer now and then")
     total = 256 * MiB
     c2s_seed, s2c_seed = b"client-to-server", b"server-to-client"
     be = servers(BulkServer(total=total, seed=s2c_seed, name="bulk"))
