@@ -75,15 +75,18 @@ HttpSession::HttpSession(HttpHost& host)
       res_parser_(http::Side::Response) {
   client_.owner = this;
   timer_.set_callback([this] { on_timer(); });
-  const std::size_t sz = host.bufsize();
-  req_.buf = std::make_unique<char[]>(sz);
-  res_.buf = std::make_unique<char[]>(sz);
-  req_.head = std::make_unique<char[]>(sz);
-  res_.head = std::make_unique<char[]>(sz);
 }
 
 HttpSession::~HttpSession() {
   if (active()) kill();
+  shed_buffers(true);
+}
+
+void HttpSession::shed_buffers(bool all) {
+  if (all || req_.len == 0) drop(req_.buf);
+  if (all || req_.head_sent >= req_.head_len) drop(req_.head);
+  if (all || res_.len == 0) drop(res_.buf);
+  if (all || res_.head_sent >= res_.head_len) drop(res_.head);
 }
 
 // ---------------------------------------------------------------- accept
@@ -107,16 +110,7 @@ void HttpSession::start(int fd, const sockaddr_storage& peer, socklen_t peer_len
   first_request_ = true;
   req_index_ = 0;
   client_port_ = 0;
-  std::strcpy(client_addr_, "unix");
-  if (peer_.ss_family == AF_INET) {
-    auto& a = reinterpret_cast<const sockaddr_in&>(peer_);
-    ::inet_ntop(AF_INET, &a.sin_addr, client_addr_, sizeof client_addr_);
-    client_port_ = ntohs(a.sin_port);
-  } else if (peer_.ss_family == AF_INET6) {
-    auto& a = reinterpret_cast<const sockaddr_in6&>(peer_);
-    ::inet_ntop(AF_INET6, &a.sin6_addr, client_addr_, sizeof client_addr_);
-    client_port_ = ntohs(a.sin6_port);
-  }
+  set_client_addr();
   if (fe.def().clitcpka) {
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
@@ -136,6 +130,65 @@ void HttpSession::on_stopping() {
   // Idle between requests with nothing received: the last response did not
   // promise more, but closing now could race a request in flight; let the
   // keep-alive timeout or the next response (with Connection: close) end it.
+}
+
+void HttpSession::set_client_addr() {
+  client_port_ = 0;
+  std::strcpy(client_addr_, "unix");
+  if (peer_.ss_family == AF_INET) {
+    auto& a = reinterpret_cast<const sockaddr_in&>(peer_);
+    ::inet_ntop(AF_INET, &a.sin_addr, client_addr_, sizeof client_addr_);
+    client_port_ = ntohs(a.sin_port);
+  } else if (peer_.ss_family == AF_INET6) {
+    auto& a = reinterpret_cast<const sockaddr_in6&>(peer_);
+    ::inet_ntop(AF_INET6, &a.sin6_addr, client_addr_, sizeof client_addr_);
+    client_port_ = ntohs(a.sin6_port);
+  }
+}
+
+void IdleConn::on_events(std::uint32_t ev) { host->resume(*this, ev); }
+
+void HttpSession::resume(const IdleConn& c, std::uint32_t events) {
+  client_ = Client{};
+  client_.owner = this;
+  client_.fd = c.fd;
+  fe_ = c.fe;
+  be_ = nullptr;
+  srv_ = nullptr;
+  last_srv_ = nullptr;
+  sconn_ = nullptr;
+  std::memcpy(&peer_, &c.peer, std::min<std::size_t>(c.peer_len, sizeof c.peer));
+  peer_len_ = c.peer_len;
+  local_known_ = false;
+  req_.len = res_.len = 0;
+  req_.reset_msg();
+  res_.reset_msg();
+  first_request_ = false;
+  req_index_ = c.req_index;
+  set_client_addr();
+  phase_ = Phase::ReqHead;
+  t_idle_start_ = c.idle_since;
+  t_req_start_ = -1;
+  loop_.rehandle(c.fd, &client_);
+  on_client_events(events);
+}
+
+void HttpSession::park() {
+  IdleConn& c = host_.park(*this);
+  c.fd = client_.fd;
+  c.fe = fe_;
+  c.req_index = req_index_;
+  c.peer_len = peer_len_;
+  std::memcpy(&c.peer, &peer_, std::min<std::size_t>(peer_len_, sizeof c.peer));
+  c.idle_since = t_idle_start_;
+  loop_.rehandle(client_.fd, &c);
+  const config::Timeouts& ft = fe_->def().timeouts;
+  if (auto t = first_of(ft.http_keep_alive, first_of(ft.http_request, ft.client)))
+    loop_.arm_at(c.timer, t_idle_start_ + t->count());
+  loop_.cancel(timer_);
+  client_.fd = -1;
+  phase_ = Phase::Idle;
+  fe_ = nullptr;
 }
 
 // ---------------------------------------------------------------- events
@@ -186,7 +239,7 @@ void HttpSession::progress() {
 HttpSession::Io HttpSession::recv_into(int fd, Flow& f, bool& readable, bool& eof) {
   const std::size_t cap = host_.bufsize();
   while (readable && f.len < cap) {
-    ssize_t n = ::recv(fd, f.buf.get() + f.len, cap - f.len, 0);
+    ssize_t n = ::recv(fd, need(f.buf) + f.len, cap - f.len, 0);
     if (n > 0) {
       f.len += static_cast<std::size_t>(n);
       if (f.len < cap) readable = false;  // short read: drained, wait for the edge
@@ -221,8 +274,8 @@ HttpSession::Io HttpSession::flush(int fd, Flow& f, bool& writable) {
     // when it fits the socket buffer.
     iovec iov[2];
     int cnt = 0;
-    if (head_left > 0) iov[cnt++] = {f.head.get() + f.head_sent, head_left};
-    if (body_left > 0) iov[cnt++] = {f.buf.get() + f.sent, body_left};
+    if (head_left > 0) iov[cnt++] = {f.head + f.head_sent, head_left};
+    if (body_left > 0) iov[cnt++] = {f.buf + f.sent, body_left};
     ssize_t w;
     if (cnt == 1) {
       w = ::send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
@@ -254,7 +307,7 @@ HttpSession::Io HttpSession::flush(int fd, Flow& f, bool& writable) {
 
 void HttpSession::compact(Flow& f) {
   if (f.fwd == 0 || f.sent < f.fwd) return;
-  std::memmove(f.buf.get(), f.buf.get() + f.fwd, f.len - f.fwd);
+  std::memmove(f.buf, f.buf + f.fwd, f.len - f.fwd);
   f.len -= f.fwd;
   f.fwd = f.sent = 0;
 }
@@ -273,6 +326,7 @@ bool HttpSession::step_req_head() {
       return false;
     }
     moved = req_.len > 0 || client_.eof;
+    if (req_.len == 0) drop(req_.buf);  // woken without data: stay light
   }
   if (req_.len > 0 && t_req_start_ < 0) {
     t_req_start_ = loop_.now_ms();
@@ -291,7 +345,7 @@ bool HttpSession::step_req_head() {
     return false;
   }
   for (;;) {
-    http::HeadResult r = req_parser_.parse(std::string_view(req_.buf.get(), req_.len));
+    http::HeadResult r = req_parser_.parse(std::string_view(req_.buf, req_.len));
     if (r.state == http::ParseState::Done) {
       on_request_head();
       return true;
@@ -318,7 +372,7 @@ bool HttpSession::step_req_head() {
 void HttpSession::on_request_head() {
   t_head_ = loop_.now_ms();
   const http::Head& h = req_parser_.head();
-  http::MessageView v = req_parser_.view(std::string_view(req_.buf.get(), req_.len));
+  http::MessageView v = req_parser_.view(std::string_view(req_.buf, req_.len));
   std::string_view line = v.start_line();
   reqline_len_ = std::min(line.size(), sizeof reqline_);
   std::memcpy(reqline_, line.data(), reqline_len_);
@@ -374,7 +428,7 @@ void HttpSession::route() {
   if (!ck.name.empty()) {
     ck_client_ = 'N';
     ck_server_ = 'N';
-    http::MessageView v = req_parser_.view(std::string_view(req_.buf.get(), req_.len));
+    http::MessageView v = req_parser_.view(std::string_view(req_.buf, req_.len));
     for (auto f : v) {
       if (!http::iequals(f.name, "cookie")) continue;
       if (auto val = find_cookie(f.value, ck.name)) {
@@ -410,8 +464,8 @@ void HttpSession::build_request_head() {
   const config::Proxy& bd = be_->def();
   const config::Proxy& fd = fe_->def();
   const http::Head& h = req_parser_.head();
-  http::MessageView v = req_parser_.view(std::string_view(req_.buf.get(), req_.len));
-  Out o{req_.head.get(), host_.bufsize()};
+  http::MessageView v = req_parser_.view(std::string_view(req_.buf, req_.len));
+  Out o{need(req_.head), host_.bufsize()};
   o.put(v.method());
   o.put(" ");
   o.put(v.target());
@@ -452,7 +506,7 @@ void HttpSession::build_request_head() {
   req_.head_sent = 0;
   // The head is rewritten: drop its received bytes; the body follows.
   std::uint32_t hl = h.length;
-  std::memmove(req_.buf.get(), req_.buf.get() + hl, req_.len - hl);
+  std::memmove(req_.buf, req_.buf + hl, req_.len - hl);
   req_.len -= hl;
   req_.fwd = req_.sent = 0;
   req_.dec.start(h);
@@ -676,7 +730,7 @@ bool HttpSession::step_exchange() {
   }
   if (!res_.head_done) {
     if (res_.len > 0 && res_.head_sent == res_.head_len) {
-      http::HeadResult r = res_parser_.parse(std::string_view(res_.buf.get(), res_.len));
+      http::HeadResult r = res_parser_.parse(std::string_view(res_.buf, res_.len));
       if (r.state == http::ParseState::Error) {
         term_.set(TermCause::ProxyAbort, TermPhase::Headers);
         fail(502, TermCause::ProxyAbort, TermPhase::Headers);
@@ -765,7 +819,7 @@ bool HttpSession::step_exchange() {
 HttpSession::Decoded HttpSession::decode_body(Flow& f) {
   Decoded out = Decoded::None;
   for (int i = 0; i < 1024 && !f.body_done; ++i) {
-    http::BodyEvent ev = f.dec.decode(std::string_view(f.buf.get() + f.fwd, f.len - f.fwd));
+    http::BodyEvent ev = f.dec.decode(std::string_view(f.buf + f.fwd, f.len - f.fwd));
     if (ev.kind == http::BodyEvent::Error) return Decoded::Error;
     f.fwd += ev.consumed;
     if (ev.consumed > 0) out = Decoded::Progress;
@@ -780,16 +834,16 @@ HttpSession::Decoded HttpSession::decode_body(Flow& f) {
 
 bool HttpSession::on_response_head() {
   const http::Head& h = res_parser_.head();
-  http::MessageView v = res_parser_.view(std::string_view(res_.buf.get(), res_.len));
+  http::MessageView v = res_parser_.view(std::string_view(res_.buf, res_.len));
   if (t_res_ < 0) t_res_ = loop_.now_ms();
-  Out o{res_.head.get(), host_.bufsize()};
+  Out o{need(res_.head), host_.bufsize()};
   const bool informational = h.status >= 100 && h.status < 200 && h.status != 101;
   if (informational) {
     // 100 Continue and friends: forward as they are, then the real head.
-    o.put(std::string_view(res_.buf.get(), h.length));
+    o.put(std::string_view(res_.buf, h.length));
     res_.head_len = o.n;
     res_.head_sent = 0;
-    std::memmove(res_.buf.get(), res_.buf.get() + h.length, res_.len - h.length);
+    std::memmove(res_.buf, res_.buf + h.length, res_.len - h.length);
     res_.len -= h.length;
     res_parser_.reset();
     res_parser_.set_request_method(req_parser_.head().method);
@@ -872,7 +926,7 @@ bool HttpSession::on_response_head() {
   }
   res_.head_len = o.n;
   res_.head_sent = 0;
-  std::memmove(res_.buf.get(), res_.buf.get() + h.length, res_.len - h.length);
+  std::memmove(res_.buf, res_.buf + h.length, res_.len - h.length);
   res_.len -= h.length;
   res_.fwd = res_.sent = 0;
   res_.head_done = true;
@@ -907,6 +961,9 @@ void HttpSession::end_transaction() {
     t_req_start_ = t_idle_start_;
     ::gettimeofday(&req_tv_, nullptr);
   }
+  shed_buffers(false);  // an idle keep-alive connection holds no buffer
+  // Nothing pipelined: park the connection and free this session.
+  if (req_.len == 0 && req_.buf == nullptr && res_.buf == nullptr) park();
 }
 
 void HttpSession::drop_server_conn(bool reusable) {
@@ -966,7 +1023,7 @@ void HttpSession::fail(std::uint16_t status, TermCause c, TermPhase p) {
   release_server();
   // A response of our own, always followed by a close: make it say so.
   std::string_view page = http::error_response(status);
-  Out o{res_.head.get(), host_.bufsize()};
+  Out o{need(res_.head), host_.bufsize()};
   auto eol = page.find("\r\n");
   bool says_close = page.find("connection: close") != std::string_view::npos ||
                     page.find("Connection: close") != std::string_view::npos;
@@ -1017,6 +1074,10 @@ void HttpSession::close_all(bool log) {
   }
   req_parser_.reset();
   res_parser_.reset();
+  req_.len = res_.len = 0;
+  req_.reset_msg();
+  res_.reset_msg();
+  shed_buffers(true);
   host_.http_session_done(*this);
 }
 
@@ -1228,18 +1289,18 @@ std::optional<std::int64_t> HttpSession::backend_id() const {
 
 std::optional<std::string_view> HttpSession::http_method() const {
   if (req_parser_.head().length == 0 || req_.head_done) return {};
-  return req_parser_.view(std::string_view(req_.buf.get(), req_.len)).method();
+  return req_parser_.view(std::string_view(req_.buf, req_.len)).method();
 }
 
 std::optional<std::string_view> HttpSession::http_target() const {
   if (req_parser_.head().length == 0 || req_.head_done) return {};
-  return req_parser_.view(std::string_view(req_.buf.get(), req_.len)).target();
+  return req_parser_.view(std::string_view(req_.buf, req_.len)).target();
 }
 
 bool HttpSession::http_req_field(std::string_view name, std::size_t i,
                                  std::string_view& out) const {
   if (req_parser_.head().length == 0 || req_.head_done) return false;
-  http::MessageView v = req_parser_.view(std::string_view(req_.buf.get(), req_.len));
+  http::MessageView v = req_parser_.view(std::string_view(req_.buf, req_.len));
   std::size_t at = 0;
   for (std::size_t k = 0;; ++k) {
     at = v.find(name, at);
