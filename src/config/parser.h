@@ -129,6 +129,13 @@ Result<void> bind(Parser&, const Stmt&);
 // ACLs and rules (kw_acl.cpp)
 Result<void> acl(Parser&, const Stmt&);
 Result<void> use_backend(Parser&, const Stmt&);
+// HTTP rules, log-format and captures (kw_rules.cpp)
+Result<void> http_request(Parser&, const Stmt&);
+Result<void> http_response(Parser&, const Stmt&);
+Result<void> legacy_add(Parser&, const Stmt&);
+Result<void> legacy_del(Parser&, const Stmt&);
+Result<void> log_format(Parser&, const Stmt&);
+Result<void> capture(Parser&, const Stmt&);
 }  // namespace kw
 
 // Parses `if|unless TERMS...` (args[0] is the if/unless word).
