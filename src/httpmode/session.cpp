@@ -13,6 +13,8 @@
 #include "checks/outgoing.h"
 #include "http/status.h"
 #include "httpmode/cookie.h"
+#include "httpmode/rules.h"
+#include "log/logformat.h"
 #include "log/httplog.h"
 #include "log/logger.h"
 #include "proxy/directory.h"
@@ -166,6 +168,7 @@ void HttpSession::progress() {
       case Phase::Exchange: moved = step_exchange(); break;
       case Phase::Tunnel: moved = step_tunnel(); break;
       case Phase::SendError: moved = step_send_error(); break;
+      case Phase::LocalReply: moved = step_local_reply(); break;
       default: break;
     }
     if (!moved) break;
@@ -324,12 +327,23 @@ void HttpSession::on_request_head() {
   s_shut_wr_ = false;
   last_srv_ = nullptr;
   ++req_index_;
+  tarpit_ = false;
+  close_client_ = fe_->def().http_conn_mode == config::HttpConnMode::Close || !h.keep_alive() ||
+                  host_.stopping();
+  req_cap_len_ = res_cap_len_ = 0;
+  if (!fe_->def().request_captures.empty())
+    req_cap_len_ = httpmode::format_captures(fe_->def().request_captures, v, req_cap_,
+                                             sizeof req_cap_);
   route();
 }
 
 // ---------------------------------------------------------------- route
 
 void HttpSession::route() {
+  const httpmode::ProxyHttp* fe_rules = fe_->http();
+  if (fe_rules != nullptr && !fe_rules->request.empty() &&
+      !apply_request_rules(fe_rules->request))
+    return;
   proxy::Backend* be = nullptr;
   for (const auto& r : fe_->routes()) {
     if (r.cond && !r.cond->evaluate(*this)) continue;
@@ -344,6 +358,11 @@ void HttpSession::route() {
   be_ = be;
   be_->counters().enter();
   be_counted_ = true;
+  const httpmode::ProxyHttp* be_rules = be_->http();
+  if (be_rules != nullptr && be_rules != fe_rules && !be_rules->request.empty() &&
+      !apply_request_rules(be_rules->request))
+    return;
+  res_parser_.set_request_method(req_parser_.head().method);  // set-method may change it
 
   const config::Proxy& fd = fe_->def();
   const config::Proxy& bd = be_->def();
@@ -763,6 +782,18 @@ HttpSession::Decoded HttpSession::decode_body(Flow& f) {
 }
 
 bool HttpSession::on_response_head() {
+  {
+    const http::Head& h0 = res_parser_.head();
+    if (h0.status < 100 || h0.status >= 200 || h0.status == 101) {
+      status_ = h0.status;
+      if (!fe_->def().response_captures.empty())
+        res_cap_len_ = httpmode::format_captures(
+            fe_->def().response_captures,
+            res_parser_.view(std::string_view(res_.buf.get(), res_.len)), res_cap_,
+            sizeof res_cap_);
+      if (!apply_response_rules()) return false;
+    }
+  }
   const http::Head& h = res_parser_.head();
   http::MessageView v = res_parser_.view(std::string_view(res_.buf.get(), res_.len));
   if (t_res_ < 0) t_res_ = loop_.now_ms();
@@ -1011,9 +1042,40 @@ void HttpSession::kill() {
 
 void HttpSession::log_transaction() {
   const log::Logger* lg = fe_->logger();
-  if (lg == nullptr || lg->empty() || !(fe_->def().httplog || fe_->def().tcplog)) return;
+  const httpmode::ProxyHttp* rules = fe_->http();
+  const log::LogFormat* custom = rules != nullptr ? rules->log_format.get() : nullptr;
+  if (lg == nullptr || lg->empty() ||
+      !(fe_->def().httplog || fe_->def().tcplog || custom != nullptr))
+    return;
   if (fe_->def().dontlognull && req_index_ == 0 && reqline_len_ == 0) return;
   log::HttpLogFields f;
+  fill_log_fields(f);
+  char line[2048];
+  std::size_t n;
+  if (custom != nullptr) {
+    log::LogContext ctx;
+    ctx.http = &f;
+    ctx.req_captures = f.req_captures;
+    ctx.res_captures = f.res_captures;
+    ctx.idle = t_req_start_ >= 0 ? t_req_start_ - t_idle_start_ : -1;
+    ctx.request_counter = req_index_;
+    log::Line l{line, sizeof line};
+    custom->write(ctx, l);
+    n = l.n;
+  } else {
+    n = log::format_httplog(f, line, sizeof line);
+  }
+  // option log-separate-errors: errors, timeouts, retries and 5xx at "err".
+  log::Level level = log::Level::Info;
+  if (fe_->def().log_separate_errors &&
+      (term_.first() != '-' || status_ >= 500 || retries_ > 0 || redispatched_))
+    level = log::Level::Err;
+  lg->send(level, std::string_view(line, std::min(n, sizeof line)));
+  res_.bytes_out = 0;
+  reqline_len_ = 0;
+}
+
+void HttpSession::fill_log_fields(log::HttpLogFields& f) const {
   f.client_addr = client_addr_;
   f.client_port = client_port_;
   f.request_time = req_tv_;
@@ -1040,11 +1102,11 @@ void HttpSession::log_transaction() {
   f.retries = retries_;
   f.redispatched = redispatched_;
   f.request_line = std::string_view(reqline_, reqline_len_);
-  char line[2048];
-  std::size_t n = log::format_httplog(f, line, sizeof line);
-  lg->send(log::Level::Info, std::string_view(line, std::min(n, sizeof line)));
-  res_.bytes_out = 0;
-  reqline_len_ = 0;
+  if (tarpit_) f.treq = -1;
+  if (!fe_->def().request_captures.empty()) f.req_captures = std::string_view(req_cap_, req_cap_len_);
+  if (!fe_->def().response_captures.empty())
+    f.res_captures = res_cap_len_ > 0 ? std::string_view(res_cap_, res_cap_len_)
+                                      : std::string_view("{}");
 }
 
 // ---------------------------------------------------------------- timers
@@ -1080,8 +1142,15 @@ void HttpSession::rearm_timer() {
          first_of(be_->def().timeouts.tunnel, first_of(ft.client, be_->def().timeouts.server)));
       break;
     case Phase::SendError:
+    case Phase::LocalReply:
       at(loop_.now_ms(), ft.client);
       break;
+    case Phase::Tarpit: {
+      const config::Timeouts& bt = be_ != nullptr ? be_->def().timeouts : ft;
+      at(t_head_, first_of(ft.tarpit, first_of(bt.tarpit, first_of(ft.connect, bt.connect))).value_or(
+                      std::chrono::milliseconds(0)));
+      break;
+    }
     default:
       return;
   }
@@ -1147,6 +1216,15 @@ void HttpSession::on_timer() {
       return;
     case Phase::SendError:
       close_all(true);
+      return;
+    case Phase::LocalReply:
+      term_.set(TermCause::ClientTimeout, TermPhase::Data);
+      close_all(true);
+      return;
+    case Phase::Tarpit:
+      t_queue_done_ = loop_.now_ms();
+      local_error_page(tarpit_status_, TermCause::ProxyAbort, TermPhase::Tarpit);
+      progress();
       return;
     default:
       return;
@@ -1241,8 +1319,124 @@ std::optional<std::int64_t> HttpSession::http_status() const {
   return status_;
 }
 
-bool HttpSession::http_res_field(std::string_view, std::size_t, std::string_view&) const {
-  return false;  // response rules are not run yet
+bool HttpSession::http_res_field(std::string_view name, std::size_t i,
+                                 std::string_view& out) const {
+  if (status_ < 0 || res_.head_done || res_parser_.head().length == 0) return false;
+  http::MessageView v = res_parser_.view(std::string_view(res_.buf.get(), res_.len));
+  std::size_t at = 0;
+  for (std::size_t k = 0;; ++k) {
+    at = v.find(name, at);
+    if (at == http::MessageView::npos) return false;
+    if (k == i) {
+      out = v.field(at).value;
+      return true;
+    }
+    ++at;
+  }
+}
+
+// ---------------------------------------------------------------- rules
+
+bool HttpSession::apply_request_rules(const std::vector<CompiledRule>& rules) {
+  httpmode::EditableMessage m;
+  m.buf = req_.buf.get();
+  m.len = &req_.len;
+  m.cap = host_.bufsize();
+  m.parser = &req_parser_;
+  m.scratch = req_.head.get();
+  log::HttpLogFields f;
+  fill_log_fields(f);
+  log::LogContext ctx;
+  ctx.http = &f;
+  httpmode::Verdict v = httpmode::run_rules(rules, false, m, *this, ctx, res_.head.get(),
+                                            host_.bufsize());
+  using K = httpmode::Verdict::Kind;
+  switch (v.kind) {
+    case K::Continue:
+    case K::Allow:
+      return true;
+    case K::Deny:
+      local_error_page(v.status, TermCause::ProxyAbort, TermPhase::Request);
+      return false;
+    case K::Tarpit:
+      tarpit_ = true;
+      tarpit_status_ = v.status;
+      phase_ = Phase::Tarpit;
+      rearm_timer();
+      return false;
+    case K::Reply:
+      local_reply(v.reply_len, v.status, TermCause::Local, TermPhase::Request);
+      return false;
+    case K::RewriteFailed:
+      break;
+  }
+  fail(500, TermCause::ProxyAbort, TermPhase::Request);
+  return false;
+}
+
+bool HttpSession::apply_response_rules() {
+  const httpmode::ProxyHttp* lists[2] = {be_ != nullptr ? be_->http() : nullptr, fe_->http()};
+  if (lists[0] == lists[1]) lists[1] = nullptr;
+  for (const httpmode::ProxyHttp* p : lists) {
+    if (p == nullptr || p->response.empty()) continue;
+    httpmode::EditableMessage m;
+    m.buf = res_.buf.get();
+    m.len = &res_.len;
+    m.cap = host_.bufsize();
+    m.parser = &res_parser_;
+    m.scratch = res_.head.get();
+    m.request_method = req_parser_.head().method;
+    log::HttpLogFields f;
+    fill_log_fields(f);
+    log::LogContext ctx;
+    ctx.http = &f;
+    httpmode::Verdict v = httpmode::run_rules(p->response, true, m, *this, ctx, nullptr, 0);
+    using K = httpmode::Verdict::Kind;
+    if (v.kind == K::Allow) break;
+    if (v.kind == K::Continue) continue;
+    fail(v.kind == K::Deny ? static_cast<std::uint16_t>(v.status) : 502, TermCause::ProxyAbort,
+         TermPhase::Headers);
+    return false;
+  }
+  return true;
+}
+
+void HttpSession::local_error_page(int status, TermCause c, TermPhase p) {
+  std::string_view page = http::error_response(static_cast<std::uint16_t>(status));
+  std::size_t n = std::min(page.size(), host_.bufsize());
+  std::memcpy(res_.head.get(), page.data(), n);
+  local_reply(n, status, c, p);
+}
+
+// A response of our own; the connection stays open for the next request
+// unless the request has a body we did not read.
+void HttpSession::local_reply(std::size_t len, int status, TermCause c, TermPhase p) {
+  term_.set(c, p);
+  status_ = status;
+  const http::Head& h = req_parser_.head();
+  if (h.framing != http::Framing::None) close_client_ = true;
+  std::uint32_t hl = std::min<std::size_t>(h.length, req_.len);
+  std::memmove(req_.buf.get(), req_.buf.get() + hl, req_.len - hl);
+  req_.len -= hl;
+  req_.fwd = req_.sent = req_.head_len = req_.head_sent = 0;
+  req_.head_done = req_.body_done = true;
+  res_.head_len = len;
+  res_.head_sent = 0;
+  res_.fwd = res_.sent = res_.len = 0;
+  res_.head_done = res_.body_done = true;
+  phase_ = Phase::LocalReply;
+}
+
+bool HttpSession::step_local_reply() {
+  Io io = flush(client_.fd, res_, client_.writable);
+  if (io == Io::Blocked) return false;
+  if (io == Io::Failed) {
+    term_.set(TermCause::ClientAbort, TermPhase::Data);
+    close_all(true);
+    return false;
+  }
+  end_transaction();
+  return true;
 }
 
 }  // namespace sluice::httpmode

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "acl/sample.h"
 #include "core/loop.h"
@@ -24,9 +25,14 @@
 #include "proxy/queue.h"
 #include "proxy/termination.h"
 
+namespace sluice::log {
+struct HttpLogFields;
+}
+
 namespace sluice::httpmode {
 
 class HttpSession;
+struct CompiledRule;  // httpmode/rules.h
 
 // What a session needs from the thread that owns it.
 class HttpHost {
@@ -84,6 +90,8 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
     Exchange,    // request body up, response head and body down
     Tunnel,      // after an upgrade: bytes both ways
     SendError,   // writing a response of our own, then close
+    Tarpit,      // http-request tarpit: holding the request before answering
+    LocalReply,  // writing a response of our own (rules), then the next request
     Closed,
   };
   struct Client final : core::IoHandler {
@@ -136,6 +144,13 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   void close_all(bool log);
   void drop_server_conn(bool reusable);
   void log_transaction();
+  void fill_log_fields(log::HttpLogFields& f) const;
+  // Rules (httpmode/rules.h): false when they answered or failed the request.
+  bool apply_request_rules(const std::vector<CompiledRule>& rules);
+  bool apply_response_rules();
+  void local_reply(std::size_t len, int status, proxy::TermCause c, proxy::TermPhase p);
+  void local_error_page(int status, proxy::TermCause c, proxy::TermPhase p);
+  bool step_local_reply();
   void rearm_timer();
 
   Io recv_into(int fd, Flow& f, bool& readable, bool& eof);
@@ -194,6 +209,13 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   std::int64_t t_res_ = -1;
   std::int64_t last_client_ = 0, last_server_ = 0;
   int status_ = -1;
+  // Captured header blocks ("{a|b}") for %hr / %hs; length 0: none declared.
+  char req_cap_[512];
+  std::size_t req_cap_len_ = 0;
+  char res_cap_[512];
+  std::size_t res_cap_len_ = 0;
+  bool tarpit_ = false;
+  int tarpit_status_ = 500;
 };
 
 }  // namespace sluice::httpmode
