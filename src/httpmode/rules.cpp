@@ -232,6 +232,7 @@ struct Eval {
   std::string_view run(const log::LogFormat& lf) {
     log::LogContext c = ctx;
     c.samples = &src;
+    c.absent_is_empty = true;  // rule values: a missing sample adds nothing
     log::Line l{buf, sizeof buf};
     lf.write(c, l);
     return std::string_view(buf, std::min(l.n, sizeof buf));
@@ -412,7 +413,7 @@ std::size_t redirect(const CompiledRule& r, EditableMessage& msg, Eval& ev, char
   if (!d.clear_cookie.empty()) {
     o.put("set-cookie: ");
     o.put(d.clear_cookie);
-    o.put("; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/;\r\n");
+    o.put("; path=/; Max-Age=0;\r\n");
   }
   o.put("\r\n");
   return o.ok ? o.n : 0;

@@ -334,6 +334,14 @@ void HttpSession::on_request_head() {
   if (!fe_->def().request_captures.empty())
     req_cap_len_ = httpmode::format_captures(fe_->def().request_captures, v, req_cap_,
                                              sizeof req_cap_);
+  if (const std::size_t n = fe_->def().response_captures.size(); n > 0) {
+    // Until a response head arrives: empty slots ("{|}" for two captures).
+    res_cap_[0] = '{';
+    res_cap_len_ = 1;
+    for (std::size_t i = 1; i < n && res_cap_len_ + 2 < sizeof res_cap_; ++i)
+      res_cap_[res_cap_len_++] = '|';
+    res_cap_[res_cap_len_++] = '}';
+  }
   route();
 }
 
@@ -1055,6 +1063,7 @@ void HttpSession::log_transaction() {
   if (custom != nullptr) {
     log::LogContext ctx;
     ctx.http = &f;
+    ctx.samples = this;
     ctx.req_captures = f.req_captures;
     ctx.res_captures = f.res_captures;
     ctx.idle = t_req_start_ >= 0 ? t_req_start_ - t_idle_start_ : -1;
@@ -1105,8 +1114,7 @@ void HttpSession::fill_log_fields(log::HttpLogFields& f) const {
   if (tarpit_) f.treq = -1;
   if (!fe_->def().request_captures.empty()) f.req_captures = std::string_view(req_cap_, req_cap_len_);
   if (!fe_->def().response_captures.empty())
-    f.res_captures = res_cap_len_ > 0 ? std::string_view(res_cap_, res_cap_len_)
-                                      : std::string_view("{}");
+    f.res_captures = std::string_view(res_cap_, res_cap_len_);
 }
 
 // ---------------------------------------------------------------- timers
@@ -1284,6 +1292,7 @@ std::optional<std::int64_t> HttpSession::frontend_id() const {
 }
 
 std::optional<std::int64_t> HttpSession::backend_id() const {
+  if (be_ == nullptr && fe_ != nullptr) return fe_->def().id;  // no backend yet: the frontend
   if (be_ == nullptr) return {};
   return be_->def().id;
 }

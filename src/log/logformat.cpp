@@ -231,7 +231,7 @@ std::string_view convert(const std::vector<LogFormat::Converter>& convs, std::st
 void fetch_out(Line& l, const LogFormat::Piece& p, const LogContext& ctx) {
   acl::Sample s;
   if (!p.fetch || ctx.samples == nullptr || !p.fetch->fetch(*ctx.samples, s)) {
-    l.put('-');
+    if (!ctx.absent_is_empty) l.put('-');
     return;
   }
   char num[48];
@@ -503,7 +503,7 @@ void LogFormat::write(const LogContext& ctx, Line& l) const {
       case V::HP: str_out(l, p, rl.uri.substr(0, rl.uri.find('?'))); break;
       case V::HQ: {
         auto q = rl.uri.find('?');
-        str_out(l, p, q == std::string_view::npos ? std::string_view() : rl.uri.substr(q));
+        if (q != std::string_view::npos) str_out(l, p, rl.uri.substr(q));  // none: nothing
         break;
       }
       case V::HV: str_out(l, p, rl.version); break;

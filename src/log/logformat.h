@@ -59,6 +59,9 @@ struct LogContext {
   std::string_view unique_id;  // %ID
   std::string_view req_captures;  // %hr as written, e.g. "{a|b}"; empty: none
   std::string_view res_captures;  // %hs
+  // Rule values (set-header...) print nothing for a missing sample; log
+  // lines print "-".
+  bool absent_is_empty = false;
 };
 
 class LogFormat {
