@@ -255,6 +255,7 @@ frontend custom
 frontend classic
     bind 127.0.0.1:{fe2}
     option httplog
+    option log-separate-errors
     capture request header Host len 8
     capture request header User-Agent len 5
     capture response header Content-Type len 10
@@ -275,7 +276,7 @@ def _payload(msg):
 
 
 def _mask(line):
-    line = re.sub(r"^127\.0\.0\.1:\d+ \[[^]]+\]", "127.0.0.1:PORT [DATE]", line)
+    line = re.sub(r"> 127\.0\.0\.1:\d+ \[[^]]+\]", "> 127.0.0.1:PORT [DATE]", line)
     return TIMERS.sub(" T/T/T/T/T ", line)
 
 
@@ -294,12 +295,14 @@ def test_log_format_and_captures_same_as_haproxy(sluice, haproxy, start_proxy, s
             status, _, _ = one_shot(fe, "GET", path, dict(headers))
             assert status in (200, 403)
             m = syslog.wait_for(re.escape(path.split("?")[0]) + r"[ ?]", timeout=10)
-            got.append(_payload(m.string))
+            got.append(m.string[:m.string.index(">") + 1] + " " + _payload(m.string))
             syslog.clear()
         lines[pbin.kind] = got
     h = [_mask(x) for x in lines["haproxy"]]
     s = [_mask(x) for x in lines["sluice"]]
-    assert h[0].startswith("CUSTOM GET /a/b?c=d /a/b ?c=d HTTP/1.1 200 app/s1"), h
+    # option log-separate-errors: the denied request of `classic` at err.
+    assert [x.split(" ", 1)[0] for x in h] == ["<134>", "<134>", "<134>", "<131>"], h
+    assert h[0].startswith("<134> CUSTOM GET /a/b?c=d /a/b ?c=d HTTP/1.1 200 app/s1"), h
     assert "{WWW.Exam|curl#7C} {applicatio}" in h[0], h
     # %B: the local deny page differs in its text, and the proxied response
     # in its Connection header (a difference of the HTTP path, not of logs).
