@@ -24,6 +24,8 @@ using A = HttpRule::Action;
 // Checks %[fetch] names and argument counts against the fetch table.
 class ConfigBinder final : public log::FetchBinder {
  public:
+  // Log lines are written after the transaction: its headers are gone.
+  bool at_log_time = false;
   Result<std::shared_ptr<const log::FetchCall>> bind(
       std::string_view name, const std::vector<std::string>& args) override {
     const FetchKeyword* k = find_keyword(fetch_keywords(), name);
@@ -34,6 +36,17 @@ class ConfigBinder final : public log::FetchBinder {
     }
     if (k->status != KwStatus::Implemented)
       return make_error("sample fetch " + quote(name) + " is not implemented yet in Sluice");
+    if (at_log_time) {
+      static constexpr std::array<std::string_view, 10> kNeedHeaders = {
+          "hdr", "req.hdr", "res.hdr", "path", "url", "query", "url_param", "urlp", "cook",
+          "req.cook"};
+      for (auto prefix : kNeedHeaders) {
+        if (name.substr(0, prefix.size()) == prefix || name == "res.cook")
+          return make_error("sample fetch " + quote(name) +
+                            " cannot be used in log-format: the HTTP headers it needs are no "
+                            "longer available when the line is written");
+      }
+    }
     if (args.size() < k->min_args || args.size() > k->max_args)
       return make_error("sample fetch " + quote(name) + " expects " +
                         (k->args.empty() ? std::string("no argument") : std::string(k->args)));
@@ -41,8 +54,10 @@ class ConfigBinder final : public log::FetchBinder {
   }
 };
 
-Result<void> check_log_format(std::string_view text, std::string_view what) {
+Result<void> check_log_format(std::string_view text, std::string_view what,
+                              bool at_log_time = false) {
   ConfigBinder b;
+  b.at_log_time = at_log_time;
   auto r = log::LogFormat::compile(text, &b);
   if (!r) return with_context(what, r.error());
   return {};
@@ -312,6 +327,10 @@ Result<HttpRule> parse_rule(bool response, const std::vector<std::string>& w) {
 
 Result<void> add_rule(Parser& p, bool response, const std::vector<std::string>& words,
                       std::size_t first) {
+  if (p.in_defaults() && p.proxy().name.empty())
+    return make_error(std::string(response ? "'http-response'" : "'http-request'") +
+                      " is not allowed in an anonymous 'defaults' section (name it and use "
+                      "'from NAME', or write the rule in the proxy)");
   std::vector<std::string> w;
   std::size_t cond_at = words.size();
   for (std::size_t i = first; i < words.size(); ++i) {
@@ -420,7 +439,7 @@ Result<void> log_format(Parser& p, const Stmt& st) {
     if (i > 0) text += ' ';
     text += st.args[i];
   }
-  if (auto e = check_log_format(text, "log-format"); !e) return e;
+  if (auto e = check_log_format(text, "log-format", true); !e) return e;
   p.proxy().log_format = std::move(text);
   p.proxy().log_format_loc = p.loc();
   return {};

@@ -1298,6 +1298,10 @@ std::optional<std::int64_t> HttpSession::backend_id() const {
 }
 
 std::optional<std::string_view> HttpSession::http_method() const {
+  if (req_.head_done && reqline_len_ > 0) {  // forwarded (logs): from the saved request line
+    std::string_view line(reqline_, reqline_len_);
+    return line.substr(0, line.find(' '));
+  }
   if (req_parser_.head().length == 0 || req_.head_done) return {};
   return req_parser_.view(std::string_view(req_.buf.get(), req_.len)).method();
 }
@@ -1324,7 +1328,7 @@ bool HttpSession::http_req_field(std::string_view name, std::size_t i,
 }
 
 std::optional<std::int64_t> HttpSession::http_status() const {
-  if (status_ < 0) return {};
+  if (status_ < 0 || res_.head_done) return {};  // known while the response head is at hand
   return status_;
 }
 

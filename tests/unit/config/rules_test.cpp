@@ -30,7 +30,7 @@ TEST(ConfigRules, RequestRulesKeepTheirArguments) {
       "  reqadd X-Legacy:\\ yes\n"
       "  capture request header Host len 32\n"
       "  capture response header Server len 10\n"
-      "  log-format %ci\\ %[req.hdr(host),lower] %ST\n"
+      "  log-format %ci\\ %[method,lower] %ST\n"
       "  option log-separate-errors\n"
       "  timeout tarpit 2s\n");
   ASSERT_TRUE(r.ok()) << testing::joined(errors(r));
@@ -59,7 +59,7 @@ TEST(ConfigRules, RequestRulesKeepTheirArguments) {
   ASSERT_EQ(p.request_captures.size(), 1U);
   EXPECT_EQ(p.request_captures[0].len, 32U);
   EXPECT_EQ(p.response_captures[0].name, "Server");
-  EXPECT_EQ(p.log_format, "%ci %[req.hdr(host),lower] %ST");
+  EXPECT_EQ(p.log_format, "%ci %[method,lower] %ST");
   EXPECT_TRUE(p.log_separate_errors);
   EXPECT_EQ(p.timeouts.tarpit->count(), 2000);
 }
@@ -111,6 +111,27 @@ TEST(ConfigRules, MalformedRulesAreErrorsWithFileLineAndKeyword) {
                 "t.cfg:18: [reqdel] 'reqdel' '^X-(A|B):' has no modern equivalent Sluice can "
                 "derive; write 'http-request del-header' NAME [-m reg] instead",
             }));
+}
+
+TEST(ConfigRules, PlacesHaproxyRefuses) {
+  auto r = load(
+      "defaults\n"
+      "  mode http\n"
+      "  http-request deny\n"
+      "defaults named\n"
+      "  http-request deny if { path /x }\n"
+      "frontend f from named\n"
+      "  bind :1\n"
+      "  log-format %[req.hdr(host)]\n"
+      "  log-format %[method]/%[status]/%[src]\n");
+  EXPECT_EQ(errors(r),
+            (V{"t.cfg:3: [http-request] 'http-request' is not allowed in an anonymous 'defaults' "
+               "section (name it and use 'from NAME', or write the rule in the proxy)",
+               "t.cfg:8: [log-format] log-format: sample fetch 'req.hdr' cannot be used in "
+               "log-format: the HTTP headers it needs are no longer available when the line is "
+               "written"}));
+  ASSERT_FALSE(r.model.proxies.empty());
+  EXPECT_EQ(r.model.proxies[0].http_request_rules.size(), 1U);  // inherited from 'named'
 }
 
 TEST(ConfigRules, SuggestsTheClosestAction) {
