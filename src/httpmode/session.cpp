@@ -1405,8 +1405,7 @@ bool HttpSession::apply_response_rules() {
     ctx.http = &f;
     httpmode::Verdict v = httpmode::run_rules(p->response, true, m, *this, ctx, nullptr, 0);
     using K = httpmode::Verdict::Kind;
-    if (v.kind == K::Allow) break;
-    if (v.kind == K::Continue) continue;
+    if (v.kind == K::Allow || v.kind == K::Continue) continue;  // allow ends this list only
     fail(v.kind == K::Deny ? static_cast<std::uint16_t>(v.status) : 502, TermCause::ProxyAbort,
          TermPhase::Headers);
     return false;
