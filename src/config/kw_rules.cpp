@@ -379,6 +379,24 @@ std::optional<std::string> header_of_legacy_regex(std::string_view re) {
 
 }  // namespace
 
+void check_http_rules_mode(Proxy& p, std::vector<Diagnostic>& errors,
+                           std::vector<Diagnostic>& warnings) {
+  if (p.mode == Mode::Http) return;
+  for (auto* list : {&p.http_request_rules, &p.http_response_rules}) {
+    if (list->empty()) continue;
+    const HttpRule& r = list->front();
+    std::string kw = list == &p.http_request_rules ? "http-request" : "http-response";
+    warnings.push_back(Diagnostic{r.loc, kw,
+                                  "'" + kw + "' rules ignored for proxy " + quote(p.name) +
+                                      " as they require 'mode http'"});
+    list->clear();
+  }
+  if (!p.log_format.empty() && p.has_frontend() && !p.logs.empty())
+    errors.push_back(Diagnostic{p.log_format_loc, "log-format",
+                                "log-format in TCP mode (proxy " + quote(p.name) +
+                                    ") is not implemented yet in Sluice"});
+}
+
 namespace kw {
 
 Result<void> http_request(Parser& p, const Stmt& st) {

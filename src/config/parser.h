@@ -138,6 +138,12 @@ Result<void> log_format(Parser&, const Stmt&);
 Result<void> capture(Parser&, const Stmt&);
 }  // namespace kw
 
+// Once a proxy's mode is final (kw_rules.cpp): HTTP rules in a TCP proxy are
+// ignored with a warning, as HAProxy does; log-format there is not
+// implemented yet.
+void check_http_rules_mode(Proxy& p, std::vector<Diagnostic>& errors,
+                           std::vector<Diagnostic>& warnings);
+
 // Parses `if|unless TERMS...` (args[0] is the if/unless word).
 Result<Condition> parse_condition(Parser& p, Args args);
 

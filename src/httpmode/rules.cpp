@@ -75,14 +75,7 @@ Result<void> attach_proxy_http(const config::Model& model,
   for (const config::Proxy& p : model.proxies) {
     if (p.http_request_rules.empty() && p.http_response_rules.empty() && p.log_format.empty())
       continue;
-    if (p.mode != config::Mode::Http) {
-      const config::SourceLoc& at = !p.log_format.empty() ? p.log_format_loc
-                                    : !p.http_request_rules.empty() ? p.http_request_rules[0].loc
-                                                                    : p.http_response_rules[0].loc;
-      return make_error(at.file + ":" + std::to_string(at.line) + ": proxy '" + p.name +
-                        "': http-request/http-response rules and log-format need 'mode http' "
-                        "(log-format in TCP mode is not implemented yet in Sluice)");
-    }
+    if (p.mode != config::Mode::Http) continue;  // the loader warned or refused
     auto c = compile_proxy_http(p, model);
     if (!c) return Error{c.error()};
     const ProxyHttp* h = c->get();

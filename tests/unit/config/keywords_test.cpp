@@ -114,7 +114,8 @@ TEST(ConfigKeywords, LegacyHttpRewritesNameTheirReplacement) {
       "  rspdeny ^Server:.*\n"
       "  reqtarpit ^X\n"
       "  option forceclose\n"
-      "  block if TRUE\n");
+      "  block if TRUE\n"
+      "  mode http\n");
   EXPECT_EQ(errors(r),
             (V{"t.cfg:5: [reqrep] 'reqrep' is no longer supported; use 'http-request "
                "replace-header / replace-uri' instead",

@@ -32,7 +32,8 @@ TEST(ConfigRules, RequestRulesKeepTheirArguments) {
       "  capture response header Server len 10\n"
       "  log-format %ci\\ %[method,lower] %ST\n"
       "  option log-separate-errors\n"
-      "  timeout tarpit 2s\n");
+      "  timeout tarpit 2s\n"
+      "  mode http\n");
   ASSERT_TRUE(r.ok()) << testing::joined(errors(r));
   const Proxy& p = first_proxy(r);
   ASSERT_EQ(p.http_request_rules.size(), 7U);
@@ -83,7 +84,8 @@ TEST(ConfigRules, MalformedRulesAreErrorsWithFileLineAndKeyword) {
       "  log-format %zz\n"
       "  capture request header Host\n"
       "  http-request set-header X-D %[hdr(a),sha1]\n"
-      "  reqdel ^X-(A|B):\n");
+      "  reqdel ^X-(A|B):\n"
+      "  mode http\n");
   EXPECT_EQ(errors(r),
             (V{
                 "t.cfg:4: [http-request] unknown action 'frobnicate'",
@@ -123,7 +125,8 @@ TEST(ConfigRules, PlacesHaproxyRefuses) {
       "frontend f from named\n"
       "  bind :1\n"
       "  log-format %[req.hdr(host)]\n"
-      "  log-format %[method]/%[status]/%[src]\n");
+      "  log-format %[method]/%[status]/%[src]\n"
+      "  mode http\n");
   EXPECT_EQ(errors(r),
             (V{"t.cfg:3: [http-request] 'http-request' is not allowed in an anonymous 'defaults' "
                "section (name it and use 'from NAME', or write the rule in the proxy)",
@@ -132,6 +135,24 @@ TEST(ConfigRules, PlacesHaproxyRefuses) {
                "written"}));
   ASSERT_FALSE(r.model.proxies.empty());
   EXPECT_EQ(r.model.proxies[0].http_request_rules.size(), 1U);  // inherited from 'named'
+}
+
+TEST(ConfigRules, TcpModeIgnoresRulesAndRefusesLogFormat) {
+  auto r = load(
+      "global\n  log stdout local0\n"
+      "listen t\n"
+      "  mode tcp\n"
+      "  bind :1\n"
+      "  log global\n"
+      "  timeout client 1s\n  timeout connect 1s\n  timeout server 1s\n"
+      "  http-request deny\n"
+      "  log-format %ci\n"
+      "  server s 127.0.0.1:2\n");
+  EXPECT_EQ(errors(r), (V{"t.cfg:11: [log-format] log-format in TCP mode (proxy 't') is not "
+                          "implemented yet in Sluice"}));
+  EXPECT_EQ(testing::warnings(r),
+            (V{"t.cfg:10: [http-request] 'http-request' rules ignored for proxy 't' as they "
+               "require 'mode http'"}));
 }
 
 TEST(ConfigRules, SuggestsTheClosestAction) {
