@@ -1068,6 +1068,31 @@ void HttpSession::log_transaction() {
     ctx.res_captures = f.res_captures;
     ctx.idle = t_req_start_ >= 0 ? t_req_start_ - t_idle_start_ : -1;
     ctx.request_counter = req_index_;
+    ctx.bytes_uploaded = req_.bytes_out;
+    ctx.accept_time = req_tv_;
+    // Addresses only for custom formats (the frontend's costs a getsockname once).
+    char fe_addr[INET6_ADDRSTRLEN] = "", srv_addr[INET6_ADDRSTRLEN] = "";
+    auto ip_port = [](const sockaddr_storage& a, char* out, std::uint16_t& port) {
+      if (a.ss_family == AF_INET) {
+        auto& in = reinterpret_cast<const sockaddr_in&>(a);
+        ::inet_ntop(AF_INET, &in.sin_addr, out, INET6_ADDRSTRLEN);
+        port = ntohs(in.sin_port);
+      } else if (a.ss_family == AF_INET6) {
+        auto& in6 = reinterpret_cast<const sockaddr_in6&>(a);
+        ::inet_ntop(AF_INET6, &in6.sin6_addr, out, INET6_ADDRSTRLEN);
+        port = ntohs(in6.sin6_port);
+      }
+    };
+    if (const sockaddr_storage* d = destination()) ip_port(*d, fe_addr, ctx.frontend_port);
+    if (last_srv_ != nullptr) ip_port(last_srv_->def().addr.storage, srv_addr, ctx.server_port);
+    ctx.frontend_addr = fe_addr;
+    ctx.server_addr = srv_addr;
+    static const std::string host_name = [] {
+      char h[256] = {};
+      ::gethostname(h, sizeof h - 1);
+      return std::string(h);
+    }();
+    ctx.hostname = host_name;
     log::Line l{line, sizeof line};
     custom->write(ctx, l);
     n = l.n;
@@ -1081,6 +1106,7 @@ void HttpSession::log_transaction() {
     level = log::Level::Err;
   lg->send(level, std::string_view(line, std::min(n, sizeof line)));
   res_.bytes_out = 0;
+  req_.bytes_out = 0;
   reqline_len_ = 0;
 }
 

@@ -484,14 +484,20 @@ void LogFormat::write(const LogContext& ctx, Line& l) const {
       case V::ci: str_out(l, p, f.client_addr); break;
       case V::cp: int_out(l, p, f.client_port); break;
       case V::fi: str_out(l, p, ctx.frontend_addr); break;
-      case V::fp: int_out(l, p, ctx.frontend_port); break;
+      case V::fp:  // no address (UNIX socket): "-"
+        if (ctx.frontend_addr.empty()) l.put('-');
+        else int_out(l, p, ctx.frontend_port);
+        break;
       case V::fc: int_out(l, p, f.feconn); break;
       case V::f:
       case V::ft: str_out(l, p, f.frontend); break;
       case V::b: str_out(l, p, f.backend); break;
       case V::s: str_out(l, p, f.server.empty() ? std::string_view("<NOSRV>") : f.server); break;
       case V::si: str_out(l, p, ctx.server_addr); break;
-      case V::sp: int_out(l, p, ctx.server_port); break;
+      case V::sp:
+        if (ctx.server_addr.empty()) l.put('-');
+        else int_out(l, p, ctx.server_port);
+        break;
       case V::ST: int_out(l, p, f.status); break;
       case V::r:
         if (p.quote) l.put('"');

@@ -49,7 +49,7 @@ struct LogContext {
   const acl::SampleSource* samples = nullptr;
   std::string_view frontend_addr;  // %fi
   std::uint16_t frontend_port = 0;  // %fp
-  std::string_view server_addr;  // %si ("-" when none)
+  std::string_view server_addr;  // %si; empty: no server ("-", and "-" for %sp)
   std::uint16_t server_port = 0;  // %sp
   timeval accept_time{};  // %t, %ms, %Ts (request time when not set)
   std::int64_t idle = -1;  // %Ti

@@ -261,7 +261,7 @@ frontend custom
     capture request header Host len 8
     capture request header User-Agent len 5
     capture response header Content-Type len 10
-    log-format "CUSTOM %HM %HU %HP %HQ %HV %ST %b/%s %hr %hs %{{+Q}}r src=%[src] ids=%[fe_id]/%[be_id] m=%[method] st=%[status] %ts %tsc %rc %sq/%bq %{{+Q}}b %%"
+    log-format "CUSTOM %HM %HU %HP %HQ %HV %ST %b/%s %hr %hs %{{+Q}}r src=%[src] ids=%[fe_id]/%[be_id] m=%[method] st=%[status] fi=%fi si=%si:%sp host=%H %ts %tsc %rc %sq/%bq %{{+Q}}b %%"
     http-request deny if {{ path /no }}
     default_backend app
 
