@@ -219,9 +219,10 @@ bool name_matches(const CompiledRule& r, std::string_view name) {
 // Writes the message head with one edit into `o`: the start line (maybe
 // replaced), fields kept, dropped or rewritten, and fields appended.
 struct Eval {
+  Eval(const acl::SampleSource& s, const log::LogContext& c) : src(s), ctx(c) {}
   const acl::SampleSource& src;
   const log::LogContext& ctx;
-  char buf[8192];
+  char buf[8192];  // not cleared: written before read
   std::string_view run(const log::LogFormat& lf) {
     log::LogContext c = ctx;
     c.samples = &src;
@@ -454,7 +455,7 @@ Verdict run_rules(const std::vector<CompiledRule>& rules, bool response, Editabl
                   const acl::SampleSource& src, const log::LogContext& ctx, char* reply_buf,
                   std::size_t reply_cap) {
   Verdict out;
-  Eval ev{src, ctx, {}};
+  Eval ev(src, ctx);
   for (const CompiledRule& r : rules) {
     if (r.cond && !r.cond->evaluate(src)) continue;
     const HttpRule& d = *r.def;
