@@ -694,7 +694,7 @@ bool HttpSession::step_exchange() {
         return false;
       }
       if (r.state == http::ParseState::Done) {
-        if (!on_response_head()) return false;
+        if (!on_response_head()) return phase_ == Phase::LocalReply;
         moved = true;
       }
     }
@@ -1432,8 +1432,24 @@ bool HttpSession::apply_response_rules() {
     httpmode::Verdict v = httpmode::run_rules(p->response, true, m, *this, ctx, nullptr, 0);
     using K = httpmode::Verdict::Kind;
     if (v.kind == K::Allow || v.kind == K::Continue) continue;  // allow ends this list only
-    fail(v.kind == K::Deny ? static_cast<std::uint16_t>(v.status) : 502, TermCause::ProxyAbort,
-         TermPhase::Headers);
+    if (v.kind != K::Deny) {
+      fail(502, TermCause::ProxyAbort, TermPhase::Headers);
+      return false;
+    }
+    // http-response deny: the server's response is dropped, ours replaces
+    // it and the client connection stays open (as haproxy does).
+    drop_server_conn(false);
+    release_server();
+    close_server_ = true;
+    if (!req_.body_done) close_client_ = true;
+    std::string_view page = http::error_response(static_cast<std::uint16_t>(v.status));
+    std::size_t n = std::min(page.size(), host_.bufsize());
+    std::memcpy(res_.head.get(), page.data(), n);
+    term_.set(TermCause::ProxyAbort, TermPhase::Headers);
+    status_ = v.status;
+    res_parser_.reset();
+    res_.len = 0;
+    start_local_reply(n);
     return false;
   }
   return true;
@@ -1458,6 +1474,22 @@ void HttpSession::local_reply(std::size_t len, int status, TermCause c, TermPhas
   req_.len -= hl;
   req_.fwd = req_.sent = req_.head_len = req_.head_sent = 0;
   req_.head_done = req_.body_done = true;
+  start_local_reply(len);
+}
+
+// Sends res_.head[0..len) (closing the client after it when close_client_
+// says so), then the transaction ends.
+void HttpSession::start_local_reply(std::size_t len) {
+  std::string_view head(res_.head.get(), len);
+  constexpr std::string_view kClose = "connection: close\r\n";
+  const auto end = head.find("\r\n\r\n");
+  if (close_client_ && end != std::string_view::npos && len + kClose.size() <= host_.bufsize() &&
+      head.substr(0, end).find("onnection:") == std::string_view::npos) {
+    char* at = res_.head.get() + end + 2;
+    std::memmove(at + kClose.size(), at, len - end - 2);
+    std::memcpy(at, kClose.data(), kClose.size());
+    len += kClose.size();
+  }
   res_.head_len = len;
   res_.head_sent = 0;
   res_.fwd = res_.sent = res_.len = 0;

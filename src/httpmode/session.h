@@ -150,6 +150,7 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   bool apply_response_rules();
   void local_reply(std::size_t len, int status, proxy::TermCause c, proxy::TermPhase p);
   void local_error_page(int status, proxy::TermCause c, proxy::TermPhase p);
+  void start_local_reply(std::size_t len);
   bool step_local_reply();
   void rearm_timer();
 

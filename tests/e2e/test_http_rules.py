@@ -186,7 +186,7 @@ def _observe(port):
         headers.update(extra)
         status, hdrs, data = one_shot(port, method, path, headers, body)
         rec = {"request": name, "status": status}
-        for h in ("location", "set-cookie", "cache-control"):
+        for h in ("location", "set-cookie", "cache-control", "connection"):
             rec[h] = header_values(hdrs, h)
         rec["x-headers"] = [[k, v] for k, v in hdrs if k.startswith("x-")]
         if path in LOCAL_BODY:
