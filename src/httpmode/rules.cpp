@@ -150,6 +150,7 @@ struct Out {
       ok = false;
       return;
     }
+    if (s.empty()) return;  // an empty view may have no data pointer
     std::memcpy(p + n, s.data(), s.size());
     n += s.size();
   }
