@@ -15,6 +15,8 @@
 #include "checks/outgoing.h"
 #include "http/status.h"
 #include "httpmode/cookie.h"
+#include "httpmode/rules.h"
+#include "log/logformat.h"
 #include "log/httplog.h"
 #include "log/logger.h"
 #include "proxy/directory.h"
@@ -222,6 +224,7 @@ void HttpSession::progress() {
       case Phase::Exchange: moved = step_exchange(); break;
       case Phase::Tunnel: moved = step_tunnel(); break;
       case Phase::SendError: moved = step_send_error(); break;
+      case Phase::LocalReply: moved = step_local_reply(); break;
       default: break;
     }
     if (!moved) break;
@@ -393,12 +396,31 @@ void HttpSession::on_request_head() {
   s_shut_wr_ = false;
   last_srv_ = nullptr;
   ++req_index_;
+  tarpit_ = false;
+  close_client_ = fe_->def().http_conn_mode == config::HttpConnMode::Close || !h.keep_alive() ||
+                  host_.stopping();
+  req_cap_len_ = res_cap_len_ = 0;
+  if (!fe_->def().request_captures.empty())
+    req_cap_len_ = httpmode::format_captures(fe_->def().request_captures, v, req_cap_,
+                                             sizeof req_cap_);
+  if (const std::size_t n = fe_->def().response_captures.size(); n > 0) {
+    // Until a response head arrives: empty slots ("{|}" for two captures).
+    res_cap_[0] = '{';
+    res_cap_len_ = 1;
+    for (std::size_t i = 1; i < n && res_cap_len_ + 2 < sizeof res_cap_; ++i)
+      res_cap_[res_cap_len_++] = '|';
+    res_cap_[res_cap_len_++] = '}';
+  }
   route();
 }
 
 // ---------------------------------------------------------------- route
 
 void HttpSession::route() {
+  const httpmode::ProxyHttp* fe_rules = fe_->http();
+  if (fe_rules != nullptr && !fe_rules->request.empty() &&
+      !apply_request_rules(fe_rules->request))
+    return;
   proxy::Backend* be = nullptr;
   for (const auto& r : fe_->routes()) {
     if (r.cond && !r.cond->evaluate(*this)) continue;
@@ -413,6 +435,11 @@ void HttpSession::route() {
   be_ = be;
   be_->counters().enter();
   be_counted_ = true;
+  const httpmode::ProxyHttp* be_rules = be_->http();
+  if (be_rules != nullptr && be_rules != fe_rules && !be_rules->request.empty() &&
+      !apply_request_rules(be_rules->request))
+    return;
+  res_parser_.set_request_method(req_parser_.head().method);  // set-method may change it
 
   const config::Proxy& fd = fe_->def();
   const config::Proxy& bd = be_->def();
@@ -737,7 +764,7 @@ bool HttpSession::step_exchange() {
         return false;
       }
       if (r.state == http::ParseState::Done) {
-        if (!on_response_head()) return false;
+        if (!on_response_head()) return phase_ == Phase::LocalReply;
         moved = true;
       }
     }
@@ -833,6 +860,18 @@ HttpSession::Decoded HttpSession::decode_body(Flow& f) {
 }
 
 bool HttpSession::on_response_head() {
+  {
+    const http::Head& h0 = res_parser_.head();
+    if (h0.status < 100 || h0.status >= 200 || h0.status == 101) {
+      status_ = h0.status;
+      if (!fe_->def().response_captures.empty())
+        res_cap_len_ = httpmode::format_captures(
+            fe_->def().response_captures,
+            res_parser_.view(std::string_view(res_.buf, res_.len)), res_cap_,
+            sizeof res_cap_);
+      if (!apply_response_rules()) return false;
+    }
+  }
   const http::Head& h = res_parser_.head();
   http::MessageView v = res_parser_.view(std::string_view(res_.buf, res_.len));
   if (t_res_ < 0) t_res_ = loop_.now_ms();
@@ -1088,9 +1127,67 @@ void HttpSession::kill() {
 
 void HttpSession::log_transaction() {
   const log::Logger* lg = fe_->logger();
-  if (lg == nullptr || lg->empty() || !(fe_->def().httplog || fe_->def().tcplog)) return;
+  const httpmode::ProxyHttp* rules = fe_->http();
+  const log::LogFormat* custom = rules != nullptr ? rules->log_format.get() : nullptr;
+  if (lg == nullptr || lg->empty() ||
+      !(fe_->def().httplog || fe_->def().tcplog || custom != nullptr))
+    return;
   if (fe_->def().dontlognull && req_index_ == 0 && reqline_len_ == 0) return;
   log::HttpLogFields f;
+  fill_log_fields(f);
+  char line[2048];
+  std::size_t n;
+  if (custom != nullptr) {
+    log::LogContext ctx;
+    ctx.http = &f;
+    ctx.samples = this;
+    ctx.req_captures = f.req_captures;
+    ctx.res_captures = f.res_captures;
+    ctx.idle = t_req_start_ >= 0 ? t_req_start_ - t_idle_start_ : -1;
+    ctx.request_counter = req_index_;
+    ctx.bytes_uploaded = req_.bytes_out;
+    ctx.accept_time = req_tv_;
+    // Addresses only for custom formats (the frontend's costs a getsockname once).
+    char fe_addr[INET6_ADDRSTRLEN] = "", srv_addr[INET6_ADDRSTRLEN] = "";
+    auto ip_port = [](const sockaddr_storage& a, char* out, std::uint16_t& port) {
+      if (a.ss_family == AF_INET) {
+        auto& in = reinterpret_cast<const sockaddr_in&>(a);
+        ::inet_ntop(AF_INET, &in.sin_addr, out, INET6_ADDRSTRLEN);
+        port = ntohs(in.sin_port);
+      } else if (a.ss_family == AF_INET6) {
+        auto& in6 = reinterpret_cast<const sockaddr_in6&>(a);
+        ::inet_ntop(AF_INET6, &in6.sin6_addr, out, INET6_ADDRSTRLEN);
+        port = ntohs(in6.sin6_port);
+      }
+    };
+    if (const sockaddr_storage* d = destination()) ip_port(*d, fe_addr, ctx.frontend_port);
+    if (last_srv_ != nullptr) ip_port(last_srv_->def().addr.storage, srv_addr, ctx.server_port);
+    ctx.frontend_addr = fe_addr;
+    ctx.server_addr = srv_addr;
+    static const std::string host_name = [] {
+      char h[256] = {};
+      ::gethostname(h, sizeof h - 1);
+      return std::string(h);
+    }();
+    ctx.hostname = host_name;
+    log::Line l{line, sizeof line};
+    custom->write(ctx, l);
+    n = l.n;
+  } else {
+    n = log::format_httplog(f, line, sizeof line);
+  }
+  // option log-separate-errors: errors, timeouts, retries and 5xx at "err".
+  log::Level level = log::Level::Info;
+  if (fe_->def().log_separate_errors &&
+      (term_.first() != '-' || status_ >= 500 || retries_ > 0 || redispatched_))
+    level = log::Level::Err;
+  lg->send(level, std::string_view(line, std::min(n, sizeof line)));
+  res_.bytes_out = 0;
+  req_.bytes_out = 0;
+  reqline_len_ = 0;
+}
+
+void HttpSession::fill_log_fields(log::HttpLogFields& f) const {
   f.client_addr = client_addr_;
   f.client_port = client_port_;
   f.request_time = req_tv_;
@@ -1117,11 +1214,10 @@ void HttpSession::log_transaction() {
   f.retries = retries_;
   f.redispatched = redispatched_;
   f.request_line = std::string_view(reqline_, reqline_len_);
-  char line[2048];
-  std::size_t n = log::format_httplog(f, line, sizeof line);
-  lg->send(log::Level::Info, std::string_view(line, std::min(n, sizeof line)));
-  res_.bytes_out = 0;
-  reqline_len_ = 0;
+  if (tarpit_) f.treq = -1;
+  if (!fe_->def().request_captures.empty()) f.req_captures = std::string_view(req_cap_, req_cap_len_);
+  if (!fe_->def().response_captures.empty())
+    f.res_captures = std::string_view(res_cap_, res_cap_len_);
 }
 
 // ---------------------------------------------------------------- timers
@@ -1157,8 +1253,15 @@ void HttpSession::rearm_timer() {
          first_of(be_->def().timeouts.tunnel, first_of(ft.client, be_->def().timeouts.server)));
       break;
     case Phase::SendError:
+    case Phase::LocalReply:
       at(loop_.now_ms(), ft.client);
       break;
+    case Phase::Tarpit: {
+      const config::Timeouts& bt = be_ != nullptr ? be_->def().timeouts : ft;
+      at(t_head_, first_of(ft.tarpit, first_of(bt.tarpit, first_of(ft.connect, bt.connect))).value_or(
+                      std::chrono::milliseconds(0)));
+      break;
+    }
     default:
       return;
   }
@@ -1225,6 +1328,15 @@ void HttpSession::on_timer() {
     case Phase::SendError:
       close_all(true);
       return;
+    case Phase::LocalReply:
+      term_.set(TermCause::ClientTimeout, TermPhase::Data);
+      close_all(true);
+      return;
+    case Phase::Tarpit:
+      t_queue_done_ = loop_.now_ms();
+      local_error_page(tarpit_status_, TermCause::ProxyAbort, TermPhase::Tarpit);
+      progress();
+      return;
     default:
       return;
   }
@@ -1283,11 +1395,16 @@ std::optional<std::int64_t> HttpSession::frontend_id() const {
 }
 
 std::optional<std::int64_t> HttpSession::backend_id() const {
+  if (be_ == nullptr && fe_ != nullptr) return fe_->def().id;  // no backend yet: the frontend
   if (be_ == nullptr) return {};
   return be_->def().id;
 }
 
 std::optional<std::string_view> HttpSession::http_method() const {
+  if (req_.head_done && reqline_len_ > 0) {  // forwarded (logs): from the saved request line
+    std::string_view line(reqline_, reqline_len_);
+    return line.substr(0, line.find(' '));
+  }
   if (req_parser_.head().length == 0 || req_.head_done) return {};
   return req_parser_.view(std::string_view(req_.buf, req_.len)).method();
 }
@@ -1314,12 +1431,159 @@ bool HttpSession::http_req_field(std::string_view name, std::size_t i,
 }
 
 std::optional<std::int64_t> HttpSession::http_status() const {
-  if (status_ < 0) return {};
+  if (status_ < 0 || res_.head_done) return {};  // known while the response head is at hand
   return status_;
 }
 
-bool HttpSession::http_res_field(std::string_view, std::size_t, std::string_view&) const {
-  return false;  // response rules are not run yet
+bool HttpSession::http_res_field(std::string_view name, std::size_t i,
+                                 std::string_view& out) const {
+  if (status_ < 0 || res_.head_done || res_parser_.head().length == 0) return false;
+  http::MessageView v = res_parser_.view(std::string_view(res_.buf, res_.len));
+  std::size_t at = 0;
+  for (std::size_t k = 0;; ++k) {
+    at = v.find(name, at);
+    if (at == http::MessageView::npos) return false;
+    if (k == i) {
+      out = v.field(at).value;
+      return true;
+    }
+    ++at;
+  }
+}
+
+// ---------------------------------------------------------------- rules
+
+bool HttpSession::apply_request_rules(const std::vector<CompiledRule>& rules) {
+  httpmode::EditableMessage m;
+  m.buf = req_.buf;
+  m.len = &req_.len;
+  m.cap = host_.bufsize();
+  m.parser = &req_parser_;
+  m.scratch = need(req_.head);
+  log::HttpLogFields f;
+  fill_log_fields(f);
+  log::LogContext ctx;
+  ctx.http = &f;
+  httpmode::Verdict v = httpmode::run_rules(rules, false, m, *this, ctx, need(res_.head),
+                                            host_.bufsize());
+  using K = httpmode::Verdict::Kind;
+  switch (v.kind) {
+    case K::Continue:
+    case K::Allow:
+      return true;
+    case K::Deny:
+      local_error_page(v.status, TermCause::ProxyAbort, TermPhase::Request);
+      return false;
+    case K::Tarpit:
+      tarpit_ = true;
+      tarpit_status_ = v.status;
+      phase_ = Phase::Tarpit;
+      rearm_timer();
+      return false;
+    case K::Reply:
+      local_reply(v.reply_len, v.status, TermCause::Local, TermPhase::Request);
+      return false;
+    case K::RewriteFailed:
+      break;
+  }
+  fail(500, TermCause::ProxyAbort, TermPhase::Request);
+  return false;
+}
+
+bool HttpSession::apply_response_rules() {
+  const httpmode::ProxyHttp* lists[2] = {be_ != nullptr ? be_->http() : nullptr, fe_->http()};
+  if (lists[0] == lists[1]) lists[1] = nullptr;
+  for (const httpmode::ProxyHttp* p : lists) {
+    if (p == nullptr || p->response.empty()) continue;
+    httpmode::EditableMessage m;
+    m.buf = res_.buf;
+    m.len = &res_.len;
+    m.cap = host_.bufsize();
+    m.parser = &res_parser_;
+    m.scratch = need(res_.head);
+    m.request_method = req_parser_.head().method;
+    log::HttpLogFields f;
+    fill_log_fields(f);
+    log::LogContext ctx;
+    ctx.http = &f;
+    httpmode::Verdict v = httpmode::run_rules(p->response, true, m, *this, ctx, nullptr, 0);
+    using K = httpmode::Verdict::Kind;
+    if (v.kind == K::Allow || v.kind == K::Continue) continue;  // allow ends this list only
+    if (v.kind != K::Deny) {
+      fail(502, TermCause::ProxyAbort, TermPhase::Headers);
+      return false;
+    }
+    // http-response deny: the server's response is dropped, ours replaces
+    // it and the client connection stays open (as haproxy does).
+    drop_server_conn(false);
+    release_server();
+    close_server_ = true;
+    if (!req_.body_done) close_client_ = true;
+    std::string_view page = http::error_response(static_cast<std::uint16_t>(v.status));
+    std::size_t n = std::min(page.size(), host_.bufsize());
+    std::memcpy(need(res_.head), page.data(), n);
+    term_.set(TermCause::ProxyAbort, TermPhase::Headers);
+    status_ = v.status;
+    res_parser_.reset();
+    res_.len = 0;
+    start_local_reply(n);
+    return false;
+  }
+  return true;
+}
+
+void HttpSession::local_error_page(int status, TermCause c, TermPhase p) {
+  std::string_view page = http::error_response(static_cast<std::uint16_t>(status));
+  std::size_t n = std::min(page.size(), host_.bufsize());
+  std::memcpy(need(res_.head), page.data(), n);
+  local_reply(n, status, c, p);
+}
+
+// A response of our own; the connection stays open for the next request
+// unless the request has a body we did not read.
+void HttpSession::local_reply(std::size_t len, int status, TermCause c, TermPhase p) {
+  term_.set(c, p);
+  status_ = status;
+  const http::Head& h = req_parser_.head();
+  if (h.framing != http::Framing::None) close_client_ = true;
+  std::uint32_t hl = std::min<std::size_t>(h.length, req_.len);
+  std::memmove(req_.buf, req_.buf + hl, req_.len - hl);
+  req_.len -= hl;
+  req_.fwd = req_.sent = req_.head_len = req_.head_sent = 0;
+  req_.head_done = req_.body_done = true;
+  start_local_reply(len);
+}
+
+// Sends res_.head[0..len) (closing the client after it when close_client_
+// says so), then the transaction ends.
+void HttpSession::start_local_reply(std::size_t len) {
+  std::string_view head(need(res_.head), len);
+  constexpr std::string_view kClose = "connection: close\r\n";
+  const auto end = head.find("\r\n\r\n");
+  if (close_client_ && end != std::string_view::npos && len + kClose.size() <= host_.bufsize() &&
+      head.substr(0, end).find("onnection:") == std::string_view::npos) {
+    char* at = need(res_.head) + end + 2;
+    std::memmove(at + kClose.size(), at, len - end - 2);
+    std::memcpy(at, kClose.data(), kClose.size());
+    len += kClose.size();
+  }
+  res_.head_len = len;
+  res_.head_sent = 0;
+  res_.fwd = res_.sent = res_.len = 0;
+  res_.head_done = res_.body_done = true;
+  phase_ = Phase::LocalReply;
+}
+
+bool HttpSession::step_local_reply() {
+  Io io = flush(client_.fd, res_, client_.writable);
+  if (io == Io::Blocked) return false;
+  if (io == Io::Failed) {
+    term_.set(TermCause::ClientAbort, TermPhase::Data);
+    close_all(true);
+    return false;
+  }
+  end_transaction();
+  return true;
 }
 
 }  // namespace sluice::httpmode

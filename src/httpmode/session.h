@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "acl/sample.h"
 #include "core/loop.h"
@@ -25,9 +26,14 @@
 #include "proxy/queue.h"
 #include "proxy/termination.h"
 
+namespace sluice::log {
+struct HttpLogFields;
+}
+
 namespace sluice::httpmode {
 
 class HttpSession;
+struct CompiledRule;  // httpmode/rules.h
 
 // A keep-alive client connection between requests, parked without a
 // session: an idle connection costs this record (about 200 bytes), not a
@@ -118,6 +124,8 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
     Exchange,    // request body up, response head and body down
     Tunnel,      // after an upgrade: bytes both ways
     SendError,   // writing a response of our own, then close
+    Tarpit,      // http-request tarpit: holding the request before answering
+    LocalReply,  // writing a response of our own (rules), then the next request
     Closed,
   };
   struct Client final : core::IoHandler {
@@ -172,6 +180,14 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   void drop_server_conn(bool reusable);
   void log_transaction();
   void set_client_addr();
+  void fill_log_fields(log::HttpLogFields& f) const;
+  // Rules (httpmode/rules.h): false when they answered or failed the request.
+  bool apply_request_rules(const std::vector<CompiledRule>& rules);
+  bool apply_response_rules();
+  void local_reply(std::size_t len, int status, proxy::TermCause c, proxy::TermPhase p);
+  void local_error_page(int status, proxy::TermCause c, proxy::TermPhase p);
+  void start_local_reply(std::size_t len);
+  bool step_local_reply();
   void rearm_timer();
 
   char* need(char*& b) {
@@ -240,6 +256,13 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   std::int64_t t_res_ = -1;
   std::int64_t last_client_ = 0, last_server_ = 0;
   int status_ = -1;
+  // Captured header blocks ("{a|b}") for %hr / %hs; length 0: none declared.
+  char req_cap_[512];
+  std::size_t req_cap_len_ = 0;
+  char res_cap_[512];
+  std::size_t res_cap_len_ = 0;
+  bool tarpit_ = false;
+  int tarpit_status_ = 500;
 };
 
 }  // namespace sluice::httpmode
