@@ -390,9 +390,22 @@ void CheckRun::finish(CheckStatus st, std::string info, int code) {
   schedule_next();
 }
 
+Millis CheckRun::next_interval() const {
+  if (fastinter_forced_ && health_.steady_up()) return cfg_.fastinter;
+  return health_.interval(cfg_.inter, cfg_.fastinter, cfg_.downinter);
+}
+
+void CheckRun::force_fastinter() {
+  fastinter_forced_ = true;
+  if (!running_ || in_check_ || !timer_.armed()) return;
+  loop_.refresh_now();
+  std::int64_t at = loop_.now_ms() + next_interval().count();
+  if (at < timer_.deadline_ms()) loop_.arm_at(timer_, at);
+}
+
 void CheckRun::schedule_next() {
   if (!running_) return;
-  Millis next = health_.interval(cfg_.inter, cfg_.fastinter, cfg_.downinter);
+  Millis next = next_interval();
   if (cfg_.spread_percent > 0 && next.count() > 0) {
     // +/- spread% of random noise, as global "spread-checks" asks.
     rng_ ^= rng_ << 13;

@@ -100,6 +100,14 @@ class CheckRun final : public core::IoHandler {
   Health& health() { return health_; }
   const CheckConfig& config() const { return cfg_; }
 
+  // Passive health saw errors: from now on a steady-up server is checked
+  // every fastinter too (HAProxy keeps this for good), and a check waiting
+  // longer than that is brought forward.
+  void force_fastinter();
+  bool fastinter_forced() const { return fastinter_forced_; }
+  // The wait before the next check in the current state.
+  Millis next_interval() const;
+
   // Connect timeout per the manual: with "timeout check", min(connect, inter)
   // then "timeout check" for reads; without it, inter for the whole check.
   Millis connect_timeout() const;
@@ -136,6 +144,7 @@ class CheckRun final : public core::IoHandler {
   std::optional<Verdict> last_pass_;
   bool running_ = false;
   bool in_check_ = false;
+  bool fastinter_forced_ = false;
   std::int64_t started_ms_ = 0;
   std::uint64_t rng_;
 };

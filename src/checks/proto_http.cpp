@@ -65,7 +65,8 @@ class HttpMatcher final : public Matcher {
     }
     if (disable_on_404_ && code == 404) return Verdict::pass(CheckStatus::L7OkC, reason, code);
     if (rules_.empty()) {
-      if (code >= 200 && code < 400) return Verdict::pass(CheckStatus::L7Ok, reason, code);
+      // A plain pass carries no text: haproxy logs "code: 200" and no info.
+      if (code >= 200 && code < 400) return Verdict::pass(CheckStatus::L7Ok, "", code);
       return Verdict::fail(CheckStatus::L7Sts, reason, code);
     }
     std::string code_text = std::to_string(code);
@@ -89,7 +90,7 @@ class HttpMatcher final : public Matcher {
                                                                  "did not match") , code);
       }
     }
-    return Verdict::pass(CheckStatus::L7Ok, reason, code);
+    return Verdict::pass(CheckStatus::L7Ok, "", code);
   }
 
  private:

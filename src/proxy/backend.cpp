@@ -172,7 +172,7 @@ std::int64_t steady_ms() {
 void Backend::on_check_result(Server& s, const checks::CheckResult& r,
                               checks::HealthChange change, const checks::Health& h) {
   auto& cv = s.check();
-  if (auto& dw = s.check_local().duration) {
+  if (auto& dw = s.check_local().duration; dw && r.duration_ms >= 0) {
     auto ev = dw->add(r.duration_ms);
     if (ev == checks::DurationWatch::Event::Crossed)
       log(log::Level::Warning, duration_alert_message(s, true));
@@ -180,8 +180,9 @@ void Backend::on_check_result(Server& s, const checks::CheckResult& r,
       log(log::Level::Notice, duration_alert_message(s, false));
   }
   cv.status.store(r.status, std::memory_order_relaxed);
-  cv.duration_ms.store(r.duration_ms, std::memory_order_relaxed);
+  if (r.duration_ms >= 0) cv.duration_ms.store(r.duration_ms, std::memory_order_relaxed);
   cv.health.store(h.health(), std::memory_order_relaxed);
+  if (r.passed()) s.reset_observed_errors();
   if (!r.passed() && s.up()) cv.failures.fetch_add(1, std::memory_order_relaxed);
   // http-check disable-on-404: a 404 keeps the server up but takes it out
   // of load balancing (drain) until a plain pass.
@@ -298,10 +299,12 @@ void Backend::set_server_maint(Server& s, bool on) {
             " sessions active, " + std::to_string(requeued) + " requeued, " +
             std::to_string(s.queue().size()) + " remaining in queue.");
     if (act == 0 && bck == 0) log(log::Level::Emerg, no_server_message());
+    if (s.def().shutdown_on_down) s.shutdown_sessions(TermCause::Down);
     if (requeued > 0) dispatch_all();
   } else {
     log(log::Level::Notice, who + " is UP/READY (leaving forced maintenance).");
     dispatch(s);
+    if (s.up() && s.def().shutdown_backups_on_up) shutdown_backup_sessions(s);
   }
 }
 
@@ -329,12 +332,15 @@ std::string Backend::down_message(const Server& s, const checks::CheckResult* r,
     if (r->report_code || (checks::status_info(r->status).has_code && r->code != 0))
       m += ", code: " + std::to_string(r->code);
     if (!r->info.empty()) m += ", info: \"" + r->info + "\"";
-    m += ", check duration: " + std::to_string(r->duration_ms) + "ms";
+    if (r->duration_ms >= 0) m += ", check duration: " + std::to_string(r->duration_ms) + "ms";
   }
   unsigned act = active_up(), bck = backup_up();
   m += ". " + std::to_string(act) + " active and " + std::to_string(bck) + " backup servers left.";
   if (act == 0 && bck > 0) m += " Running on backup.";
-  m += " " + std::to_string(s.connections()) + " sessions active, " + std::to_string(requeued) +
+  unsigned active = r != nullptr && r->active_sessions >= 0
+                        ? static_cast<unsigned>(r->active_sessions)
+                        : s.connections();
+  m += " " + std::to_string(active) + " sessions active, " + std::to_string(requeued) +
        " requeued, " + std::to_string(const_cast<Server&>(s).queue().size()) +
        " remaining in queue.";
   return m;
@@ -377,6 +383,7 @@ void Backend::set_server_down(Server& s, const checks::CheckResult* r) {
   cv.last_change_s.store(wall_seconds(), std::memory_order_relaxed);
   unsigned requeued = redistribute(s);
   log(log::Level::Alert, down_message(s, r, requeued));
+  if (s.def().shutdown_on_down) s.shutdown_sessions(TermCause::Down);
   if (active_up() == 0 && backup_up() == 0) log(log::Level::Emerg, no_server_message());
   // Waiters moved to the backend queue may fit on another server.
   if (requeued > 0) dispatch_all();
@@ -398,6 +405,14 @@ void Backend::set_server_up(Server& s, const checks::CheckResult* r) {
   dispatch(s);
   std::uint32_t after = queue_.size();
   log(log::Level::Notice, up_message(s, r, before > after ? before - after : 0));
+  if (s.def().shutdown_backups_on_up) shutdown_backup_sessions(s);
+}
+
+void Backend::shutdown_backup_sessions(const Server& s) {
+  // Only an active server that takes traffic pulls it back from the backups.
+  if (s.backup() || s.uweight() == 0) return;
+  for (auto& b : servers_)
+    if (b->backup()) b->shutdown_sessions(TermCause::Up);
 }
 
 }  // namespace sluice::proxy

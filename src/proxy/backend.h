@@ -92,6 +92,9 @@ class Backend {
   // `r` is the check that caused it (null for admin changes).
   void set_server_up(Server& s, const checks::CheckResult* r);
   void set_server_down(Server& s, const checks::CheckResult* r);
+  // on-marked-up shutdown-backup-sessions: close every backup server's
+  // sessions (when `s` is an active server with a weight).
+  void shutdown_backup_sessions(const Server& s);
 
   // The messages HAProxy logs on transitions (exposed for tests).
   std::string down_message(const Server& s, const checks::CheckResult* r, unsigned requeued) const;
