@@ -214,7 +214,15 @@ void CheckRun::advance() {
         }
         in_.clear();  // an expect reads what follows the last send
         any_send_ = true;
-        out_ += s.data;
+        if (s.state_at != std::string::npos && state_header_) {
+          out_.append(s.data, 0, s.state_at);
+          out_ += "x-haproxy-server-state: ";  // lower case on the wire, as haproxy 2.6
+          out_ += state_header_();
+          out_ += "\r\n";
+          out_.append(s.data, s.state_at);
+        } else {
+          out_ += s.data;
+        }
         if (!flush()) return;
         ++step_;
         break;

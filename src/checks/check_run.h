@@ -27,6 +27,9 @@ struct CheckStep {
   std::string data;  // Send: the bytes
   std::uint16_t port = 0;  // Connect: port override (0: the check's port)
   MatcherPtr matcher;  // Expect
+  // Send: where the X-Haproxy-Server-State line goes (`http-check
+  // send-state`), npos when none. Its value is made at each check.
+  std::size_t state_at = std::string::npos;
   // Connect: close with a reset (SO_LINGER 0) when the check ends. Right
   // for a bare connect; a protocol check ends its dialogue cleanly instead.
   bool reset_on_close = true;
@@ -98,6 +101,8 @@ class CheckRun final : public core::IoHandler {
 
   const Health& health() const { return health_; }
   Health& health() { return health_; }
+  // The value of X-Haproxy-Server-State, made when a check sends it.
+  void set_state_header(std::function<std::string()> fn) { state_header_ = std::move(fn); }
   const CheckConfig& config() const { return cfg_; }
 
   // Passive health saw errors: from now on a steady-up server is checked
@@ -130,6 +135,7 @@ class CheckRun final : public core::IoHandler {
   core::Loop& loop_;
   CheckConfig cfg_;
   ResultFn on_result_;
+  std::function<std::string()> state_header_;
   Health health_;
   core::Timer timer_;
   int fd_ = -1;

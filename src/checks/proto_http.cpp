@@ -154,11 +154,14 @@ std::string compile_httpchk(const CompileInput& in, std::vector<CheckStep>& step
     req += n + ": " + v + "\r\n";
     if (http::iequals(n, "content-length")) has_cl = true;
   }
+  // http-check send-state: after the user's headers (filled in per check).
+  std::size_t state_at = in.def.send_state ? req.size() : std::string::npos;
   if (!body.empty() && !has_cl) req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n";
   req += body;
   steps.push_back(CheckStep::connect(false));
   steps.push_back(CheckStep::send(std::move(req)));
+  steps.back().state_at = state_at;
   steps.push_back(CheckStep::expect(
       std::make_shared<HttpMatcher>(std::move(rules), in.def.disable_on_404, meth == "HEAD")));
   return {};

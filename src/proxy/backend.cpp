@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include <arpa/inet.h>
+
 #include "checks/agent_reply.h"
 
 namespace sluice::proxy {
@@ -225,6 +227,11 @@ void Backend::on_agent_result(Server& s, const checks::CheckResult& r) {
         break;
     }
   }
+  if (reply.maxconn && *reply.maxconn != s.maxconn()) {
+    // "maxconn:N": the server's new limit; a higher one may admit waiters.
+    s.set_maxconn(*reply.maxconn);
+    dispatch(s);
+  }
   if (reply.weight_percent) {
     std::uint64_t w = static_cast<std::uint64_t>(s.def().weight) * *reply.weight_percent / 100;
     set_server_uweight(s, static_cast<std::uint32_t>(std::min<std::uint64_t>(w, 256)));
@@ -329,7 +336,8 @@ std::string Backend::down_message(const Server& s, const checks::CheckResult* r,
   if (r != nullptr) {
     m += ", reason: ";
     m += checks::status_info(r->status).reason;
-    if (r->report_code || (checks::status_info(r->status).has_code && r->code != 0))
+    // As haproxy: every layer-7 data status (L7OK, L7OKC, L7STS) shows its code, even 0.
+    if (r->report_code || checks::status_info(r->status).has_code)
       m += ", code: " + std::to_string(r->code);
     if (!r->info.empty()) m += ", info: \"" + r->info + "\"";
     if (r->duration_ms >= 0) m += ", check duration: " + std::to_string(r->duration_ms) + "ms";
@@ -353,7 +361,8 @@ std::string Backend::up_message(const Server& s, const checks::CheckResult* r,
   if (r != nullptr) {
     m += ", reason: ";
     m += checks::status_info(r->status).reason;
-    if (r->report_code || (checks::status_info(r->status).has_code && r->code != 0))
+    // As haproxy: every layer-7 data status (L7OK, L7OKC, L7STS) shows its code, even 0.
+    if (r->report_code || checks::status_info(r->status).has_code)
       m += ", code: " + std::to_string(r->code);
     if (!r->info.empty()) m += ", info: \"" + r->info + "\"";
     m += ", check duration: " + std::to_string(r->duration_ms) + "ms";
@@ -364,6 +373,57 @@ std::string Backend::up_message(const Server& s, const checks::CheckResult* r,
   if (act == 0 && bck > 0) m += " Running on backup.";
   m += " " + std::to_string(requeued) + " sessions requeued, " +
        std::to_string(const_cast<Backend*>(this)->queue_.size()) + " total in queue.";
+  return m;
+}
+
+std::string Backend::state_header(const Server& s, const checks::Health& h,
+                                  const std::string& node) const {
+  const unsigned rise = h.rise(), fall = h.fall(), health = h.health();
+  std::string m;
+  if (s.up()) {
+    // NOLB: the check's disable-on-404 drain (haproxy's STOPPING state).
+    const char* word = (s.admin() & kAdminCheckDrain) ? "NOLB" : "UP";
+    m = word;
+    if (health != rise + fall - 1)
+      m += " " + std::to_string(health - rise + 1) + "/" + std::to_string(fall);
+  } else {
+    m = "DOWN";
+    if (health != 0) m += " " + std::to_string(health) + "/" + std::to_string(rise);
+  }
+  const config::Address& a = s.def().addr;
+  char host[INET6_ADDRSTRLEN] = "unix";
+  std::string port;
+  if (a.family() == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(a.storage).sin_addr, host,
+                sizeof host);
+    port = std::to_string(a.port());
+  } else if (a.family() == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(a.storage).sin6_addr, host,
+                sizeof host);
+    port = std::to_string(a.port());
+  }
+  // The farm's weight counts usable servers: the active ones, or the
+  // backups when no active server is left.
+  std::uint64_t total = 0;
+  for (const auto& o : servers_)
+    if (!o->backup() && o->usable()) total += o->weight();
+  if (total == 0)
+    for (const auto& o : servers_)
+      if (o->backup() && o->usable()) total += o->weight();
+  std::uint32_t queued = const_cast<Backend*>(this)->queue_.size();
+  std::uint32_t be_cur = counters_.cur.load(std::memory_order_relaxed);
+  m += "; address=" + std::string(host) + "; port=" + port + "; name=" + name() + "/" + s.name() +
+       "; node=" + node + "; weight=" + std::to_string(s.weight()) + "/" + std::to_string(total) +
+       "; scur=" + std::to_string(s.counters().cur.load(std::memory_order_relaxed)) + "/" +
+       std::to_string(be_cur >= queued ? be_cur - queued : 0) +
+       "; qcur=" + std::to_string(const_cast<Server&>(s).queue().size());
+  if (s.warming()) {
+    // Slowstart ramp, in whole seconds as haproxy counts it.
+    std::int64_t ss = (s.def().slowstart.count() + 999) / 1000;
+    std::int64_t el = (steady_ms() - const_cast<Server&>(s).check_local().warm_start_ms) / 1000;
+    if (ss > 0 && el >= 0 && el < ss)
+      m += "; throttle=" + std::to_string(std::max<std::int64_t>(1, 100 * el / ss)) + "%";
+  }
   return m;
 }
 

@@ -100,6 +100,10 @@ class Backend {
   std::string down_message(const Server& s, const checks::CheckResult* r, unsigned requeued) const;
   std::string up_message(const Server& s, const checks::CheckResult* r, unsigned requeued) const;
   std::string no_server_message() const;
+  // The value of the X-Haproxy-Server-State header (`http-check
+  // send-state`): "UP 2/3; address=...; port=...; name=be/srv; node=...;
+  // weight=w/total; scur=s/total; qcur=q", as haproxy writes it.
+  std::string state_header(const Server& s, const checks::Health& h, const std::string& node) const;
   std::string duration_alert_message(const Server& s, bool crossed) const;
 
   // Does this backend redispatch on every retry when it has several active

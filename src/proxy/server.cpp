@@ -6,7 +6,8 @@
 namespace sluice::proxy {
 
 Server::Server(const config::ServerDef& def, Backend& backend, std::uint32_t index)
-    : def_(def), backend_(backend), index_(index), weight_(def.weight), uweight_(def.weight) {
+    : def_(def), backend_(backend), index_(index), weight_(def.weight), uweight_(def.weight),
+      maxconn_(def.maxconn) {
   if (def.disabled) admin_.store(kAdminMaint);
   check_.last_change_s.store(static_cast<std::int64_t>(std::time(nullptr)));
   if (def.check) check_.status.store(checks::CheckStatus::Init);
@@ -75,12 +76,13 @@ void Server::observe_slow(Observed o) {
 }
 
 bool Server::try_acquire() {
-  if (def_.maxconn == 0) {
+  unsigned limit = maxconn();
+  if (limit == 0) {
     cur_.fetch_add(1, std::memory_order_seq_cst);
     return true;
   }
   std::uint32_t c = cur_.load(std::memory_order_seq_cst);
-  while (c < def_.maxconn) {
+  while (c < limit) {
     if (cur_.compare_exchange_weak(c, c + 1, std::memory_order_seq_cst)) return true;
   }
   return false;

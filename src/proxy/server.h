@@ -58,7 +58,9 @@ class Server {
   Backend& backend() const { return backend_; }
   std::uint32_t index() const { return index_; }
   bool backup() const { return def_.backup; }
-  unsigned maxconn() const { return def_.maxconn; }
+  // The connection limit: configured, or set by the agent ("maxconn:N").
+  unsigned maxconn() const { return maxconn_.load(std::memory_order_relaxed); }
+  void set_maxconn(unsigned n) { maxconn_.store(n, std::memory_order_relaxed); }
 
   // Operational state: health checks say UP or DOWN (always UP without check).
   bool up() const { return up_.load(std::memory_order_acquire); }
@@ -93,7 +95,10 @@ class Server {
   // Connection slots (server maxconn). cur counts connected and connecting
   // sessions plus slots reserved for sessions being woken from a queue.
   std::uint32_t connections() const { return cur_.load(std::memory_order_seq_cst); }
-  bool full() const { return def_.maxconn != 0 && connections() >= def_.maxconn; }
+  bool full() const {
+    unsigned m = maxconn();
+    return m != 0 && connections() >= m;
+  }
   bool try_acquire();
   // Give a slot back without waking a waiter (Backend::release does both).
   void release_raw() { cur_.fetch_sub(1, std::memory_order_seq_cst); }
@@ -165,6 +170,7 @@ class Server {
   std::atomic<bool> check_ok_{true};
   std::atomic<bool> agent_ok_{true};
   std::atomic<std::uint32_t> cur_{0};
+  std::atomic<unsigned> maxconn_;
   PendingQueue queue_;
   SessionCounters counters_;
   CheckView check_;

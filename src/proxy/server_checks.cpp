@@ -1,5 +1,7 @@
 #include "proxy/server_checks.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <string>
 
@@ -16,6 +18,16 @@ ServerChecks::ServerChecks(core::Loop& loop, Backend& be, Server& srv,
           after_result();
         });
     srv.check().health.store(check_->health().health());
+    if (be.def().health_check.send_state) {
+      std::string node = global.node;
+      if (node.empty()) {
+        char host[256] = {};
+        if (::gethostname(host, sizeof host - 1) == 0) node = host;
+      }
+      check_->set_state_header([this, node] {
+        return be_.state_header(srv_, check_->health(), node);
+      });
+    }
     // Passive health needs the health check: it acts on its counter.
     if (srv.def().observe != config::ServerDef::Observe::None) srv.set_observe_sink(this);
   }

@@ -261,6 +261,19 @@ TEST(RedisCheck, PongPasses) {
   EXPECT_EQ(run_once(s.port(), d).status, CheckStatus::L7Ok);
 }
 
+TEST(RedisCheck, NoPongBeforeCloseIsL7STSWithTheFirstLine) {
+  // haproxy: "+PONG" is looked for in all the server sent; a close without
+  // it fails with the first line as info. (Kept open, it would be L7TOUT.)
+  ScriptServer s("", "PING\r\n", "-NOAUTH Authentication required.\r\n-ERR x\r\n");
+  config::HealthCheckDef d;
+  d.type = config::HealthCheckDef::Type::Redis;
+  auto r = run_once(s.port(), d);
+  EXPECT_EQ(r.status, CheckStatus::L7Sts);
+  EXPECT_EQ(r.info, "-NOAUTH Authentication required.");
+  ScriptServer s2("", "PING\r\n", "-LOADING\r\n+PONG\r\n");
+  EXPECT_EQ(run_once(s2.port(), d).status, CheckStatus::L7Ok);
+}
+
 TEST(SmtpCheck, BannerThenHelo) {
   ScriptServer s("220 mail ESMTP\r\n", "HELO", "250 hello\r\n");
   config::HealthCheckDef d;
