@@ -125,6 +125,7 @@ class CheckRun final : public core::IoHandler {
   void begin();
   void advance();
   bool start_connect(const CheckStep& s);
+  void connected_now();
   bool flush();  // true: everything written; false: waiting, or finished on error
   void read_available();
   void close_fd();
