@@ -5,7 +5,7 @@ BUILD ?= build
 PYTHON ?= /usr/bin/python3
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test unit asan fuzz fuzz-smoke e2e bench clean format tidy
+.PHONY: all deps build run test unit asan fuzz fuzz-smoke e2e bench bench-checks clean format tidy
 
 all: build
 
@@ -53,6 +53,10 @@ test: build
 
 bench: build
 	@$(PYTHON) bench/run.py --sluice $(CURDIR)/$(BUILD)/sluice --out bench/RESULTS.md
+
+# The checks benchmark alone (about 3 minutes): bench/RESULTS-checks.md.
+bench-checks: build
+	@$(PYTHON) bench/run.py --scenario checks --sluice $(CURDIR)/$(BUILD)/sluice --out bench/RESULTS-checks.md
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

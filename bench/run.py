@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lib  # noqa: E402
 
 # Registered scenarios, in run order. An HTTP scenario becomes "scenarios.http".
-SCENARIOS = ["tcp", "http"]
+SCENARIOS = ["tcp", "http", "checks"]
 
 
 def main() -> int:
@@ -55,6 +55,8 @@ def main() -> int:
                 setattr(args, k, min(getattr(args, k), 2.0))
         if hasattr(args, "idle_conns"):
             args.idle_conns = min(args.idle_conns, 500)
+        if hasattr(args, "checks_seconds"):
+            args.checks_warmup, args.checks_seconds, args.checks_runs = 3.0, 5.0, 1
         if hasattr(args, "idle_budget"):
             args.idle_budget = min(args.idle_budget, 30.0)
 
@@ -75,7 +77,7 @@ def main() -> int:
         notes.append(f"Sluice binary {sluice} not found or not executable: not measured.")
         lib.log(notes[-1])
         sluice = None
-    tools = lib.find_tools(args.tools, args.sluice, ["tcpbench"])
+    tools = lib.find_tools(args.tools, args.sluice, ["tcpbench", "checkfarm"])
     lib.log(f"tools: {tools}")
 
     workdir = Path(tempfile.mkdtemp(prefix="sluice-bench-"))

@@ -27,6 +27,9 @@ struct CheckStep {
   std::string data;  // Send: the bytes
   std::uint16_t port = 0;  // Connect: port override (0: the check's port)
   MatcherPtr matcher;  // Expect
+  // Send: where the X-Haproxy-Server-State line goes (`http-check
+  // send-state`), npos when none. Its value is made at each check.
+  std::size_t state_at = std::string::npos;
   // Connect: close with a reset (SO_LINGER 0) when the check ends. Right
   // for a bare connect; a protocol check ends its dialogue cleanly instead.
   bool reset_on_close = true;
@@ -98,7 +101,17 @@ class CheckRun final : public core::IoHandler {
 
   const Health& health() const { return health_; }
   Health& health() { return health_; }
+  // The value of X-Haproxy-Server-State, made when a check sends it.
+  void set_state_header(std::function<std::string()> fn) { state_header_ = std::move(fn); }
   const CheckConfig& config() const { return cfg_; }
+
+  // Passive health saw errors: from now on a steady-up server is checked
+  // every fastinter too (HAProxy keeps this for good), and a check waiting
+  // longer than that is brought forward.
+  void force_fastinter();
+  bool fastinter_forced() const { return fastinter_forced_; }
+  // The wait before the next check in the current state.
+  Millis next_interval() const;
 
   // Connect timeout per the manual: with "timeout check", min(connect, inter)
   // then "timeout check" for reads; without it, inter for the whole check.
@@ -112,6 +125,7 @@ class CheckRun final : public core::IoHandler {
   void begin();
   void advance();
   bool start_connect(const CheckStep& s);
+  void connected_now();
   bool flush();  // true: everything written; false: waiting, or finished on error
   void read_available();
   void close_fd();
@@ -122,6 +136,7 @@ class CheckRun final : public core::IoHandler {
   core::Loop& loop_;
   CheckConfig cfg_;
   ResultFn on_result_;
+  std::function<std::string()> state_header_;
   Health health_;
   core::Timer timer_;
   int fd_ = -1;
@@ -136,6 +151,7 @@ class CheckRun final : public core::IoHandler {
   std::optional<Verdict> last_pass_;
   bool running_ = false;
   bool in_check_ = false;
+  bool fastinter_forced_ = false;
   std::int64_t started_ms_ = 0;
   std::uint64_t rng_;
 };

@@ -48,7 +48,10 @@ struct CheckResult {
   std::int64_t duration_ms = 0;
   int code = 0;  // HTTP status, SMTP reply, MySQL error number; 0 when none
   std::string info;  // "Connection refused"; empty when none
-  bool report_code = false;  // log "code: N" even when 0 (agent results, as HAProxy)
+  bool report_code = false;
+  // Passive health: the server's sessions when the error was seen (the
+  // log's "N sessions active"); -1: count them when logging.
+  int active_sessions = -1;  // log "code: N" even when 0 (agent results, as HAProxy)
   bool passed() const { return status_info(status).passed; }
   bool conditional() const { return status == CheckStatus::L7OkC; }
 };

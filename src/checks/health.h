@@ -45,6 +45,9 @@ class Health {
     health_ = up ? rise_ + fall_ - 1 : 0;
   }
 
+  // Set the counter alone (passive health: "sudden-death", "mark-down").
+  void set_health(unsigned h) { health_ = h < rise_ + fall_ ? h : rise_ + fall_ - 1; }
+
   bool up() const { return up_; }
   unsigned health() const { return health_; }
   unsigned rise() const { return rise_; }

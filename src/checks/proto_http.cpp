@@ -65,7 +65,8 @@ class HttpMatcher final : public Matcher {
     }
     if (disable_on_404_ && code == 404) return Verdict::pass(CheckStatus::L7OkC, reason, code);
     if (rules_.empty()) {
-      if (code >= 200 && code < 400) return Verdict::pass(CheckStatus::L7Ok, reason, code);
+      // A plain pass carries no text: haproxy logs "code: 200" and no info.
+      if (code >= 200 && code < 400) return Verdict::pass(CheckStatus::L7Ok, "", code);
       return Verdict::fail(CheckStatus::L7Sts, reason, code);
     }
     std::string code_text = std::to_string(code);
@@ -89,7 +90,7 @@ class HttpMatcher final : public Matcher {
                                                                  "did not match") , code);
       }
     }
-    return Verdict::pass(CheckStatus::L7Ok, reason, code);
+    return Verdict::pass(CheckStatus::L7Ok, "", code);
   }
 
  private:
@@ -153,11 +154,14 @@ std::string compile_httpchk(const CompileInput& in, std::vector<CheckStep>& step
     req += n + ": " + v + "\r\n";
     if (http::iequals(n, "content-length")) has_cl = true;
   }
+  // http-check send-state: after the user's headers (filled in per check).
+  std::size_t state_at = in.def.send_state ? req.size() : std::string::npos;
   if (!body.empty() && !has_cl) req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n";
   req += body;
   steps.push_back(CheckStep::connect(false));
   steps.push_back(CheckStep::send(std::move(req)));
+  steps.back().state_at = state_at;
   steps.push_back(CheckStep::expect(
       std::make_shared<HttpMatcher>(std::move(rules), in.def.disable_on_404, meth == "HEAD")));
   return {};

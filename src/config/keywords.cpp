@@ -229,7 +229,7 @@ constexpr SectionKeyword kSectionKeywords[] = {
     {"http-check disable-on-404", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "...", kw::http_check, "HTTP health check rule", {}, false},
     {"http-check expect", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "...", kw::http_check, "HTTP health check rule", {}, false},
     {"http-check send", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "...", kw::http_check, "HTTP health check rule", {}, false},
-    {"http-check send-state", kSecDefaults|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
+    {"http-check send-state", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "", kw::http_check, "send X-Haproxy-Server-State with HTTP checks", {}, false},
     {"http-check set-var", kSecDefaults|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"http-check unset-var", kSecDefaults|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"http-error", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},

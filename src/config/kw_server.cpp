@@ -147,6 +147,50 @@ Result<void> s_agent_addr(Parser& p, ServerDef& s, std::string_view a) {
   return {};
 }
 
+Result<void> s_observe(Parser& p, ServerDef& s, std::string_view a) {
+  if (a == "none") {
+    s.observe = ServerDef::Observe::None;
+  } else if (a == "layer4") {
+    s.observe = ServerDef::Observe::Layer4;
+  } else if (a == "layer7") {
+    if (p.proxy().mode != Mode::Http)
+      return make_error("'layer7' can only be used in http proxies");
+    s.observe = ServerDef::Observe::Layer7;
+  } else {
+    return make_error("'observe' expects one of 'none', 'layer4', 'layer7' but got " + quote(a));
+  }
+  return {};
+}
+Result<void> s_error_limit(Parser&, ServerDef& s, std::string_view a) {
+  auto v = num("error-limit", a, 1, 0x7FFFFFFF);
+  if (!v) return Error{v.error()};
+  s.error_limit = *v;
+  return {};
+}
+Result<void> s_on_error(Parser&, ServerDef& s, std::string_view a) {
+  using E = ServerDef::OnError;
+  if (a == "fastinter") s.on_error = E::FastInter;
+  else if (a == "fail-check") s.on_error = E::FailCheck;
+  else if (a == "sudden-death") s.on_error = E::SuddenDeath;
+  else if (a == "mark-down") s.on_error = E::MarkDown;
+  else
+    return make_error("'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or "
+                      "'mark-down' but got " + quote(a));
+  return {};
+}
+Result<void> s_on_marked_down(Parser&, ServerDef& s, std::string_view a) {
+  if (a != "shutdown-sessions")
+    return make_error("'on-marked-down' expects 'shutdown-sessions' but got " + quote(a));
+  s.shutdown_on_down = true;
+  return {};
+}
+Result<void> s_on_marked_up(Parser&, ServerDef& s, std::string_view a) {
+  if (a != "shutdown-backup-sessions")
+    return make_error("'on-marked-up' expects 'shutdown-backup-sessions' but got " + quote(a));
+  s.shutdown_backups_on_up = true;
+  return {};
+}
+
 constexpr KwStatus I = KwStatus::Implemented;
 constexpr KwStatus N = KwStatus::NotYet;
 
@@ -179,6 +223,14 @@ constexpr ServerKeyword kServerKeywords[] = {
     {"agent-send", I, 1, true, "STRING", s_agent_send, "string sent to the agent"},
     {"cookie", I, 1, false, "VALUE", s_cookie, "persistence cookie value"},
     {"slowstart", I, 1, true, "TIME", s_slowstart, "weight ramp time after coming back up"},
+    {"observe", I, 1, true, "none|layer4|layer7", s_observe, "passive health from real traffic"},
+    {"error-limit", I, 1, true, "N", s_error_limit, "consecutive observed errors before on-error"},
+    {"on-error", I, 1, true, "fastinter|fail-check|sudden-death|mark-down", s_on_error,
+     "what error-limit observed errors do"},
+    {"on-marked-down", I, 1, true, "shutdown-sessions", s_on_marked_down,
+     "close the server's sessions when it goes down"},
+    {"on-marked-up", I, 1, true, "shutdown-backup-sessions", s_on_marked_up,
+     "close the backup servers' sessions when it comes up"},
     // not implemented yet
     {"allow-0rtt", N, 0, true, "", nullptr, ""}, {"alpn", N, 1, true, "", nullptr, ""},
     {"ca-file", N, 1, true, "", nullptr, ""}, {"check-alpn", N, 1, true, "", nullptr, ""},
@@ -189,7 +241,7 @@ constexpr ServerKeyword kServerKeywords[] = {
     {"crl-file", N, 1, true, "", nullptr, ""},
     {"crt", N, 1, true, "", nullptr, ""}, {"curves", N, 1, true, "", nullptr, ""},
     {"sigalgs", N, 1, true, "", nullptr, ""}, {"client-sigalgs", N, 1, true, "", nullptr, ""},
-    {"error-limit", N, 1, true, "", nullptr, ""}, {"force-sslv3", N, 0, true, "", nullptr, ""},
+    {"force-sslv3", N, 0, true, "", nullptr, ""},
     {"force-tlsv10", N, 0, true, "", nullptr, ""}, {"force-tlsv11", N, 0, true, "", nullptr, ""},
     {"force-tlsv12", N, 0, true, "", nullptr, ""}, {"force-tlsv13", N, 0, true, "", nullptr, ""},
     {"init-addr", N, 1, true, "", nullptr, ""}, {"log-proto", N, 1, true, "", nullptr, ""},
@@ -202,8 +254,6 @@ constexpr ServerKeyword kServerKeywords[] = {
     {"no-tlsv11", N, 0, true, "", nullptr, ""}, {"no-tlsv12", N, 0, true, "", nullptr, ""},
     {"no-tlsv13", N, 0, true, "", nullptr, ""}, {"no-verifyhost", N, 0, true, "", nullptr, ""},
     {"non-stick", N, 0, true, "", nullptr, ""}, {"npn", N, 1, true, "", nullptr, ""},
-    {"observe", N, 1, true, "", nullptr, ""}, {"on-error", N, 1, true, "", nullptr, ""},
-    {"on-marked-down", N, 1, true, "", nullptr, ""}, {"on-marked-up", N, 1, true, "", nullptr, ""},
     {"pool-low-conn", N, 1, true, "", nullptr, ""}, {"pool-max-conn", N, 1, true, "", nullptr, ""},
     {"pool-purge-delay", N, 1, true, "", nullptr, ""}, {"proto", N, 1, true, "", nullptr, ""},
     {"proxy-v2-options", N, 1, true, "", nullptr, ""}, {"redir", N, 1, true, "", nullptr, ""},

@@ -218,6 +218,14 @@ struct ServerDef {
   std::string agent_send;
   // weight ramp after coming back UP (`slowstart`); 0: none
   Millis slowstart{0};
+  // passive health from real traffic (`observe`, `error-limit`, `on-error`)
+  enum class Observe : std::uint8_t { None, Layer4, Layer7 };
+  enum class OnError : std::uint8_t { FastInter, FailCheck, SuddenDeath, MarkDown };
+  Observe observe = Observe::None;
+  unsigned error_limit = 10;
+  OnError on_error = OnError::FailCheck;
+  bool shutdown_on_down = false;  // on-marked-down shutdown-sessions
+  bool shutdown_backups_on_up = false;  // on-marked-up shutdown-backup-sessions
   std::string cookie;  // persistence value (HTTP issue)
   SourceLoc loc;
 };

@@ -585,6 +585,7 @@ void HttpSession::got_server(proxy::Server* s) {
 
 void HttpSession::connect() {
   const config::Proxy& bd = be_->def();
+  srv_link_.attach(srv_->links(), loop_.thread_index());
   // Reuse an idle connection: after the first request of this client
   // connection ("safe"), or always ("aggressive", "always").
   if (sconn_ == nullptr && bd.http_reuse != config::HttpReuse::Never &&
@@ -640,6 +641,7 @@ void HttpSession::on_connected(std::uint32_t events) {
     return;
   }
   tc_ = loop_.now_ms() - t_connect_;
+  observe(proxy::Observed::L4Ok);
   s_writable_ = true;
   if (events & (EPOLLIN | EPOLLRDHUP)) s_readable_ = true;
   phase_ = Phase::Exchange;
@@ -651,6 +653,7 @@ void HttpSession::release_server() {
   if (srv_ == nullptr) return;
   proxy::Server* s = srv_;
   srv_ = nullptr;
+  srv_link_.detach();
   s->counters().leave();
   be_->release(*s);
 }
@@ -661,6 +664,7 @@ void HttpSession::connect_failed(bool timeout) {
     sconn_ = nullptr;
   }
   proxy::Server* prev = srv_;
+  prev->observe(proxy::Observed::L4Err);
   prev->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
   be_->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
   release_server();
@@ -759,6 +763,7 @@ bool HttpSession::step_exchange() {
     if (res_.len > 0 && res_.head_sent == res_.head_len) {
       http::HeadResult r = res_parser_.parse(std::string_view(res_.buf, res_.len));
       if (r.state == http::ParseState::Error) {
+        observe(proxy::Observed::HttpHdrRsp);
         term_.set(TermCause::ProxyAbort, TermPhase::Headers);
         fail(502, TermCause::ProxyAbort, TermPhase::Headers);
         return false;
@@ -781,6 +786,7 @@ bool HttpSession::step_exchange() {
         first_request_ = false;
         return false;
       }
+      observe(s_error_ ? proxy::Observed::ReadError : proxy::Observed::BrokenPipe);
       fail(502, TermCause::ServerAbort, TermPhase::Headers);
       return false;
     }
@@ -835,6 +841,7 @@ bool HttpSession::step_exchange() {
     }
   }
   if (s_error_ && !res_.head_done) {
+    observe(proxy::Observed::ReadError);
     fail(502, TermCause::ServerAbort, TermPhase::Headers);
     return false;
   }
@@ -894,6 +901,7 @@ bool HttpSession::on_response_head() {
     return true;
   }
   status_ = h.status;
+  if (srv_ != nullptr) srv_->observe_http_status(h.status);
   const config::Proxy& bd = be_->def();
   const config::CookieDef& ck = bd.cookie;
   const bool upgrade = h.framing == http::Framing::Tunnel;
@@ -1120,6 +1128,16 @@ void HttpSession::close_all(bool log) {
   host_.http_session_done(*this);
 }
 
+// on-marked-down / on-marked-up / `shutdown sessions server`.
+void HttpSession::on_server_shutdown(void* self, TermCause c) {
+  auto* h = static_cast<HttpSession*>(self);
+  TermPhase p = h->phase_ == Phase::Connecting ? TermPhase::Connect
+                : h->res_.head_done             ? TermPhase::Data
+                                                : TermPhase::Headers;
+  h->term_.set(c, p);
+  h->close_all(true);
+}
+
 void HttpSession::kill() {
   if (!active()) return;
   close_all(false);
@@ -1305,6 +1323,7 @@ void HttpSession::on_timer() {
       auto ts = be_->def().timeouts.server;
       if (!res_.body_done && ts && last_server_ + ts->count() <= now) {
         if (!res_.head_done) {
+          observe(proxy::Observed::ReadTimeout);
           fail(504, TermCause::ServerTimeout, TermPhase::Headers);
         } else {
           term_.set(TermCause::ServerTimeout, TermPhase::Data);

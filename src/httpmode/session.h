@@ -228,6 +228,11 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   unsigned retries_ = 0;
   bool redispatched_ = false;
   proxy::Termination term_;
+  proxy::ServerLink srv_link_{this, &HttpSession::on_server_shutdown};  // while srv_ is held
+  static void on_server_shutdown(void* self, proxy::TermCause c);
+  void observe(proxy::Observed o) {
+    if (srv_ != nullptr) srv_->observe(o);
+  }
   char ck_client_ = '-', ck_server_ = '-';
   const proxy::Server* cookie_srv_ = nullptr;  // the server the request's cookie names
   bool cookie_seen_ = false;

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include <arpa/inet.h>
+
 #include "checks/agent_reply.h"
 
 namespace sluice::proxy {
@@ -172,7 +174,7 @@ std::int64_t steady_ms() {
 void Backend::on_check_result(Server& s, const checks::CheckResult& r,
                               checks::HealthChange change, const checks::Health& h) {
   auto& cv = s.check();
-  if (auto& dw = s.check_local().duration) {
+  if (auto& dw = s.check_local().duration; dw && r.duration_ms >= 0) {
     auto ev = dw->add(r.duration_ms);
     if (ev == checks::DurationWatch::Event::Crossed)
       log(log::Level::Warning, duration_alert_message(s, true));
@@ -180,8 +182,9 @@ void Backend::on_check_result(Server& s, const checks::CheckResult& r,
       log(log::Level::Notice, duration_alert_message(s, false));
   }
   cv.status.store(r.status, std::memory_order_relaxed);
-  cv.duration_ms.store(r.duration_ms, std::memory_order_relaxed);
+  if (r.duration_ms >= 0) cv.duration_ms.store(r.duration_ms, std::memory_order_relaxed);
   cv.health.store(h.health(), std::memory_order_relaxed);
+  if (r.passed()) s.reset_observed_errors();
   if (!r.passed() && s.up()) cv.failures.fetch_add(1, std::memory_order_relaxed);
   // http-check disable-on-404: a 404 keeps the server up but takes it out
   // of load balancing (drain) until a plain pass.
@@ -223,6 +226,11 @@ void Backend::on_agent_result(Server& s, const checks::CheckResult& r) {
         set_server_maint(s, true);
         break;
     }
+  }
+  if (reply.maxconn && *reply.maxconn != s.maxconn()) {
+    // "maxconn:N": the server's new limit; a higher one may admit waiters.
+    s.set_maxconn(*reply.maxconn);
+    dispatch(s);
   }
   if (reply.weight_percent) {
     std::uint64_t w = static_cast<std::uint64_t>(s.def().weight) * *reply.weight_percent / 100;
@@ -298,10 +306,12 @@ void Backend::set_server_maint(Server& s, bool on) {
             " sessions active, " + std::to_string(requeued) + " requeued, " +
             std::to_string(s.queue().size()) + " remaining in queue.");
     if (act == 0 && bck == 0) log(log::Level::Emerg, no_server_message());
+    if (s.def().shutdown_on_down) s.shutdown_sessions(TermCause::Down);
     if (requeued > 0) dispatch_all();
   } else {
     log(log::Level::Notice, who + " is UP/READY (leaving forced maintenance).");
     dispatch(s);
+    if (s.up() && s.def().shutdown_backups_on_up) shutdown_backup_sessions(s);
   }
 }
 
@@ -326,15 +336,19 @@ std::string Backend::down_message(const Server& s, const checks::CheckResult* r,
   if (r != nullptr) {
     m += ", reason: ";
     m += checks::status_info(r->status).reason;
-    if (r->report_code || (checks::status_info(r->status).has_code && r->code != 0))
+    // As haproxy: every layer-7 data status (L7OK, L7OKC, L7STS) shows its code, even 0.
+    if (r->report_code || checks::status_info(r->status).has_code)
       m += ", code: " + std::to_string(r->code);
     if (!r->info.empty()) m += ", info: \"" + r->info + "\"";
-    m += ", check duration: " + std::to_string(r->duration_ms) + "ms";
+    if (r->duration_ms >= 0) m += ", check duration: " + std::to_string(r->duration_ms) + "ms";
   }
   unsigned act = active_up(), bck = backup_up();
   m += ". " + std::to_string(act) + " active and " + std::to_string(bck) + " backup servers left.";
   if (act == 0 && bck > 0) m += " Running on backup.";
-  m += " " + std::to_string(s.connections()) + " sessions active, " + std::to_string(requeued) +
+  unsigned active = r != nullptr && r->active_sessions >= 0
+                        ? static_cast<unsigned>(r->active_sessions)
+                        : s.connections();
+  m += " " + std::to_string(active) + " sessions active, " + std::to_string(requeued) +
        " requeued, " + std::to_string(const_cast<Server&>(s).queue().size()) +
        " remaining in queue.";
   return m;
@@ -347,7 +361,8 @@ std::string Backend::up_message(const Server& s, const checks::CheckResult* r,
   if (r != nullptr) {
     m += ", reason: ";
     m += checks::status_info(r->status).reason;
-    if (r->report_code || (checks::status_info(r->status).has_code && r->code != 0))
+    // As haproxy: every layer-7 data status (L7OK, L7OKC, L7STS) shows its code, even 0.
+    if (r->report_code || checks::status_info(r->status).has_code)
       m += ", code: " + std::to_string(r->code);
     if (!r->info.empty()) m += ", info: \"" + r->info + "\"";
     m += ", check duration: " + std::to_string(r->duration_ms) + "ms";
@@ -358,6 +373,57 @@ std::string Backend::up_message(const Server& s, const checks::CheckResult* r,
   if (act == 0 && bck > 0) m += " Running on backup.";
   m += " " + std::to_string(requeued) + " sessions requeued, " +
        std::to_string(const_cast<Backend*>(this)->queue_.size()) + " total in queue.";
+  return m;
+}
+
+std::string Backend::state_header(const Server& s, const checks::Health& h,
+                                  const std::string& node) const {
+  const unsigned rise = h.rise(), fall = h.fall(), health = h.health();
+  std::string m;
+  if (s.up()) {
+    // NOLB: the check's disable-on-404 drain (haproxy's STOPPING state).
+    const char* word = (s.admin() & kAdminCheckDrain) ? "NOLB" : "UP";
+    m = word;
+    if (health != rise + fall - 1)
+      m += " " + std::to_string(health - rise + 1) + "/" + std::to_string(fall);
+  } else {
+    m = "DOWN";
+    if (health != 0) m += " " + std::to_string(health) + "/" + std::to_string(rise);
+  }
+  const config::Address& a = s.def().addr;
+  char host[INET6_ADDRSTRLEN] = "unix";
+  std::string port;
+  if (a.family() == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(a.storage).sin_addr, host,
+                sizeof host);
+    port = std::to_string(a.port());
+  } else if (a.family() == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(a.storage).sin6_addr, host,
+                sizeof host);
+    port = std::to_string(a.port());
+  }
+  // The farm's weight counts usable servers: the active ones, or the
+  // backups when no active server is left.
+  std::uint64_t total = 0;
+  for (const auto& o : servers_)
+    if (!o->backup() && o->usable()) total += o->weight();
+  if (total == 0)
+    for (const auto& o : servers_)
+      if (o->backup() && o->usable()) total += o->weight();
+  std::uint32_t queued = const_cast<Backend*>(this)->queue_.size();
+  std::uint32_t be_cur = counters_.cur.load(std::memory_order_relaxed);
+  m += "; address=" + std::string(host) + "; port=" + port + "; name=" + name() + "/" + s.name() +
+       "; node=" + node + "; weight=" + std::to_string(s.weight()) + "/" + std::to_string(total) +
+       "; scur=" + std::to_string(s.counters().cur.load(std::memory_order_relaxed)) + "/" +
+       std::to_string(be_cur >= queued ? be_cur - queued : 0) +
+       "; qcur=" + std::to_string(const_cast<Server&>(s).queue().size());
+  if (s.warming()) {
+    // Slowstart ramp, in whole seconds as haproxy counts it.
+    std::int64_t ss = (s.def().slowstart.count() + 999) / 1000;
+    std::int64_t el = (steady_ms() - const_cast<Server&>(s).check_local().warm_start_ms) / 1000;
+    if (ss > 0 && el >= 0 && el < ss)
+      m += "; throttle=" + std::to_string(std::max<std::int64_t>(1, 100 * el / ss)) + "%";
+  }
   return m;
 }
 
@@ -377,6 +443,7 @@ void Backend::set_server_down(Server& s, const checks::CheckResult* r) {
   cv.last_change_s.store(wall_seconds(), std::memory_order_relaxed);
   unsigned requeued = redistribute(s);
   log(log::Level::Alert, down_message(s, r, requeued));
+  if (s.def().shutdown_on_down) s.shutdown_sessions(TermCause::Down);
   if (active_up() == 0 && backup_up() == 0) log(log::Level::Emerg, no_server_message());
   // Waiters moved to the backend queue may fit on another server.
   if (requeued > 0) dispatch_all();
@@ -398,6 +465,14 @@ void Backend::set_server_up(Server& s, const checks::CheckResult* r) {
   dispatch(s);
   std::uint32_t after = queue_.size();
   log(log::Level::Notice, up_message(s, r, before > after ? before - after : 0));
+  if (s.def().shutdown_backups_on_up) shutdown_backup_sessions(s);
+}
+
+void Backend::shutdown_backup_sessions(const Server& s) {
+  // Only an active server that takes traffic pulls it back from the backups.
+  if (s.backup() || s.uweight() == 0) return;
+  for (auto& b : servers_)
+    if (b->backup()) b->shutdown_sessions(TermCause::Up);
 }
 
 }  // namespace sluice::proxy

@@ -96,11 +96,18 @@ class Backend {
   // `r` is the check that caused it (null for admin changes).
   void set_server_up(Server& s, const checks::CheckResult* r);
   void set_server_down(Server& s, const checks::CheckResult* r);
+  // on-marked-up shutdown-backup-sessions: close every backup server's
+  // sessions (when `s` is an active server with a weight).
+  void shutdown_backup_sessions(const Server& s);
 
   // The messages HAProxy logs on transitions (exposed for tests).
   std::string down_message(const Server& s, const checks::CheckResult* r, unsigned requeued) const;
   std::string up_message(const Server& s, const checks::CheckResult* r, unsigned requeued) const;
   std::string no_server_message() const;
+  // The value of the X-Haproxy-Server-State header (`http-check
+  // send-state`): "UP 2/3; address=...; port=...; name=be/srv; node=...;
+  // weight=w/total; scur=s/total; qcur=q", as haproxy writes it.
+  std::string state_header(const Server& s, const checks::Health& h, const std::string& node) const;
   std::string duration_alert_message(const Server& s, bool crossed) const;
 
   // HTTP rules of this proxy; null when it has none.

@@ -6,7 +6,8 @@
 namespace sluice::proxy {
 
 Server::Server(const config::ServerDef& def, Backend& backend, std::uint32_t index)
-    : def_(def), backend_(backend), index_(index), weight_(def.weight), uweight_(def.weight) {
+    : def_(def), backend_(backend), index_(index), weight_(def.weight), uweight_(def.weight),
+      maxconn_(def.maxconn) {
   if (def.disabled) admin_.store(kAdminMaint);
   check_.last_change_s.store(static_cast<std::int64_t>(std::time(nullptr)));
   if (def.check) check_.status.store(checks::CheckStatus::Init);
@@ -37,13 +38,51 @@ bool Server::update_weight(std::int64_t now_ms) {
   return true;
 }
 
+namespace {
+// Per observed event: 0 ignore, 1 error, 2 good; for layer4 and layer7.
+struct ObservedKind {
+  const char* name;
+  std::uint8_t verdict[2];
+};
+constexpr ObservedKind kObserved[] = {
+    {"L4 successful connection", {2, 0}},
+    {"L4 unsuccessful connection", {1, 1}},
+    {"Correct http response", {0, 2}},
+    {"Wrong http response", {0, 1}},
+    {"Invalid http response (headers)", {0, 1}},
+    {"Invalid http response", {0, 1}},
+    {"Read error (http)", {0, 1}},
+    {"Read timeout (http)", {0, 1}},
+    {"Close from server (http)", {0, 1}},
+};
+}  // namespace
+
+const char* observed_name(Observed o) { return kObserved[static_cast<unsigned>(o)].name; }
+
+void Server::observe_slow(Observed o) {
+  unsigned layer = def_.observe == config::ServerDef::Observe::Layer4 ? 0 : 1;
+  std::uint8_t v = kObserved[static_cast<unsigned>(o)].verdict[layer];
+  if (v == 0) return;
+  if (v == 2) {
+    reset_observed_errors();
+    return;
+  }
+  std::uint32_t n = errors_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  if (n < def_.error_limit) return;
+  // One session takes the limit: it resets the count and tells the check.
+  if (!errors_.compare_exchange_strong(n, 0, std::memory_order_acq_rel)) return;
+  hanafail_.fetch_add(1, std::memory_order_relaxed);
+  if (ObserveSink* s = sink_.load(std::memory_order_acquire)) s->on_observed_errors(o, n);
+}
+
 bool Server::try_acquire() {
-  if (def_.maxconn == 0) {
+  unsigned limit = maxconn();
+  if (limit == 0) {
     cur_.fetch_add(1, std::memory_order_seq_cst);
     return true;
   }
   std::uint32_t c = cur_.load(std::memory_order_seq_cst);
-  while (c < def_.maxconn) {
+  while (c < limit) {
     if (cur_.compare_exchange_weak(c, c + 1, std::memory_order_seq_cst)) return true;
   }
   return false;

@@ -13,10 +13,35 @@
 #include "config/model.h"
 #include "proxy/counters.h"
 #include "proxy/queue.h"
+#include "proxy/server_links.h"
 
 namespace sluice::proxy {
 
 class Backend;
+
+// What a session saw of a server, for passive health (`observe`). The
+// order is the table's in server.cpp.
+enum class Observed : std::uint8_t {
+  L4Ok,  // connection established
+  L4Err,  // connection refused, reset or timed out
+  HttpOk,  // a valid response: 100-499, 501, 505
+  HttpSts,  // any other status (5xx)
+  HttpHdrRsp,  // unparsable response head
+  HttpRsp,  // invalid response
+  ReadError,  // read error before the response head
+  ReadTimeout,  // server timeout before the response head
+  BrokenPipe,  // the server closed before the response head
+};
+// HAProxy's words for it, in "Detected N consecutive errors, last one was: ...".
+const char* observed_name(Observed o);
+
+// Who acts when error-limit consecutive errors were observed (the server's
+// check, on its own thread). Called from the session's thread.
+class ObserveSink {
+ public:
+  virtual ~ObserveSink() = default;
+  virtual void on_observed_errors(Observed last, unsigned count) = 0;
+};
 
 // Admin state bits (HAProxy's srv_admin idea): forced maintenance, drain.
 // kAdminCheckDrain: drained by a check (disable-on-404 answer, agent "drain").
@@ -33,7 +58,9 @@ class Server {
   Backend& backend() const { return backend_; }
   std::uint32_t index() const { return index_; }
   bool backup() const { return def_.backup; }
-  unsigned maxconn() const { return def_.maxconn; }
+  // The connection limit: configured, or set by the agent ("maxconn:N").
+  unsigned maxconn() const { return maxconn_.load(std::memory_order_relaxed); }
+  void set_maxconn(unsigned n) { maxconn_.store(n, std::memory_order_relaxed); }
 
   // Operational state: health checks say UP or DOWN (always UP without check).
   bool up() const { return up_.load(std::memory_order_acquire); }
@@ -68,10 +95,38 @@ class Server {
   // Connection slots (server maxconn). cur counts connected and connecting
   // sessions plus slots reserved for sessions being woken from a queue.
   std::uint32_t connections() const { return cur_.load(std::memory_order_seq_cst); }
-  bool full() const { return def_.maxconn != 0 && connections() >= def_.maxconn; }
+  bool full() const {
+    unsigned m = maxconn();
+    return m != 0 && connections() >= m;
+  }
   bool try_acquire();
   // Give a slot back without waking a waiter (Backend::release does both).
   void release_raw() { cur_.fetch_sub(1, std::memory_order_seq_cst); }
+
+  // ---- passive health (`observe`): one cheap call from the sessions.
+  void observe(Observed o) {
+    if (def_.observe != config::ServerDef::Observe::None) observe_slow(o);
+  }
+  void observe_http_status(unsigned status) {
+    if (def_.observe == config::ServerDef::Observe::Layer7)
+      observe_slow(status >= 100 && (status < 500 || status == 501 || status == 505)
+                       ? Observed::HttpOk
+                       : Observed::HttpSts);
+  }
+  void set_observe_sink(ObserveSink* sink) { sink_.store(sink, std::memory_order_release); }
+  void reset_observed_errors() {
+    if (errors_.load(std::memory_order_relaxed) != 0) errors_.store(0, std::memory_order_relaxed);
+  }
+  std::uint32_t observed_errors() const { return errors_.load(std::memory_order_relaxed); }
+  Counter& hana_failures() { return hanafail_; }  // hanafail: error-limit reached
+  const Counter& hana_failures() const { return hanafail_; }
+
+  // The sessions attached to this server, per thread (on-marked-down ...).
+  ServerLinks& links() { return links_; }
+  // Close every session attached to this server, on every thread, logged
+  // with `cause` ('K' for the stats socket's `shutdown sessions server`).
+  // Safe from any thread; returns before they are closed.
+  void shutdown_sessions(TermCause cause = TermCause::Killed) { links_.shutdown_all(cause); }
 
   PendingQueue& queue() { return queue_; }
   SessionCounters& counters() { return counters_; }
@@ -103,6 +158,8 @@ class Server {
   bool warming() const { return local_.warm_start_ms >= 0; }
 
  private:
+  void observe_slow(Observed o);
+
   const config::ServerDef& def_;
   Backend& backend_;
   std::uint32_t index_;
@@ -113,11 +170,16 @@ class Server {
   std::atomic<bool> check_ok_{true};
   std::atomic<bool> agent_ok_{true};
   std::atomic<std::uint32_t> cur_{0};
+  std::atomic<unsigned> maxconn_;
   PendingQueue queue_;
   SessionCounters counters_;
   CheckView check_;
   CheckView agent_;
   CheckLocal local_;
+  std::atomic<std::uint32_t> errors_{0};  // consecutive observed errors
+  std::atomic<ObserveSink*> sink_{nullptr};
+  Counter hanafail_{0};
+  ServerLinks links_;
 };
 
 }  // namespace sluice::proxy

@@ -1,6 +1,9 @@
 #include "proxy/server_checks.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <string>
 
 namespace sluice::proxy {
 
@@ -15,6 +18,18 @@ ServerChecks::ServerChecks(core::Loop& loop, Backend& be, Server& srv,
           after_result();
         });
     srv.check().health.store(check_->health().health());
+    if (be.def().health_check.send_state) {
+      std::string node = global.node;
+      if (node.empty()) {
+        char host[256] = {};
+        if (::gethostname(host, sizeof host - 1) == 0) node = host;
+      }
+      check_->set_state_header([this, node] {
+        return be_.state_header(srv_, check_->health(), node);
+      });
+    }
+    // Passive health needs the health check: it acts on its counter.
+    if (srv.def().observe != config::ServerDef::Observe::None) srv.set_observe_sink(this);
   }
   if (srv.def().agent_check) {
     agent_ = std::make_unique<checks::CheckRun>(
@@ -29,7 +44,36 @@ ServerChecks::ServerChecks(core::Loop& loop, Backend& be, Server& srv,
   });
 }
 
-ServerChecks::~ServerChecks() { stop(); }
+ServerChecks::~ServerChecks() {
+  srv_.set_observe_sink(nullptr);
+  stop();
+}
+
+void ServerChecks::on_observed_errors(Observed last, unsigned count) {
+  // Counted now, as the session that saw the error still holds its slot.
+  int active = static_cast<int>(srv_.connections());
+  loop_.post([this, last, count, active] { apply_observed(last, count, active); });
+}
+
+void ServerChecks::apply_observed(Observed last, unsigned count, int active) {
+  if (!running_ || !check_) return;
+  checks::Health& h = check_->health();
+  check_->force_fastinter();
+  using E = config::ServerDef::OnError;
+  E mode = srv_.def().on_error;
+  if (mode == E::FastInter) return;
+  if (mode == E::SuddenDeath && h.health() > h.rise()) h.set_health(h.rise() + 1);
+  if (mode == E::MarkDown) h.set_health(h.rise());
+  checks::CheckResult r;
+  r.status = checks::CheckStatus::Hana;
+  r.duration_ms = -1;  // no check ran: the log line has no duration
+  r.active_sessions = active;
+  r.info = "Detected " + std::to_string(count) + " consecutive errors, last one was: " +
+           observed_name(last);
+  checks::HealthChange ch = h.on_result(false);
+  be_.on_check_result(srv_, r, ch, h);
+  after_result();
+}
 
 void ServerChecks::start(checks::Millis first_delay) {
   running_ = true;

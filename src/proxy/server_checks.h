@@ -12,10 +12,10 @@
 
 namespace sluice::proxy {
 
-class ServerChecks {
+class ServerChecks final : public ObserveSink {
  public:
   ServerChecks(core::Loop& loop, Backend& be, Server& srv, const config::Global& global);
-  ~ServerChecks();
+  ~ServerChecks() override;
   ServerChecks(const ServerChecks&) = delete;
   ServerChecks& operator=(const ServerChecks&) = delete;
 
@@ -26,6 +26,12 @@ class ServerChecks {
 
   checks::CheckRun* health_check() const { return check_.get(); }
   checks::CheckRun* agent_check() const { return agent_.get(); }
+
+  // ObserveSink: error-limit errors seen by sessions (any thread).
+  void on_observed_errors(Observed last, unsigned count) override;
+  // On the check's thread: the server's `on-error` action.
+  // `active`: the server's sessions when the error was seen (for the log).
+  void apply_observed(Observed last, unsigned count, int active = -1);
 
  private:
   void after_result();

@@ -11,7 +11,8 @@ enum class TermCause : char {
   ProxyAbort = 'P',
   Resource = 'R',
   Internal = 'I',
-  Down = 'D',
+  Down = 'D',  // killed because the server went down (on-marked-down)
+  Up = 'U',  // killed because an active server came up (on-marked-up)
   Killed = 'K',
   Local = 'L',  // answered by the proxy itself (redirect, return)
   ClientTimeout = 'c',

@@ -166,6 +166,12 @@ void EngineImpl::start() {
   if (started_) return;
   started_ = true;
   pool_ = std::make_unique<core::Workers>(nthreads_);
+  // Every server learns the worker loops: its sessions register per thread
+  // (on-marked-down shutdown-sessions, `shutdown sessions server`).
+  std::vector<core::Loop*> loops;
+  for (unsigned t = 0; t < nthreads_; ++t) loops.push_back(&pool_->loop(t));
+  for (auto& be : backends_)
+    for (auto& s : be->servers()) s->links().set_loops(loops);
   for (unsigned t = 0; t < nthreads_; ++t)
     workers_.push_back(std::make_unique<Worker>(*this, pool_->loop(t), t));
   pool_->start([this](core::Loop& loop) {

@@ -211,6 +211,7 @@ void TcpSession::connect() {
   opts.nodelay = true;
 
   state_ = State::Connecting;
+  srv_link_.attach(srv_->links(), loop_.thread_index());
   t_connect_ = loop_.now_ms();
   server_ = Side{};
   server_.owner = this;
@@ -251,6 +252,7 @@ void TcpSession::on_connected(std::uint32_t events) {
     return;
   }
   tc_ = loop_.now_ms() - t_connect_;
+  srv_->observe(proxy::Observed::L4Ok);
   state_ = State::Relay;
   loop_.cancel(timer_);
   std::int64_t now = loop_.now_ms();
@@ -270,6 +272,7 @@ void TcpSession::release_server() {
   if (srv_ == nullptr) return;
   proxy::Server* s = srv_;
   srv_ = nullptr;
+  srv_link_.detach();
   s->counters().leave();
   be_->release(*s);
 }
@@ -281,6 +284,7 @@ void TcpSession::connect_failed(bool timeout) {
   server_.owner = this;
   timed_out_connect_ = timeout;
   proxy::Server* prev = srv_;
+  prev->observe(proxy::Observed::L4Err);
   prev->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
   be_->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
   release_server();
@@ -665,6 +669,12 @@ TcpSession::Pump TcpSession::pump_splice(Direction& d, bool can_write) {
 }
 
 // ---------------------------------------------------------------- end
+
+// on-marked-down / on-marked-up / `shutdown sessions server`.
+void TcpSession::on_server_shutdown(void* self, TermCause c) {
+  auto* t = static_cast<TcpSession*>(self);
+  t->abort(c, t->state_ == State::Relay ? TermPhase::Data : TermPhase::Connect);
+}
 
 void TcpSession::abort(TermCause c, TermPhase p) {
   term_.set(c, p);

@@ -100,6 +100,7 @@ class TcpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   enum class Pump { Ok, Abort };
 
   void on_side_events(Side& s, std::uint32_t events);
+  static void on_server_shutdown(void* self, proxy::TermCause c);
   void on_timer();
 
   void route();
@@ -147,6 +148,7 @@ class TcpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   bool redispatched_ = false;
   bool timed_out_connect_ = false;
   proxy::Termination term_;
+  proxy::ServerLink srv_link_{this, &TcpSession::on_server_shutdown};  // while srv_ is held
 
   const proxy::Backend* ref_backend(const acl::ProxyRef& r) const;
   const proxy::Server* ref_server(const acl::ServerRef& r) const;

@@ -216,12 +216,13 @@ class HttpBackend:
     `self.mode`: "ok" (200, body "OK"), "slow" (200 after `slow_delay`
     seconds), "500", "hang" (never answers),
     "nostring" (200 without "OK"), "404". Any other path answers 200 with the
-    server's name. `down()` closes the listener (refused), `up()` reopens it."""
+    server's name, or `self.traffic` when set ("500": a 500 error page). `down()` closes the listener (refused), `up()` reopens it."""
 
     def __init__(self, name: str, port: int | None = None):
         self.name = name
         self.port = port or free_port()
         self.mode = "ok"
+        self.traffic = "ok"
         self.slow_delay = 0.15
         self.checks = 0
         self._srv = None
@@ -252,6 +253,8 @@ class HttpBackend:
                         time.sleep(outer.slow_delay)
                     code = {"500": 500, "404": 404}.get(mode, 200)
                     body = b"SERVICE OK\n" if mode in ("ok", "slow") else b"degraded\n"
+                elif outer.traffic == "500":
+                    code, body = 500, b"internal error\n"
                 else:
                     code, body = 200, outer.name.encode() + b"\n"
                 self.send_response(code)

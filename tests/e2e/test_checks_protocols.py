@@ -55,12 +55,12 @@ def test_redis_check(proxy, start_proxy, servers, syslog):
 @pytest.mark.timeout(90)
 def test_redis_check_wrong_answer(proxy, start_proxy, servers, syslog):
     """A server that is not Redis (an SMTP stub answering "502") fails
-    redis-check at layer 7. haproxy keeps waiting for "+PONG" until
-    `timeout check` (L7TOUT); sluice judges the complete line at once
-    (L7RSP) -- a known, deliberate difference: faster and more telling."""
+    redis-check at layer 7: both keep waiting for "+PONG" until `timeout
+    check` (L7TOUT), as haproxy does (test_checks_redis_compat.py compares
+    the exact lines)."""
     s = servers(SmtpStub())
     _start(proxy, start_proxy, syslog, "option redis-check", s.port)
-    reason = "timeout" if proxy.kind == "haproxy" else "invalid response"
+    reason = "timeout"
     wait_log(syslog, r"Server svc/db is DOWN, reason: Layer7 " + reason, 0, 10)
 
 

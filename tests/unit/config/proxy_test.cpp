@@ -87,7 +87,7 @@ TEST(ConfigServers, Errors) {
       "  server s2\n"
       "  server s3 127.0.0.1:3 inter\n"
       "  server s4 127.0.0.1:4 inter 0 rise 0 port 0\n"
-      "  server s5 127.0.0.1:5 cookie a slowstart 10s observe layer4 track b/s1 send-proxy ssl\n"
+      "  server s5 127.0.0.1:5 cookie a slowstart 10s observe layer7 track b/s1 send-proxy ssl\n"
       "  server s6 nowhere.invalid:80\n"
       "  server s7 127.0.0.1:99999\n"
       "  default-server id 3\n"
@@ -101,7 +101,7 @@ TEST(ConfigServers, Errors) {
                 "t.cfg:6: [inter] inter: the time must be above 0",
                 "t.cfg:6: [rise] rise: value 0 out of range 1..2147483647",
                 "t.cfg:6: [port] port: value 0 out of range 1..65535",
-                "t.cfg:7: [observe] server keyword 'observe' is not implemented yet in Sluice",
+                "t.cfg:7: [observe] 'layer7' can only be used in http proxies",
                 "t.cfg:7: [track] server keyword 'track' is not implemented yet in Sluice",
                 "t.cfg:7: [send-proxy] server keyword 'send-proxy' is not implemented yet in "
                 "Sluice",
@@ -112,6 +112,39 @@ TEST(ConfigServers, Errors) {
                 "t.cfg:11: [weight] weight: expected a number, got 'x'",
                 "t.cfg:11: [inter] inter: expected a time like 5s, got '5q' (units: us, ms, s, m, "
                 "h, d)",
+            }));
+}
+
+TEST(ConfigServers, PassiveHealthAndMarkedActions) {
+  auto r = load(
+      "backend b\n"
+      "  mode http\n"
+      "  default-server observe layer7 error-limit 4 on-error sudden-death\n"
+      "  server s1 127.0.0.1:1 check on-marked-down shutdown-sessions\n"
+      "  server s2 127.0.0.1:2 check observe layer4 on-error mark-down "
+      "on-marked-up shutdown-backup-sessions\n"
+      "  server s3 127.0.0.1:3 observe none\n"
+      "  server s4 127.0.0.1:4 observe layer9 error-limit 0 on-error bogus on-marked-up x\n");
+  using S = ServerDef;
+  const auto& sv = r.model.proxies.at(0).servers;
+  EXPECT_EQ(sv[0].observe, S::Observe::Layer7);
+  EXPECT_EQ(sv[0].error_limit, 4U);
+  EXPECT_EQ(sv[0].on_error, S::OnError::SuddenDeath);
+  EXPECT_TRUE(sv[0].shutdown_on_down);
+  EXPECT_FALSE(sv[0].shutdown_backups_on_up);
+  EXPECT_EQ(sv[1].observe, S::Observe::Layer4);
+  EXPECT_EQ(sv[1].on_error, S::OnError::MarkDown);
+  EXPECT_TRUE(sv[1].shutdown_backups_on_up);
+  EXPECT_EQ(sv[2].observe, S::Observe::None);
+  EXPECT_EQ(errors(r),
+            (V{
+                "t.cfg:7: [observe] 'observe' expects one of 'none', 'layer4', 'layer7' but got "
+                "'layer9'",
+                "t.cfg:7: [error-limit] error-limit: value 0 out of range 1..2147483647",
+                "t.cfg:7: [on-error] 'on-error' expects one of 'fastinter', 'fail-check', "
+                "'sudden-death' or 'mark-down' but got 'bogus'",
+                "t.cfg:7: [on-marked-up] 'on-marked-up' expects 'shutdown-backup-sessions' but "
+                "got 'x'",
             }));
 }
 

@@ -152,3 +152,54 @@ TEST(CheckDurationAlert, WatchIsKeptPerServer) {
 
 }  // namespace
 }  // namespace sluice::proxy
+
+namespace sluice::proxy {
+namespace {
+
+TEST(AgentResult, MaxconnSetsTheServerLimit) {
+  config::Proxy p;
+  p.name = "be";
+  p.servers = {srv("a", 1)};
+  p.servers[0].maxconn = 5;
+  Backend be(p, 0, nullptr);
+  Server& a = *be.servers()[0];
+  EXPECT_EQ(a.maxconn(), 5U);
+  be.on_agent_result(a, agent_line("up maxconn:1"));
+  EXPECT_EQ(a.maxconn(), 1U);
+  EXPECT_TRUE(a.try_acquire());
+  EXPECT_TRUE(a.full());
+  EXPECT_FALSE(a.try_acquire());
+  be.on_agent_result(a, agent_line("maxconn:3"));
+  EXPECT_FALSE(a.full());
+  EXPECT_TRUE(a.try_acquire());
+  EXPECT_EQ(a.connections(), 2U);
+}
+
+TEST(SendState, HeaderValueAsHaproxyWritesIt) {
+  config::Proxy p;
+  p.name = "be";
+  p.servers = {srv("a", 1, 3), srv("b", 2, 5), srv("c", 3, 7)};
+  p.servers[2].backup = true;
+  Backend be(p, 0, nullptr);
+  Server& a = *be.servers()[0];
+  checks::Health h(2, 3);  // starts at health == rise: "UP 1/3"
+  EXPECT_EQ(be.state_header(a, h, "lb1"),
+            "UP 1/3; address=0.0.0.0; port=8001; name=be/a; node=lb1; weight=3/8; scur=0/0; "
+            "qcur=0");
+  h.on_result(true);
+  a.counters().enter();
+  be.counters().enter();
+  EXPECT_EQ(be.state_header(a, h, "lb1").substr(0, 3), "UP;");
+  EXPECT_NE(be.state_header(a, h, "lb1").find("; scur=1/1; qcur=0"), std::string::npos);
+  h.on_result(false);
+  h.on_result(false);
+  h.on_result(false);
+  be.set_server_down(a, nullptr);
+  EXPECT_EQ(be.state_header(a, h, "lb1").substr(0, 14), "DOWN; address=");
+  EXPECT_NE(be.state_header(a, h, "lb1").find("weight=3/5"), std::string::npos);
+  h.on_result(true);
+  EXPECT_EQ(be.state_header(a, h, "lb1").substr(0, 10), "DOWN 1/2; ");
+}
+
+}  // namespace
+}  // namespace sluice::proxy
