@@ -213,11 +213,11 @@ constexpr SectionKeyword kSectionKeywords[] = {
     {"email-alert myhostname", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"email-alert to", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"enabled", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "", kw::enabled, "starts the proxy enabled", {}, false},
-    {"errorfile", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
-    {"errorfiles", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
-    {"errorloc", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
-    {"errorloc302", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
-    {"errorloc303", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
+    {"errorfile", kSecDefaults|kSecFrontend|kSecListen|kSecBackend|kSecHttpErrors, KwStatus::Implemented, "CODE FILE", kw::errorfile, "serves a file instead of an error of our own", {}, false},
+    {"errorfiles", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "NAME [CODE...]", kw::errorfiles, "imports pages of an http-errors section", {}, false},
+    {"errorloc", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "CODE URL", kw::errorloc, "redirects (302) instead of an error of our own", {}, false},
+    {"errorloc302", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "CODE URL", kw::errorloc, "redirects (302) instead of an error of our own", {}, false},
+    {"errorloc303", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "CODE URL", kw::errorloc, "redirects (303) instead of an error of our own", {}, false},
     {"error-log-format", kSecDefaults|kSecFrontend|kSecListen, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"force-persist", kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"filter", kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
@@ -410,7 +410,7 @@ constexpr OptionKeyword kOptionKeywords[] = {
 // clang-format on
 
 constexpr std::string_view kUnsupportedSections[] = {
-    "userlist", "peers", "resolvers", "mailers", "cache", "program", "http-errors", "ring",
+    "userlist", "peers", "resolvers", "mailers", "cache", "program", "ring",
     "fcgi-app", "dynamic-update"};
 
 }  // namespace

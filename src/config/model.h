@@ -249,6 +249,16 @@ struct ForwardFor {
   unsigned except_prefix = 0;
 };
 
+// A response served instead of one of Sluice's own errors (`errorfile`,
+// `errorloc`, `errorfiles`), prepared at load: header names lowercased and
+// Connection fields dropped, as HAProxy serves it.
+struct ErrorPage {
+  std::string head;  // status line and fields, each ending CRLF; no blank line
+  std::string body;
+  bool http11 = true;  // a 1.1 page gets "connection: close" when the connection closes
+  bool empty = false;  // an empty file (/dev/null): close without answering
+};
+
 // Connection handling of HTTP transactions: the last of `option
 // http-keep-alive|http-server-close|httpclose` written wins.
 enum class HttpConnMode { KeepAlive, ServerClose, Close };
@@ -314,6 +324,7 @@ struct Proxy {
   HttpReuse http_reuse = HttpReuse::Safe;
   ForwardFor forwardfor;
   CookieDef cookie;
+  std::map<int, ErrorPage> error_pages;  // by status; resolved in file order
 
   Timeouts timeouts;
   std::vector<LogTarget> logs;  // resolved: `log global` copies global's

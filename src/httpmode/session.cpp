@@ -13,6 +13,7 @@
 #include "checks/outgoing.h"
 #include "http/status.h"
 #include "httpmode/cookie.h"
+#include "httpmode/errors.h"
 #include "log/httplog.h"
 #include "log/logger.h"
 #include "proxy/directory.h"
@@ -948,20 +949,9 @@ void HttpSession::fail(std::uint16_t status, TermCause c, TermPhase p) {
     if (proxy::Server* g = be_->cancel(pending_)) be_->release(*g);
   }
   release_server();
-  // A response of our own, always followed by a close: make it say so.
-  std::string_view page = http::error_response(status);
-  Out o{res_.head.get(), host_.bufsize()};
-  auto eol = page.find("\r\n");
-  bool says_close = page.find("connection: close") != std::string_view::npos ||
-                    page.find("Connection: close") != std::string_view::npos;
-  if (eol != std::string_view::npos && !says_close) {
-    o.put(page.substr(0, eol + 2));
-    o.put("connection: close\r\n");
-    o.put(page.substr(eol + 2));
-  } else {
-    o.put(page);
-  }
-  res_.head_len = o.ok ? o.n : 0;
+  // A response of our own (or the site's page for it), always followed by a close.
+  res_.head_len = write_error_response(be_ != nullptr ? &be_->def() : nullptr, fe_->def(), status,
+                                       res_.head.get(), host_.bufsize());
   res_.head_sent = 0;
   res_.fwd = res_.sent = 0;
   res_.len = 0;

@@ -1,0 +1,127 @@
+// Custom error pages: errorfile, errorloc*, errorfiles and http-errors sections.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "test_helpers.h"
+
+namespace sluice::config {
+namespace {
+
+using testing::errors;
+using testing::joined;
+using testing::load;
+
+class ErrorFiles : public ::testing::Test {
+ protected:
+  std::string dir;
+  void SetUp() override {
+    char tmpl[] = "/tmp/sluice-errfile-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+  }
+  void TearDown() override { std::system(("rm -rf " + dir).c_str()); }
+  std::string write(const std::string& name, const std::string& text) {
+    std::string path = dir + "/" + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+};
+
+TEST_F(ErrorFiles, PageIsPreparedAsHaproxyServesIt) {
+  auto f = write("503.http",
+                 "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\n"
+                 "Connection: close\r\nContent-Type: text/html\r\n\r\n<h1>down</h1>\n");
+  auto r = load("frontend fe\n  mode http\n  bind :8080\n  errorfile 503 " + f + "\n");
+  ASSERT_TRUE(r.ok()) << joined(errors(r));
+  const auto& pages = r.model.proxies[0].error_pages;
+  ASSERT_EQ(pages.count(503), 1U);
+  const ErrorPage& p = pages.at(503);
+  EXPECT_EQ(p.head,
+            "HTTP/1.0 503 Service Unavailable\r\ncache-control: no-cache\r\n"
+            "content-type: text/html\r\n");
+  EXPECT_EQ(p.body, "<h1>down</h1>\n");
+  EXPECT_FALSE(p.http11);
+  EXPECT_FALSE(p.empty);
+}
+
+TEST_F(ErrorFiles, EmptyFileClosesSilently) {
+  auto f = write("408.http", "");
+  auto r = load("defaults\n  errorfile 408 " + f + "\nfrontend fe\n  bind :8080\n");
+  ASSERT_TRUE(r.ok()) << joined(errors(r));
+  EXPECT_TRUE(r.model.proxies[0].error_pages.at(408).empty);  // inherited from defaults
+}
+
+TEST_F(ErrorFiles, BadInputIsAnErrorWithFileAndLine) {
+  auto bad = write("bad.http", "HTTP/1.1 503 Down\r\nBad Header\r\n\r\n");
+  auto cut = write("cut.http", "HTTP/1.1 503 Down\r\nContent-Length: 3\r\n");
+  auto big = write("big.http", "HTTP/1.1 503 Down\r\n\r\n" + std::string(20000, 'x'));
+  auto r = load("frontend fe\n  bind :8080\n"
+                "  errorfile 503 " + dir + "/missing.http\n"
+                "  errorfile 503 " + bad + "\n"
+                "  errorfile 503 " + cut + "\n"
+                "  errorfile 503 " + big + "\n"
+                "  errorfile 418 " + bad + "\n"
+                "  errorfile 503\n"
+                "  errorloc 503\n"
+                "  errorfiles nosuch\n");
+  auto e = errors(r);
+  ASSERT_EQ(e.size(), 8U) << joined(e);
+  EXPECT_NE(e[0].find("t.cfg:3: [errorfile] cannot open error file"), std::string::npos) << e[0];
+  EXPECT_NE(e[1].find("t.cfg:4: [errorfile] error file"), std::string::npos) << e[1];
+  EXPECT_NE(e[1].find("not a valid HTTP response"), std::string::npos) << e[1];
+  EXPECT_NE(e[2].find("t.cfg:5:"), std::string::npos) << e[2];
+  EXPECT_NE(e[2].find("no end of the header block"), std::string::npos) << e[2];
+  EXPECT_NE(e[3].find("t.cfg:6:"), std::string::npos) << e[3];
+  EXPECT_NE(e[3].find("at most 15360"), std::string::npos) << e[3];
+  EXPECT_NE(e[4].find("t.cfg:7: [errorfile] status code '418'"), std::string::npos) << e[4];
+  EXPECT_NE(e[5].find("t.cfg:8: [errorfile]"), std::string::npos) << e[5];
+  EXPECT_NE(e[6].find("t.cfg:9: [errorloc]"), std::string::npos) << e[6];
+  EXPECT_NE(e[7].find("t.cfg:10: [errorfiles] unknown http-errors section 'nosuch'"),
+            std::string::npos)
+      << e[7];
+}
+
+TEST_F(ErrorFiles, ErrorlocBuildsRedirects) {
+  auto r = load("frontend fe\n  bind :8080\n  errorloc 503 /down\n  errorloc303 502 http://x/y\n");
+  ASSERT_TRUE(r.ok()) << joined(errors(r));
+  const auto& pages = r.model.proxies[0].error_pages;
+  EXPECT_EQ(pages.at(503).head,
+            "HTTP/1.1 302 Found\r\ncache-control: no-cache\r\ncontent-length: 0\r\n"
+            "location: /down\r\n");
+  EXPECT_EQ(pages.at(502).head.substr(0, 24), "HTTP/1.1 303 See Other\r\n");
+  EXPECT_TRUE(pages.at(502).body.empty());
+}
+
+TEST_F(ErrorFiles, HttpErrorsSectionsImportInOrder) {
+  auto a503 = write("a503.http", "HTTP/1.1 503 A\r\nContent-Length: 1\r\n\r\na");
+  auto a404 = write("a404.http", "HTTP/1.1 404 A\r\nContent-Length: 1\r\n\r\na");
+  auto b503 = write("b503.http", "HTTP/1.1 503 B\r\nContent-Length: 1\r\n\r\nb");
+  auto r = load("frontend fe1\n  bind :8080\n  errorfile 503 " + b503 + "\n  errorfiles site\n"
+                "frontend fe2\n  bind :8081\n  errorfiles site 404\n"
+                "frontend fe3\n  bind :8082\n  errorfiles site\n  errorfile 503 " + b503 + "\n"
+                "http-errors site\n  errorfile 503 " + a503 + "\n  errorfile 404 " + a404 + "\n");
+  ASSERT_TRUE(r.ok()) << joined(errors(r));
+  const auto& p1 = r.model.proxies[0].error_pages;
+  const auto& p2 = r.model.proxies[1].error_pages;
+  const auto& p3 = r.model.proxies[2].error_pages;
+  EXPECT_EQ(p1.at(503).body, "a");  // the import came later: it wins
+  EXPECT_EQ(p1.at(404).body, "a");
+  EXPECT_EQ(p2.count(503), 0U);
+  EXPECT_EQ(p2.at(404).body, "a");
+  EXPECT_EQ(p3.at(503).body, "b");
+}
+
+TEST_F(ErrorFiles, HttpErrorsSectionAcceptsOnlyErrorfile) {
+  auto r = load("http-errors site\n  errorloc 503 /x\nfrontend fe\n  bind :8080\n");
+  auto e = errors(r);
+  ASSERT_EQ(e.size(), 1U) << joined(e);
+  EXPECT_NE(e[0].find("t.cfg:2: [errorloc] 'errorloc' is not valid in a http-errors section"),
+            std::string::npos)
+      << e[0];
+}
+
+}  // namespace
+}  // namespace sluice::config
