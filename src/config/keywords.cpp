@@ -255,7 +255,7 @@ constexpr SectionKeyword kSectionKeywords[] = {
     {"rate-limit sessions", kSecDefaults|kSecFrontend|kSecListen, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"redirect", kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"retries", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "N", kw::retries, "connection retries to a server", {}, false},
-    {"retry-on", kSecDefaults|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
+    {"retry-on", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "CONDITION...", kw::retry_on_kw, "failures that replay a request (HTTP)", {}, false},
     {"server", kSecListen|kSecBackend, KwStatus::Implemented, "NAME ADDRESS[:PORT] [OPTIONS]", kw::server, "declares a server", {}, false},
     {"server-state-file-name", kSecDefaults|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"server-template", kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},

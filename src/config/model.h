@@ -270,6 +270,24 @@ struct UseBackend {
   SourceLoc loc;
 };
 
+// `retry-on` conditions, as bits of Proxy::retry_on.
+namespace retry_on {
+constexpr unsigned kConnFailure = 1U << 0;
+constexpr unsigned kEmptyResponse = 1U << 1;
+constexpr unsigned kJunkResponse = 1U << 2;
+constexpr unsigned kResponseTimeout = 1U << 3;
+constexpr unsigned k0rttRejected = 1U << 4;  // no-op without TLS early data
+// Status codes: 401 403 404 408 425 500 501 502 503 504, one bit each from bit 8.
+constexpr int kStatuses[] = {401, 403, 404, 408, 425, 500, 501, 502, 503, 504};
+constexpr unsigned status_bit(int status) {
+  for (unsigned i = 0; i < sizeof kStatuses / sizeof kStatuses[0]; ++i)
+    if (kStatuses[i] == status) return 1U << (8 + i);
+  return 0;
+}
+// What needs the request kept for a replay (anything beyond conn-failure).
+constexpr unsigned kNeedsReplay = ~kConnFailure;
+}  // namespace retry_on
+
 enum class ProxyCap : unsigned { Frontend = 1, Backend = 2, Listen = 3 };
 
 struct Proxy {
@@ -299,6 +317,7 @@ struct Proxy {
   Balance balance;
   std::vector<ServerDef> servers;
   unsigned retries = 3;
+  unsigned retry_on = retry_on::kConnFailure;  // `retry-on` bits
   bool redispatch = false;
   int redispatch_interval = 1;  // retry number that redispatches (-1: last)
   bool allbackups = false;

@@ -126,6 +126,7 @@ Result<void> timeout(Parser&, const Stmt&);
 Result<void> balance(Parser&, const Stmt&);
 Result<void> hash_type(Parser&, const Stmt&);
 Result<void> retries(Parser&, const Stmt&);
+Result<void> retry_on_kw(Parser&, const Stmt&);  // kw_retry.cpp
 Result<void> source(Parser&, const Stmt&);
 Result<void> proxy_maxconn(Parser&, const Stmt&);
 Result<void> fullconn(Parser&, const Stmt&);

@@ -14,6 +14,7 @@
 #include "http/status.h"
 #include "httpmode/cookie.h"
 #include "httpmode/errors.h"
+#include "httpmode/retry.h"
 #include "log/httplog.h"
 #include "log/logger.h"
 #include "proxy/directory.h"
@@ -239,7 +240,7 @@ HttpSession::Io HttpSession::flush(int fd, Flow& f, bool& writable) {
 }
 
 void HttpSession::compact(Flow& f) {
-  if (f.fwd == 0 || f.sent < f.fwd) return;
+  if (f.keep || f.fwd == 0 || f.sent < f.fwd) return;
   std::memmove(f.buf.get(), f.buf.get() + f.fwd, f.len - f.fwd);
   f.len -= f.fwd;
   f.fwd = f.sent = 0;
@@ -444,6 +445,9 @@ void HttpSession::build_request_head() {
   req_.dec.start(h);
   req_.body_done = h.framing == http::Framing::None;
   req_.head_done = true;
+  replayable_ = (bd.retry_on & config::retry_on::kNeedsReplay) != 0 &&
+                replayable_request(h, host_.bufsize());
+  req_.keep = replayable_;
 }
 
 // ---------------------------------------------------------------- pick
@@ -453,6 +457,15 @@ void HttpSession::assign() {
   lb::PickInput in;
   proxy::Server* s = nullptr;
   auto outcome = host_.balancer(*be_).pick(in, s);
+  if (outcome == proxy::ThreadBalancer::Outcome::Picked && s == avoid_ && be_->active_up() > 1) {
+    // A redispatch: prefer another server than the one that failed.
+    proxy::Server* other = nullptr;
+    if (host_.balancer(*be_).pick(in, other) == proxy::ThreadBalancer::Outcome::Picked) {
+      be_->release(*s);
+      s = other;
+    }
+  }
+  avoid_ = nullptr;
   if (outcome == proxy::ThreadBalancer::Outcome::Picked) {
     got_server(s);
     return;
@@ -569,16 +582,15 @@ void HttpSession::connect_failed(bool timeout) {
   be_->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
   release_server();
   const config::Proxy& bd = be_->def();
-  if (retries_ >= bd.retries) {
+  if (retries_ >= bd.retries || !(bd.retry_on & config::retry_on::kConnFailure)) {
     fail(503, timeout ? TermCause::ServerTimeout : TermCause::ServerAbort, TermPhase::Connect);
     return;
   }
   ++retries_;
-  // Redispatch on the last retry (HAProxy's default interval), or when the
-  // server is gone.
-  bool redisp = bd.redispatch && (retries_ >= bd.retries || !prev->usable());
-  if (redisp) {
+  if (should_redispatch(bd, retries_, prev->usable(), ck_client_ == 'V' && cookie_srv_ == prev,
+                        be_->active_up())) {
     redispatched_ = true;
+    avoid_ = prev;
     prev->counters().redispatches.fetch_add(1, std::memory_order_relaxed);
     be_->counters().redispatches.fetch_add(1, std::memory_order_relaxed);
     assign();
@@ -595,6 +607,39 @@ void HttpSession::connect_failed(bool timeout) {
   std::chrono::milliseconds wait{1000};
   if (auto tc = be_->timeout_connect()) wait = std::min(wait, *tc);
   loop_.arm(timer_, wait);
+}
+
+bool HttpSession::retry_after(unsigned why) {
+  const config::Proxy& bd = be_->def();
+  if (!replayable_ || !(bd.retry_on & why) || retries_ >= bd.retries || srv_ == nullptr ||
+      res_.head_done)
+    return false;
+  proxy::Server* prev = srv_;
+  drop_server_conn(false);
+  release_server();
+  ++retries_;
+  res_.len = 0;
+  res_.reset_msg();
+  res_parser_.reset();
+  res_parser_.set_request_method(req_parser_.head().method);
+  req_.sent = req_.head_sent = 0;  // the whole request again
+  status_ = -1;
+  t_res_ = tc_ = -1;
+  term_ = proxy::Termination{};
+  if (should_redispatch(bd, retries_, prev->usable(), ck_client_ == 'V' && cookie_srv_ == prev,
+                        be_->active_up())) {
+    redispatched_ = true;
+    avoid_ = prev;
+    prev->counters().redispatches.fetch_add(1, std::memory_order_relaxed);
+    be_->counters().redispatches.fetch_add(1, std::memory_order_relaxed);
+    assign();
+    return true;
+  }
+  prev->counters().retries.fetch_add(1, std::memory_order_relaxed);
+  be_->counters().retries.fetch_add(1, std::memory_order_relaxed);
+  last_srv_ = prev;
+  retry_same_server();
+  return true;
 }
 
 void HttpSession::retry_same_server() {
@@ -663,6 +708,7 @@ bool HttpSession::step_exchange() {
     if (res_.len > 0 && res_.head_sent == res_.head_len) {
       http::HeadResult r = res_parser_.parse(std::string_view(res_.buf.get(), res_.len));
       if (r.state == http::ParseState::Error) {
+        if (retry_after(config::retry_on::kJunkResponse)) return false;
         term_.set(TermCause::ProxyAbort, TermPhase::Headers);
         fail(502, TermCause::ProxyAbort, TermPhase::Headers);
         return false;
@@ -685,6 +731,8 @@ bool HttpSession::step_exchange() {
         first_request_ = false;
         return false;
       }
+      if (retry_after(empty ? config::retry_on::kEmptyResponse : config::retry_on::kJunkResponse))
+        return false;
       fail(502, TermCause::ServerAbort, TermPhase::Headers);
       return false;
     }
@@ -739,6 +787,9 @@ bool HttpSession::step_exchange() {
     }
   }
   if (s_error_ && !res_.head_done) {
+    if (retry_after(res_.len == 0 ? config::retry_on::kEmptyResponse
+                                  : config::retry_on::kJunkResponse))
+      return false;
     fail(502, TermCause::ServerAbort, TermPhase::Headers);
     return false;
   }
@@ -784,6 +835,12 @@ bool HttpSession::on_response_head() {
       return false;
     }
     return true;
+  }
+  if (unsigned bit = config::retry_on::status_bit(h.status); bit != 0 && retry_after(bit))
+    return false;
+  if (req_.keep) {
+    req_.keep = false;  // the response is coming: no replay any more
+    compact(req_);
   }
   status_ = h.status;
   const config::Proxy& bd = be_->def();
@@ -1115,6 +1172,7 @@ void HttpSession::on_timer() {
       auto ts = be_->def().timeouts.server;
       if (!res_.body_done && ts && last_server_ + ts->count() <= now) {
         if (!res_.head_done) {
+          if (retry_after(config::retry_on::kResponseTimeout)) return;
           fail(504, TermCause::ServerTimeout, TermPhase::Headers);
         } else {
           term_.set(TermCause::ServerTimeout, TermPhase::Data);

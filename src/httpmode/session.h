@@ -102,6 +102,7 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
     http::BodyDecoder dec;
     bool body_done = false;
     bool head_done = false;
+    bool keep = false;  // request kept whole until its response head, for a replay
     std::uint64_t bytes_out = 0;
     void reset_msg() {
       fwd = sent = head_len = head_sent = 0;
@@ -128,6 +129,7 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   void on_connected(std::uint32_t events);
   void connect_failed(bool timeout);
   void retry_same_server();
+  bool retry_after(unsigned why);  // retry.cpp's rules; true when the request is replayed
   void release_server();
   void build_request_head();
   bool on_response_head();
@@ -165,6 +167,8 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   std::uint32_t ticket_ = 0;
   unsigned retries_ = 0;
   bool redispatched_ = false;
+  bool replayable_ = false;  // the request may be sent again (retry-on beyond conn-failure)
+  const proxy::Server* avoid_ = nullptr;  // a redispatch prefers another server than this
   proxy::Termination term_;
   char ck_client_ = '-', ck_server_ = '-';
   const proxy::Server* cookie_srv_ = nullptr;  // the server the request's cookie names

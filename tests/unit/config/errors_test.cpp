@@ -125,3 +125,34 @@ TEST_F(ErrorFiles, HttpErrorsSectionAcceptsOnlyErrorfile) {
 
 }  // namespace
 }  // namespace sluice::config
+
+namespace sluice::config {
+namespace {
+
+TEST(ConfigRetryOn, ConditionsAndErrors) {
+  using testing::errors;
+  using testing::load;
+  auto r = load("defaults\n  retry-on 503 empty-response\nbackend b\n  server s 127.0.0.1:80\n"
+                "backend c\n  retry-on none\n  server s 127.0.0.1:80\n"
+                "backend d\n  retry-on all-retryable-errors\n  server s 127.0.0.1:80\n"
+                "backend e\n  server s 127.0.0.1:80\n");
+  ASSERT_TRUE(r.ok()) << testing::joined(errors(r));
+  const auto& p = r.model.proxies;
+  EXPECT_EQ(p[0].retry_on, retry_on::status_bit(503) | retry_on::kEmptyResponse);
+  EXPECT_EQ(p[1].retry_on, 0U);
+  EXPECT_TRUE(p[2].retry_on & retry_on::kConnFailure);
+  EXPECT_TRUE(p[2].retry_on & retry_on::status_bit(504));
+  EXPECT_FALSE(p[2].retry_on & retry_on::status_bit(404));
+  auto bad = load("backend b\n  retry-on 418\n  retry-on conn-falure\n  retry-on none 503\n"
+                  "  retry-on\n  server s 127.0.0.1:80\n");
+  auto e = errors(bad);
+  ASSERT_EQ(e.size(), 4U) << testing::joined(e);
+  EXPECT_NE(e[0].find("t.cfg:2: [retry-on] 'retry-on' cannot retry on status '418'"),
+            std::string::npos);
+  EXPECT_NE(e[1].find("did you mean 'conn-failure'"), std::string::npos) << e[1];
+  EXPECT_NE(e[2].find("t.cfg:4:"), std::string::npos);
+  EXPECT_NE(e[3].find("t.cfg:5:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::config
