@@ -158,6 +158,15 @@ struct Balance {
   HashFunction hash_function = HashFunction::Sdbm;
   bool avalanche = false;
   bool explicit_set = false;  // `balance` written in this section or defaults
+  // Key extraction: `uri [len N] [depth N] [whole] [path-only]`,
+  // `url_param NAME [check_post]`, `hdr(NAME) [use_domain_only]`.
+  std::string key_name;  // url_param / hdr
+  unsigned uri_len = 0;  // 0: no limit
+  unsigned uri_depth = 0;  // 0: no limit
+  bool uri_whole = false;
+  bool uri_path_only = false;
+  bool check_post = false;
+  bool use_domain_only = false;
 };
 
 // One `tcp-check` / `http-check` rule, kept as written; checks/ compiles

@@ -12,6 +12,7 @@
 
 #include "checks/outgoing.h"
 #include "http/status.h"
+#include "httpmode/balance_key.h"
 #include "httpmode/cookie.h"
 #include "httpmode/errors.h"
 #include "httpmode/retry.h"
@@ -376,6 +377,11 @@ void HttpSession::route() {
       }
     }
   }
+  {
+    http::MessageView v = req_parser_.view(std::string_view(req_.buf.get(), req_.len));
+    std::string_view body(req_.buf.get() + h.length, req_.len - h.length);
+    has_lb_key_ = request_balance_key(bd.balance, v, body, peer_, lb_key_);
+  }
   build_request_head();
   if (phase_ != Phase::ReqHead) return;  // the head did not fit: answered already
   if (cookie_srv_ != nullptr) {
@@ -455,6 +461,7 @@ void HttpSession::build_request_head() {
 void HttpSession::assign() {
   if (phase_ == Phase::SendError || !active()) return;
   lb::PickInput in;
+  if (has_lb_key_) in.key = std::string_view(lb_key_);
   proxy::Server* s = nullptr;
   auto outcome = host_.balancer(*be_).pick(in, s);
   if (outcome == proxy::ThreadBalancer::Outcome::Picked && s == avoid_ && be_->active_up() > 1) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "acl/sample.h"
@@ -168,7 +169,9 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   unsigned retries_ = 0;
   bool redispatched_ = false;
   bool replayable_ = false;  // the request may be sent again (retry-on beyond conn-failure)
-  const proxy::Server* avoid_ = nullptr;  // a redispatch prefers another server than this
+  const proxy::Server* avoid_ = nullptr;
+  std::string lb_key_;  // the request's hashing key (balance_key.h); capacity reused
+  bool has_lb_key_ = false;  // a redispatch prefers another server than this
   proxy::Termination term_;
   char ck_client_ = '-', ck_server_ = '-';
   const proxy::Server* cookie_srv_ = nullptr;  // the server the request's cookie names

@@ -156,3 +156,48 @@ TEST(ConfigRetryOn, ConditionsAndErrors) {
 
 }  // namespace
 }  // namespace sluice::config
+
+namespace sluice::config {
+namespace {
+
+TEST(ConfigBalanceKeys, ArgumentsFillTheModel) {
+  using testing::errors;
+  using testing::load;
+  auto r = load("backend a\n  balance uri len 12 depth 3 whole path-only\n  hash-type consistent\n"
+                "  server s 127.0.0.1:80\n"
+                "backend b\n  balance url_param userid check_post 64\n  server s 127.0.0.1:80\n"
+                "backend c\n  balance hdr(Host) use_domain_only\n  server s 127.0.0.1:80\n"
+                "backend d\n  balance random(3)\n  server s 127.0.0.1:80\n"
+                "backend e\n  balance random\n  server s 127.0.0.1:80\n");
+  ASSERT_TRUE(r.ok()) << testing::joined(errors(r));
+  const auto& p = r.model.proxies;
+  EXPECT_EQ(p[0].balance.algo, BalanceAlgo::Uri);
+  EXPECT_EQ(p[0].balance.uri_len, 12U);
+  EXPECT_EQ(p[0].balance.uri_depth, 3U);
+  EXPECT_TRUE(p[0].balance.uri_whole && p[0].balance.uri_path_only);
+  EXPECT_EQ(p[0].balance.hash_type, HashType::Consistent);
+  EXPECT_EQ(p[1].balance.key_name, "userid");
+  EXPECT_TRUE(p[1].balance.check_post);
+  EXPECT_EQ(p[2].balance.algo, BalanceAlgo::Hdr);
+  EXPECT_EQ(p[2].balance.key_name, "Host");
+  EXPECT_TRUE(p[2].balance.use_domain_only);
+  EXPECT_EQ(p[3].balance.args, std::vector<std::string>{"3"});
+  EXPECT_TRUE(p[4].balance.args.empty());
+  auto bad = load("backend b\n  balance uri len 0\n  balance uri dept 2\n  balance url_param\n"
+                  "  balance hdr()\n  balance random(0)\n  balance hdr(Host) x\n"
+                  "  hash-balance-factor 150\n  server s 127.0.0.1:80\n");
+  auto e = errors(bad);
+  ASSERT_EQ(e.size(), 7U) << testing::joined(e);
+  EXPECT_NE(e[0].find("t.cfg:2: [balance] 'balance uri len' expects a positive number"),
+            std::string::npos) << e[0];
+  EXPECT_NE(e[1].find("did you mean 'depth'"), std::string::npos) << e[1];
+  EXPECT_NE(e[2].find("expects a parameter name"), std::string::npos) << e[2];
+  EXPECT_NE(e[3].find("t.cfg:5:"), std::string::npos) << e[3];
+  EXPECT_NE(e[4].find("t.cfg:6:"), std::string::npos) << e[4];
+  EXPECT_NE(e[5].find("unexpected argument 'x'"), std::string::npos) << e[5];
+  EXPECT_NE(e[6].find("t.cfg:8: [hash-balance-factor] not implemented yet"), std::string::npos)
+      << e[6];
+}
+
+}  // namespace
+}  // namespace sluice::config
