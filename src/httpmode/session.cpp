@@ -386,7 +386,8 @@ void HttpSession::route() {
   if (phase_ != Phase::ReqHead) return;  // the head did not fit: answered already
   if (cookie_srv_ != nullptr) {
     proxy::Server* s = const_cast<proxy::Server*>(cookie_srv_);
-    if (s->usable() || !bd.redispatch) {
+    // A cookie naming a DOWN server is ignored (HAProxy without `option persist`).
+    if (s->usable()) {
       ck_client_ = 'V';
       if (s->try_acquire()) {
         got_server(s);
