@@ -381,7 +381,7 @@ constexpr OptionKeyword kOptionKeywords[] = {
     {"logasap", kSecDefaults|kSecFrontend|kSecListen, KwStatus::NotYet, "", nullptr, "", {}, true},
     {"mysql-check", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "...", kw::opt_check, "health check protocol", {}, true},
     {"nolinger", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, true},
-    {"originalto", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
+    {"originalto", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "[except NET] [header NAME]", kw::opt_originalto, "adds X-Original-To", {}, true},
     {"persist", kSecDefaults|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, true},
     {"pgsql-check", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "...", kw::opt_check, "health check protocol", {}, true},
     {"prefer-last-server", kSecDefaults|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, true},

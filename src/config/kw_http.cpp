@@ -77,6 +77,27 @@ Result<void> opt_forwardfor(Parser& p, const Stmt& st) {
   return {};
 }
 
+// `option originalto [except NET] [header NAME]`.
+Result<void> opt_originalto(Parser& p, const Stmt& st) {
+  ForwardFor ot;
+  ot.header = "X-Original-To";
+  ot.enabled = !st.negated;
+  for (std::size_t i = 0; i < st.args.size(); ++i) {
+    const std::string& w = st.args[i];
+    if (w == "except" && i + 1 < st.args.size()) {
+      if (auto r = parse_net(st.args[++i], ot); !r) return r;
+    } else if (w == "header" && i + 1 < st.args.size()) {
+      ot.header = st.args[++i];
+      if (ot.header.empty()) return make_error("'header' expects a header name");
+    } else {
+      return make_error("'option originalto' expects 'except NET' or 'header NAME', got " +
+                        quote(w));
+    }
+  }
+  p.proxy().originalto = std::move(ot);
+  return {};
+}
+
 Result<void> cookie(Parser& p, const Stmt& st) {
   if (st.args.empty()) return make_error("'cookie' expects a cookie name");
   CookieDef c;

@@ -227,6 +227,8 @@ struct ServerDef {
   // weight ramp after coming back UP (`slowstart`); 0: none
   Millis slowstart{0};
   std::string cookie;  // persistence value (HTTP issue)
+  int pool_max_conn = -1;  // idle HTTP connections kept per thread; -1: no limit, 0: no reuse
+  Millis pool_purge_delay{5000};  // an idle HTTP connection is closed after this
   SourceLoc loc;
 };
 
@@ -351,6 +353,7 @@ struct Proxy {
   HttpConnMode http_conn_mode = HttpConnMode::KeepAlive;
   HttpReuse http_reuse = HttpReuse::Safe;
   ForwardFor forwardfor;
+  ForwardFor originalto;  // `option originalto` (header X-Original-To; if-none unused)
   CookieDef cookie;
   std::map<int, ErrorPage> error_pages;  // by status; resolved in file order
 

@@ -141,6 +141,7 @@ Result<void> opt_flag(Parser&, const Stmt&);
 // HTTP-mode keywords (kw_http.cpp).
 Result<void> opt_http_conn_mode(Parser&, const Stmt&);
 Result<void> opt_forwardfor(Parser&, const Stmt&);
+Result<void> opt_originalto(Parser&, const Stmt&);
 Result<void> cookie(Parser&, const Stmt&);
 Result<void> http_reuse(Parser&, const Stmt&);
 // custom error pages (kw_errors.cpp)

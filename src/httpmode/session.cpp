@@ -430,6 +430,17 @@ void HttpSession::build_request_head() {
       (peer_.ss_family == AF_INET || peer_.ss_family == AF_INET6) &&
       !(ff.has_except && net_contains(ff, peer_)))
     o.field(ff.header, client_addr_);
+  const config::ForwardFor& ot = bd.originalto.enabled ? bd.originalto : fd.originalto;
+  if (ot.enabled) {
+    const sockaddr_storage* dst = destination();
+    char text[INET6_ADDRSTRLEN] = {};
+    if (dst != nullptr && !(ot.has_except && net_contains(ot, *dst))) {
+      const void* a = dst->ss_family == AF_INET
+                          ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(dst)->sin_addr)
+                          : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(dst)->sin6_addr);
+      if (::inet_ntop(dst->ss_family, a, text, sizeof text) != nullptr) o.field(ot.header, text);
+    }
+  }
   if (h.has(http::flag::kConnUpgrade) && h.has(http::flag::kUpgrade))
     o.field("Connection", "upgrade");
   else if (close_server_)
