@@ -200,7 +200,7 @@ constexpr SectionKeyword kSectionKeywords[] = {
     {"clitcpka-idle", kSecDefaults|kSecFrontend|kSecListen, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"clitcpka-intvl", kSecDefaults|kSecFrontend|kSecListen, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"compression", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
-    {"cookie", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "NAME insert|rewrite|prefix [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain D]", kw::cookie, "cookie-based server persistence", {}, false},
+    {"cookie", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "NAME insert|rewrite|prefix [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain D] [maxidle T] [maxlife T]", kw::cookie, "cookie-based server persistence", {}, false},
     {"declare capture", kSecFrontend|kSecListen, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"default-server", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "[OPTIONS]", kw::default_server, "defaults for the following servers", {}, false},
     {"default_backend", kSecDefaults|kSecFrontend|kSecListen, KwStatus::Implemented, "BACKEND", kw::default_backend, "backend used when no use_backend rule matches", {}, false},

@@ -318,6 +318,8 @@ void HttpSession::on_request_head() {
   ck_client_ = ck_server_ = '-';
   cookie_srv_ = nullptr;
   cookie_seen_ = false;
+  ck_first_.reset();
+  ck_refresh_ = false;
   retries_ = 0;
   redispatched_ = false;
   tc_ = -1;
@@ -368,8 +370,25 @@ void HttpSession::route() {
       if (auto val = find_cookie(f.value, ck.name)) {
         cookie_seen_ = true;
         ck_client_ = 'I';
+        std::string_view sv = *val;
+        if (ck.method == config::CookieDef::Method::Prefix) {
+          auto tilde = sv.find('~');
+          if (tilde == std::string_view::npos) continue;  // not one of ours
+          sv = sv.substr(0, tilde);
+        }
+        if (ck.maxidle || ck.maxlife) {
+          CookieValue cv = parse_cookie_value(sv);
+          CookieAge age = cookie_age(ck, cv, req_tv_.tv_sec);
+          if (age != CookieAge::Valid) {
+            ck_client_ = age == CookieAge::Expired ? 'E' : 'O';
+            continue;
+          }
+          sv = cv.server;
+          ck_first_ = cv.first;
+          ck_refresh_ = cookie_needs_refresh(ck, cv, req_tv_.tv_sec);
+        }
         for (const auto& s : be_->servers()) {
-          if (!s->def().cookie.empty() && s->def().cookie == *val) {
+          if (!s->def().cookie.empty() && s->def().cookie == sv) {
             cookie_srv_ = s.get();
             break;
           }
@@ -413,6 +432,8 @@ void HttpSession::build_request_head() {
   const config::CookieDef& ck = bd.cookie;
   const bool strip = !ck.name.empty() && ck.indirect && cookie_seen_ &&
                      ck.method == config::CookieDef::Method::Insert;
+  const bool unprefix = !ck.name.empty() && cookie_seen_ &&
+                        ck.method == config::CookieDef::Method::Prefix;
   const config::ForwardFor& ff = bd.forwardfor.enabled ? bd.forwardfor : fd.forwardfor;
   bool xff_present = false;
   char tmp[4096];
@@ -422,6 +443,11 @@ void HttpSession::build_request_head() {
     if (strip && http::iequals(f.name, "cookie")) {
       std::size_t n = strip_cookie(f.value, ck.name, tmp, sizeof tmp);
       if (n > 0) o.field(f.name, std::string_view(tmp, n));
+      continue;
+    }
+    if (unprefix && http::iequals(f.name, "cookie")) {
+      std::size_t n = unprefix_cookie(f.value, ck.name, tmp, sizeof tmp);
+      o.field(f.name, n > 0 ? std::string_view(tmp, n) : f.value);
       continue;
     }
     o.field(f.name, f.value);
@@ -870,7 +896,7 @@ bool HttpSession::on_response_head() {
   bool insert = false;
   if (!ck.name.empty() && ck.method == config::CookieDef::Method::Insert && srv_ != nullptr &&
       !srv_->def().cookie.empty() &&
-      !(ck_client_ == 'V' && cookie_srv_ == last_srv_) &&
+      !(ck_client_ == 'V' && cookie_srv_ == last_srv_ && !ck_refresh_) &&
       !(ck.postonly && req_parser_.head().method != http::Method::Post))
     insert = true;
   bool cacheable = insert && ck.nocache && response_cacheable(req_parser_.head().method, v);
@@ -905,11 +931,27 @@ bool HttpSession::on_response_head() {
         ck_server_ = 'R';
         continue;
       }
+      if (ck.method == config::CookieDef::Method::Prefix && srv_ != nullptr &&
+          !srv_->def().cookie.empty()) {
+        // "NAME=value..." -> "NAME=SRV~value...": the client brings us the server.
+        Out t{tmp, sizeof tmp};
+        t.put(ck.name);
+        t.put("=");
+        t.put(srv_->def().cookie);
+        t.put("~");
+        t.put(f.value.substr(ck.name.size() + 1));
+        o.field(f.name, t.ok ? std::string_view(tmp, t.n) : f.value);
+        ck_server_ = 'R';
+        continue;
+      }
     }
     o.field(f.name, f.value);
   }
   if (insert && !(ck.preserve && server_set_cookie)) {
-    std::size_t n = format_set_cookie(ck, srv_->def().cookie, tmp, sizeof tmp);
+    // A refreshed cookie keeps its first date; a new one (other server) starts afresh.
+    bool same = ck_client_ == 'V' && cookie_srv_ == last_srv_;
+    std::size_t n = format_set_cookie(ck, srv_->def().cookie, tmp, sizeof tmp, req_tv_.tv_sec,
+                                      same ? ck_first_ : std::nullopt);
     o.field("Set-Cookie", std::string_view(tmp, n));
     ck_server_ = 'I';
     if (cacheable) o.field("Cache-control", "private");

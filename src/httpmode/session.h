@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -176,6 +177,8 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   char ck_client_ = '-', ck_server_ = '-';
   const proxy::Server* cookie_srv_ = nullptr;  // the server the request's cookie names
   bool cookie_seen_ = false;
+  std::optional<std::uint32_t> ck_first_;  // first date of the request's cookie (maxlife)
+  bool ck_refresh_ = false;  // its dates must be sent again (maxidle/maxlife)
   bool close_client_ = false;  // after this response
   bool close_server_ = false;
   bool first_request_ = true;
