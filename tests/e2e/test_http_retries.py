@@ -138,3 +138,71 @@ def test_post_is_not_replayed(start_proxy, sluice, servers):
     assert statuses.count(503) == len(bad.methods) >= 2, (statuses, bad.methods)
     assert all(m == "POST" for m in bad.methods)
     assert good.requests == statuses.count(200)
+
+
+class SilentServer(TcpServer):
+    """Reads the request and never answers (until the test ends)."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.requests = 0
+
+    def handle(self, conn, info):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            b = conn.recv(65536)
+            if not b:
+                return
+            data += b
+        self.requests += 1
+        while not self._stop.wait(0.05):
+            pass
+
+
+class JunkServer(TcpServer):
+    """Answers something that is not HTTP."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.requests = 0
+
+    def handle(self, conn, info):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            b = conn.recv(65536)
+            if not b:
+                return
+            data += b
+        self.requests += 1
+        conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+        conn.close()
+
+
+TIMEOUT_CONFIG = CONFIG.replace("timeout server 5s", "timeout server 300ms")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["response-timeout", "junk-response"])
+def test_retry_on_timeout_and_junk(start_proxy, proxy, servers, kind):
+    bad = servers(SilentServer(name="bad") if kind == "response-timeout" else JunkServer(name="bad"))
+    good = servers(EchoHTTPServer("good"))
+    fport = free_port()
+    cfg = TIMEOUT_CONFIG.format(lo=LOOPBACK, fport=fport, bad=bad.port, good=good.port,
+                                retry_on=kind)
+    start_proxy(proxy, cfg, wait_ports=[fport])
+    statuses = [one_shot(fport, "GET", f"/t{i}", {"Host": "x"})[0] for i in range(4)]
+    assert statuses == [200] * 4
+    assert bad.requests >= 1
+    assert good.requests == 4
+
+
+@pytest.mark.timeout(60)
+def test_junk_without_retry_is_502(start_proxy, proxy, servers):
+    bad = servers(JunkServer(name="bad"))
+    good = servers(EchoHTTPServer("good"))
+    fport = free_port()
+    cfg = CONFIG.format(lo=LOOPBACK, fport=fport, bad=bad.port, good=good.port,
+                        retry_on="conn-failure")
+    start_proxy(proxy, cfg, wait_ports=[fport])
+    statuses = sorted(one_shot(fport, "GET", f"/t{i}", {"Host": "x"})[0] for i in range(4))
+    assert 502 in statuses and statuses.count(502) == bad.requests
