@@ -222,7 +222,7 @@ constexpr SectionKeyword kSectionKeywords[] = {
     {"force-persist", kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"filter", kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"fullconn", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "N", kw::fullconn, "load at which servers reach maxconn under minconn", {}, false},
-    {"hash-balance-factor", kSecDefaults|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
+    {"hash-balance-factor", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "PERCENT", kw::hash_balance_factor, "bounded loads for consistent hashing", {}, false},
     {"hash-type", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "map-based|consistent [FUNCTION] [avalanche]", kw::hash_type, "hashing of source-based balancing", {}, false},
     {"http-after-response", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"http-check comment", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "...", kw::http_check, "HTTP health check rule", {}, false},

@@ -160,6 +160,16 @@ Result<void> hash_type(Parser& p, const Stmt& st) {
   return {};
 }
 
+Result<void> hash_balance_factor(Parser& p, const Stmt& st) {
+  if (auto r = want_args(st, 1, 1, "a percentage above 100, or 0"); !r) return r;
+  auto v = parse_uint(st.args[0], 0, 65535);
+  if (!v || (*v != 0 && *v <= 100))
+    return make_error("'hash-balance-factor' expects 0 (off) or a percentage above 100, got " +
+                      quote(st.args[0]));
+  p.proxy().balance.hash_balance_factor = *v;
+  return {};
+}
+
 Result<void> retries(Parser& p, const Stmt& st) {
   if (auto r = want_args(st, 1, 1, "a number"); !r) return r;
   auto v = parse_uint(st.args[0], 0, 1000);

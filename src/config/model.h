@@ -167,6 +167,7 @@ struct Balance {
   bool uri_path_only = false;
   bool check_post = false;
   bool use_domain_only = false;
+  unsigned hash_balance_factor = 0;  // bounded loads (consistent hashing); 0: off
 };
 
 // One `tcp-check` / `http-check` rule, kept as written; checks/ compiles

@@ -125,6 +125,7 @@ Result<void> default_backend(Parser&, const Stmt&);
 Result<void> timeout(Parser&, const Stmt&);
 Result<void> balance(Parser&, const Stmt&);
 Result<void> hash_type(Parser&, const Stmt&);
+Result<void> hash_balance_factor(Parser&, const Stmt&);
 Result<void> retries(Parser&, const Stmt&);
 Result<void> retry_on_kw(Parser&, const Stmt&);  // kw_retry.cpp
 Result<void> source(Parser&, const Stmt&);

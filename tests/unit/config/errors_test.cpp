@@ -185,7 +185,7 @@ TEST(ConfigBalanceKeys, ArgumentsFillTheModel) {
   EXPECT_TRUE(p[4].balance.args.empty());
   auto bad = load("backend b\n  balance uri len 0\n  balance uri dept 2\n  balance url_param\n"
                   "  balance hdr()\n  balance random(0)\n  balance hdr(Host) x\n"
-                  "  hash-balance-factor 150\n  server s 127.0.0.1:80\n");
+                  "  hash-balance-factor 50\n  server s 127.0.0.1:80\n");
   auto e = errors(bad);
   ASSERT_EQ(e.size(), 7U) << testing::joined(e);
   EXPECT_NE(e[0].find("t.cfg:2: [balance] 'balance uri len' expects a positive number"),
@@ -195,8 +195,13 @@ TEST(ConfigBalanceKeys, ArgumentsFillTheModel) {
   EXPECT_NE(e[3].find("t.cfg:5:"), std::string::npos) << e[3];
   EXPECT_NE(e[4].find("t.cfg:6:"), std::string::npos) << e[4];
   EXPECT_NE(e[5].find("unexpected argument 'x'"), std::string::npos) << e[5];
-  EXPECT_NE(e[6].find("t.cfg:8: [hash-balance-factor] not implemented yet"), std::string::npos)
+  EXPECT_NE(e[6].find("t.cfg:8: [hash-balance-factor] 'hash-balance-factor' expects 0 (off) or a "
+                      "percentage above 100, got '50'"),
+            std::string::npos)
       << e[6];
+  auto ok = load("backend b\n  hash-balance-factor 150\n  server s 127.0.0.1:80\n");
+  ASSERT_TRUE(ok.ok()) << testing::joined(errors(ok));
+  EXPECT_EQ(ok.model.proxies[0].balance.hash_balance_factor, 150U);
 }
 
 }  // namespace
