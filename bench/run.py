@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lib  # noqa: E402
 
 # Registered scenarios, in run order. An HTTP scenario becomes "scenarios.http".
-SCENARIOS = ["tcp"]
+SCENARIOS = ["tcp", "http"]
 
 
 def main() -> int:
@@ -50,9 +50,11 @@ def main() -> int:
     args = ap.parse_args()
     if args.quick:
         args.rounds = 1
-        for k in ("bulk_seconds", "connrate_seconds"):
+        for k in ("bulk_seconds", "connrate_seconds", "http_seconds"):
             if hasattr(args, k):
                 setattr(args, k, min(getattr(args, k), 2.0))
+        if hasattr(args, "idle_conns"):
+            args.idle_conns = min(args.idle_conns, 500)
         if hasattr(args, "idle_budget"):
             args.idle_budget = min(args.idle_budget, 30.0)
 

@@ -71,6 +71,31 @@ bool fetch_hdr_cnt(const SampleSource& s, const FetchArgs& a, Sample& out) {
   return count_values(s, &SampleSource::http_req_field, a, out);
 }
 
+bool fetch_res_hdr_cnt(const SampleSource& s, const FetchArgs& a, Sample& out) {
+  if (!s.http_status()) return false;
+  std::int64_t count = 0;
+  each_value(s, &SampleSource::http_res_field, a.str, [&](std::string_view) { return ++count, true; });
+  out.type = SampleType::Int;
+  out.integer = count;
+  return true;
+}
+
+// res.cook(name): the value of that cookie in the last Set-Cookie naming it.
+bool fetch_res_cook(const SampleSource& s, const FetchArgs& a, Sample& out) {
+  std::string_view field;
+  bool found = false;
+  for (std::size_t i = 0; s.http_res_field("set-cookie", i, field); ++i) {
+    std::string_view kv = trim(field.substr(0, field.find(';')));
+    auto eq = kv.find('=');
+    if (eq != std::string_view::npos && trim(kv.substr(0, eq)) == a.str) {
+      out.type = SampleType::Str;
+      out.str = trim(kv.substr(eq + 1));
+      found = true;
+    }
+  }
+  return found;
+}
+
 bool str_sample(std::optional<std::string_view> v, Sample& out) {
   if (!v) return false;
   out.type = SampleType::Str;
@@ -206,6 +231,8 @@ constexpr std::array kHttpFetches{
     FetchDef{"cook", OptStrOptInt, T::Str, M::Str, fetch_cook, "request cookie value"},
     FetchDef{"status", None, T::Int, M::Int, fetch_status, "response status"},
     FetchDef{"res.hdr", OptStrOptInt, T::Str, M::Str, fetch_res_hdr, "response header value"},
+    FetchDef{"res.hdr_cnt", OptStrOptInt, T::Int, M::Int, fetch_res_hdr_cnt, "response header count"},
+    FetchDef{"res.cook", OptStrOptInt, T::Str, M::Str, fetch_res_cook, "response cookie value"},
 };
 
 }  // namespace

@@ -20,6 +20,10 @@ int open_outgoing(const config::Address& dst, const OutgoingOptions& opts, int& 
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
   }
+  if (opts.nodelay && dst.family() != AF_UNIX) {
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
   if (opts.delay_ack) {
     int zero = 0;
     ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof zero);

@@ -15,6 +15,9 @@ struct OutgoingOptions {
   // data. A connect-only check that resets at once then never completes
   // the server's handshake, so the server application never accepts it.
   bool delay_ack = false;
+  // TCP_NODELAY: traffic connections relay request/response exchanges that
+  // Nagle's algorithm would hold back behind the peer's delayed ACK (40 ms).
+  bool nodelay = false;
 };
 
 // Start connecting to `dst`. Returns the fd (connect in progress or done)

@@ -47,6 +47,7 @@ Result<void> timeout(Parser& p, const Stmt& st) {
   else if (which == "check") t.check = *v;
   else if (which == "http-request") t.http_request = *v;
   else if (which == "http-keep-alive") t.http_keep_alive = *v;
+  else if (which == "tarpit") t.tarpit = *v;
   else return make_error("not implemented yet in Sluice");
   return {};
 }
@@ -282,6 +283,7 @@ Result<void> opt_flag(Parser& p, const Stmt& st) {
   else if (n == "tcplog") px.tcplog = on;
   else if (n == "httplog") px.httplog = on;
   else if (n == "dontlognull") px.dontlognull = on;
+  else if (n == "log-separate-errors") px.log_separate_errors = on;
   else if (n == "splice-request") px.splice_request = on;
   else if (n == "splice-response") px.splice_response = on;
   else if (n == "splice-auto") px.splice_auto = on;

@@ -130,6 +130,7 @@ struct Timeouts {
   std::optional<Millis> check;
   std::optional<Millis> http_request;
   std::optional<Millis> http_keep_alive;
+  std::optional<Millis> tarpit;
 };
 
 struct Bind {
@@ -300,6 +301,41 @@ constexpr unsigned status_bit(int status) {
 constexpr unsigned kNeedsReplay = ~kConnFailure;
 }  // namespace retry_on
 
+// One `http-request` / `http-response` rule, validated at load time; values
+// marked log-format are compiled by the runtime (httpmode/rules.h).
+struct HttpRule {
+  enum class Action {
+    Allow, Deny, Tarpit, Redirect, Return, SetHeader, AddHeader, DelHeader, ReplaceHeader,
+    ReplaceValue, SetPath, SetQuery, SetUri, SetMethod,
+  };
+  enum class Redirect { Location, Prefix, Scheme };
+  enum class Body { None, String, LfString, File, ErrorFile };
+  Action action = Action::Allow;
+  int status = 0;  // deny_status / return status / redirect code; 0: the default
+  std::string name;  // header name
+  std::string value;  // log-format: header value, new path/query/uri/method, redirect target
+  std::string regex;  // replace-header / replace-value
+  std::string match = "str";  // del-header -m str|beg|end|sub|reg
+  Redirect redirect = Redirect::Location;
+  bool drop_query = false;
+  bool append_slash = false;
+  std::string set_cookie;  // NAME[=VALUE]
+  std::string clear_cookie;  // NAME
+  std::string content_type;
+  Body body_kind = Body::None;
+  std::string body;  // String / File: the bytes; LfString: log-format text
+  std::vector<std::pair<std::string, std::string>> headers;  // return hdr NAME VALUE (log-format)
+  std::optional<Condition> cond;
+  std::string keyword;  // "http-request deny", for messages
+  SourceLoc loc;
+};
+
+// `capture request|response header NAME len N`.
+struct HeaderCapture {
+  std::string name;
+  unsigned len = 0;
+};
+
 enum class ProxyCap : unsigned { Frontend = 1, Backend = 2, Listen = 3 };
 
 struct Proxy {
@@ -357,6 +393,13 @@ struct Proxy {
   ForwardFor originalto;  // `option originalto` (header X-Original-To; if-none unused)
   CookieDef cookie;
   std::map<int, ErrorPage> error_pages;  // by status; resolved in file order
+  std::vector<HttpRule> http_request_rules;
+  std::vector<HttpRule> http_response_rules;
+  std::vector<HeaderCapture> request_captures;
+  std::vector<HeaderCapture> response_captures;
+  std::string log_format;  // `log-format`; empty: the built-in formats
+  SourceLoc log_format_loc;
+  bool log_separate_errors = false;
 
   Timeouts timeouts;
   std::vector<LogTarget> logs;  // resolved: `log global` copies global's

@@ -431,6 +431,7 @@ void Parser::finish() {
       out_.warnings.push_back(Diagnostic{p.loc, std::string(cap_word(p.cap)),
                                          "missing timeouts for " + q(p.name) + ": " + missing +
                                              " (connections may hang without them)"});
+    check_http_rules_mode(p, out_.errors, out_.warnings);
     if (p.has_frontend()) {
       if (p.binds.empty() && !d->bind_written)
         out_.errors.push_back(Diagnostic{

@@ -157,7 +157,20 @@ Result<void> bind(Parser&, const Stmt&);
 // ACLs and rules (kw_acl.cpp)
 Result<void> acl(Parser&, const Stmt&);
 Result<void> use_backend(Parser&, const Stmt&);
+// HTTP rules, log-format and captures (kw_rules.cpp)
+Result<void> http_request(Parser&, const Stmt&);
+Result<void> http_response(Parser&, const Stmt&);
+Result<void> legacy_add(Parser&, const Stmt&);
+Result<void> legacy_del(Parser&, const Stmt&);
+Result<void> log_format(Parser&, const Stmt&);
+Result<void> capture(Parser&, const Stmt&);
 }  // namespace kw
+
+// Once a proxy's mode is final (kw_rules.cpp): HTTP rules in a TCP proxy are
+// ignored with a warning, as HAProxy does; log-format there is not
+// implemented yet.
+void check_http_rules_mode(Proxy& p, std::vector<Diagnostic>& errors,
+                           std::vector<Diagnostic>& warnings);
 
 // Parses `if|unless TERMS...` (args[0] is the if/unless word).
 Result<Condition> parse_condition(Parser& p, Args args);

@@ -184,6 +184,13 @@ bool Loop::modify(int fd, IoHandler* handler, std::uint32_t events) {
   return epoll_ctl(impl_->epfd, EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
+bool Loop::rehandle(int fd, IoHandler* handler) {
+  Impl::FdEntry* e = impl_->entry(fd);
+  if (!e || !e->handler || !handler) return false;
+  e->handler = handler;
+  return true;
+}
+
 void Loop::remove(int fd) {
   Impl::FdEntry* e = impl_->entry(fd);
   if (!e || !e->handler) return;

@@ -69,6 +69,9 @@ class Loop {
   bool add(int fd, IoHandler* handler, std::uint32_t events = kStreamEvents);
   bool modify(int fd, IoHandler* handler, std::uint32_t events);
   void remove(int fd);
+  // Hand `fd`'s events to another handler, without a system call (the epoll
+  // registration names the fd, not the handler).
+  bool rehandle(int fd, IoHandler* handler);
   // Forget `fd` and close it, without epoll_ctl(DEL): closing the last
   // descriptor of a file takes it out of the epoll set, so this saves one
   // system call per connection. Only for fds that were never dup()ed.

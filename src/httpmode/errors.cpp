@@ -42,4 +42,15 @@ std::size_t write_error_response(const config::Proxy* be, const config::Proxy& f
   return need;
 }
 
+std::optional<std::size_t> write_custom_page(const config::Proxy* be, const config::Proxy& fe,
+                                             std::uint16_t status, char* out, std::size_t cap) {
+  const config::ErrorPage* page = custom_page(be, status);
+  if (page == nullptr) page = custom_page(&fe, status);
+  if (page == nullptr) return std::nullopt;
+  if (page->empty) return 0;
+  std::size_t n = http::render_closing(page->head, page->body, false, out, cap);
+  if (n == 0) return std::nullopt;  // does not fit: the built-in page
+  return n;
+}
+
 }  // namespace sluice::httpmode

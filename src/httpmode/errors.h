@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "config/model.h"
 
@@ -15,5 +16,12 @@ namespace sluice::httpmode {
 // for an empty custom page or when it does not fit).
 std::size_t write_error_response(const config::Proxy* be, const config::Proxy& fe,
                                  std::uint16_t status, char* out, std::size_t cap);
+
+// For replies that may keep the connection (http-request/http-response
+// deny): the site's own page for `status` with no Connection field (the
+// caller adds one when it closes); nullopt when neither proxy has one, 0
+// for an empty page (the caller closes without a word).
+std::optional<std::size_t> write_custom_page(const config::Proxy* be, const config::Proxy& fe,
+                                             std::uint16_t status, char* out, std::size_t cap);
 
 }  // namespace sluice::httpmode

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +18,8 @@
 #include "httpmode/cookie.h"
 #include "httpmode/errors.h"
 #include "httpmode/retry.h"
+#include "httpmode/rules.h"
+#include "log/logformat.h"
 #include "log/httplog.h"
 #include "log/logger.h"
 #include "proxy/directory.h"
@@ -76,15 +80,18 @@ HttpSession::HttpSession(HttpHost& host)
       res_parser_(http::Side::Response) {
   client_.owner = this;
   timer_.set_callback([this] { on_timer(); });
-  const std::size_t sz = host.bufsize();
-  req_.buf = std::make_unique<char[]>(sz);
-  res_.buf = std::make_unique<char[]>(sz);
-  req_.head = std::make_unique<char[]>(sz);
-  res_.head = std::make_unique<char[]>(sz);
 }
 
 HttpSession::~HttpSession() {
   if (active()) kill();
+  shed_buffers(true);
+}
+
+void HttpSession::shed_buffers(bool all) {
+  if (all || req_.len == 0) drop(req_.buf);
+  if (all || req_.head_sent >= req_.head_len) drop(req_.head);
+  if (all || res_.len == 0) drop(res_.buf);
+  if (all || res_.head_sent >= res_.head_len) drop(res_.head);
 }
 
 // ---------------------------------------------------------------- accept
@@ -108,16 +115,7 @@ void HttpSession::start(int fd, const sockaddr_storage& peer, socklen_t peer_len
   first_request_ = true;
   req_index_ = 0;
   client_port_ = 0;
-  std::strcpy(client_addr_, "unix");
-  if (peer_.ss_family == AF_INET) {
-    auto& a = reinterpret_cast<const sockaddr_in&>(peer_);
-    ::inet_ntop(AF_INET, &a.sin_addr, client_addr_, sizeof client_addr_);
-    client_port_ = ntohs(a.sin_port);
-  } else if (peer_.ss_family == AF_INET6) {
-    auto& a = reinterpret_cast<const sockaddr_in6&>(peer_);
-    ::inet_ntop(AF_INET6, &a.sin6_addr, client_addr_, sizeof client_addr_);
-    client_port_ = ntohs(a.sin6_port);
-  }
+  set_client_addr();
   if (fe.def().clitcpka) {
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
@@ -137,6 +135,65 @@ void HttpSession::on_stopping() {
   // Idle between requests with nothing received: the last response did not
   // promise more, but closing now could race a request in flight; let the
   // keep-alive timeout or the next response (with Connection: close) end it.
+}
+
+void HttpSession::set_client_addr() {
+  client_port_ = 0;
+  std::strcpy(client_addr_, "unix");
+  if (peer_.ss_family == AF_INET) {
+    auto& a = reinterpret_cast<const sockaddr_in&>(peer_);
+    ::inet_ntop(AF_INET, &a.sin_addr, client_addr_, sizeof client_addr_);
+    client_port_ = ntohs(a.sin_port);
+  } else if (peer_.ss_family == AF_INET6) {
+    auto& a = reinterpret_cast<const sockaddr_in6&>(peer_);
+    ::inet_ntop(AF_INET6, &a.sin6_addr, client_addr_, sizeof client_addr_);
+    client_port_ = ntohs(a.sin6_port);
+  }
+}
+
+void IdleConn::on_events(std::uint32_t ev) { host->resume(*this, ev); }
+
+void HttpSession::resume(const IdleConn& c, std::uint32_t events) {
+  client_ = Client{};
+  client_.owner = this;
+  client_.fd = c.fd;
+  fe_ = c.fe;
+  be_ = nullptr;
+  srv_ = nullptr;
+  last_srv_ = nullptr;
+  sconn_ = nullptr;
+  std::memcpy(&peer_, &c.peer, std::min<std::size_t>(c.peer_len, sizeof c.peer));
+  peer_len_ = c.peer_len;
+  local_known_ = false;
+  req_.len = res_.len = 0;
+  req_.reset_msg();
+  res_.reset_msg();
+  first_request_ = false;
+  req_index_ = c.req_index;
+  set_client_addr();
+  phase_ = Phase::ReqHead;
+  t_idle_start_ = c.idle_since;
+  t_req_start_ = -1;
+  loop_.rehandle(c.fd, &client_);
+  on_client_events(events);
+}
+
+void HttpSession::park() {
+  IdleConn& c = host_.park(*this);
+  c.fd = client_.fd;
+  c.fe = fe_;
+  c.req_index = req_index_;
+  c.peer_len = peer_len_;
+  std::memcpy(&c.peer, &peer_, std::min<std::size_t>(peer_len_, sizeof c.peer));
+  c.idle_since = t_idle_start_;
+  loop_.rehandle(client_.fd, &c);
+  const config::Timeouts& ft = fe_->def().timeouts;
+  if (auto t = first_of(ft.http_keep_alive, first_of(ft.http_request, ft.client)))
+    loop_.arm_at(c.timer, t_idle_start_ + t->count());
+  loop_.cancel(timer_);
+  client_.fd = -1;
+  phase_ = Phase::Idle;
+  fe_ = nullptr;
 }
 
 // ---------------------------------------------------------------- events
@@ -162,18 +219,25 @@ void HttpSession::on_server_events(std::uint32_t ev) {
 }
 
 void HttpSession::progress() {
+  bool moved = false;
   for (int guard = 0; guard < 64 && active(); ++guard) {
-    bool moved = false;
+    moved = false;
     switch (phase_) {
       case Phase::ReqHead: moved = step_req_head(); break;
       case Phase::Exchange: moved = step_exchange(); break;
       case Phase::Tunnel: moved = step_tunnel(); break;
       case Phase::SendError: moved = step_send_error(); break;
+      case Phase::LocalReply: moved = step_local_reply(); break;
       default: break;
     }
     if (!moved) break;
   }
-  if (active()) rearm_timer();
+  if (!active()) return;
+  // Budget spent with work left (a large body relayed 16 KiB per step): the
+  // edges that brought it are consumed, so come back after the other
+  // sockets of this batch have had their turn.
+  if (moved && client_.fd >= 0) loop_.requeue(client_.fd, 0);
+  rearm_timer();
 }
 
 // ---------------------------------------------------------------- I/O
@@ -181,7 +245,7 @@ void HttpSession::progress() {
 HttpSession::Io HttpSession::recv_into(int fd, Flow& f, bool& readable, bool& eof) {
   const std::size_t cap = host_.bufsize();
   while (readable && f.len < cap) {
-    ssize_t n = ::recv(fd, f.buf.get() + f.len, cap - f.len, 0);
+    ssize_t n = ::recv(fd, need(f.buf) + f.len, cap - f.len, 0);
     if (n > 0) {
       f.len += static_cast<std::size_t>(n);
       if (f.len < cap) readable = false;  // short read: drained, wait for the edge
@@ -205,21 +269,28 @@ HttpSession::Io HttpSession::recv_into(int fd, Flow& f, bool& readable, bool& eo
 
 HttpSession::Io HttpSession::flush(int fd, Flow& f, bool& writable) {
   for (;;) {
-    const char* p;
-    std::size_t n;
-    bool head = f.head_sent < f.head_len;
-    if (head) {
-      p = f.head.get() + f.head_sent;
-      n = f.head_len - f.head_sent;
-    } else if (f.sent < f.fwd) {
-      p = f.buf.get() + f.sent;
-      n = f.fwd - f.sent;
-    } else {
+    const std::size_t head_left = f.head_len - f.head_sent;
+    const std::size_t body_left = f.fwd - f.sent;
+    if (head_left == 0 && body_left == 0) {
       compact(f);
       return Io::Ok;
     }
     if (!writable) return Io::Blocked;
-    ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+    // Head and body in one gathered write: one system call per message
+    // when it fits the socket buffer.
+    iovec iov[2];
+    int cnt = 0;
+    if (head_left > 0) iov[cnt++] = {f.head + f.head_sent, head_left};
+    if (body_left > 0) iov[cnt++] = {f.buf + f.sent, body_left};
+    ssize_t w;
+    if (cnt == 1) {
+      w = ::send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+    } else {
+      msghdr m{};
+      m.msg_iov = iov;
+      m.msg_iovlen = static_cast<std::size_t>(cnt);
+      w = ::sendmsg(fd, &m, MSG_NOSIGNAL);
+    }
     if (w < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         writable = false;
@@ -228,12 +299,12 @@ HttpSession::Io HttpSession::flush(int fd, Flow& f, bool& writable) {
       if (errno == EINTR) continue;
       return Io::Failed;
     }
-    if (head)
-      f.head_sent += static_cast<std::size_t>(w);
-    else
-      f.sent += static_cast<std::size_t>(w);
+    std::size_t done = static_cast<std::size_t>(w);
+    const std::size_t to_head = std::min(done, head_left);
+    f.head_sent += to_head;
+    f.sent += done - to_head;
     f.bytes_out += static_cast<std::uint64_t>(w);
-    if (static_cast<std::size_t>(w) < n) {
+    if (done < head_left + body_left) {
       writable = false;
       return Io::Blocked;
     }
@@ -242,7 +313,7 @@ HttpSession::Io HttpSession::flush(int fd, Flow& f, bool& writable) {
 
 void HttpSession::compact(Flow& f) {
   if (f.keep || f.fwd == 0 || f.sent < f.fwd) return;
-  std::memmove(f.buf.get(), f.buf.get() + f.fwd, f.len - f.fwd);
+  std::memmove(f.buf, f.buf + f.fwd, f.len - f.fwd);
   f.len -= f.fwd;
   f.fwd = f.sent = 0;
 }
@@ -261,6 +332,7 @@ bool HttpSession::step_req_head() {
       return false;
     }
     moved = req_.len > 0 || client_.eof;
+    if (req_.len == 0) drop(req_.buf);  // woken without data: stay light
   }
   if (req_.len > 0 && t_req_start_ < 0) {
     t_req_start_ = loop_.now_ms();
@@ -279,7 +351,7 @@ bool HttpSession::step_req_head() {
     return false;
   }
   for (;;) {
-    http::HeadResult r = req_parser_.parse(std::string_view(req_.buf.get(), req_.len));
+    http::HeadResult r = req_parser_.parse(std::string_view(req_.buf, req_.len));
     if (r.state == http::ParseState::Done) {
       on_request_head();
       return true;
@@ -306,7 +378,7 @@ bool HttpSession::step_req_head() {
 void HttpSession::on_request_head() {
   t_head_ = loop_.now_ms();
   const http::Head& h = req_parser_.head();
-  http::MessageView v = req_parser_.view(std::string_view(req_.buf.get(), req_.len));
+  http::MessageView v = req_parser_.view(std::string_view(req_.buf, req_.len));
   std::string_view line = v.start_line();
   reqline_len_ = std::min(line.size(), sizeof reqline_);
   std::memcpy(reqline_, line.data(), reqline_len_);
@@ -329,12 +401,31 @@ void HttpSession::on_request_head() {
   s_shut_wr_ = false;
   last_srv_ = nullptr;
   ++req_index_;
+  tarpit_ = false;
+  close_client_ = fe_->def().http_conn_mode == config::HttpConnMode::Close || !h.keep_alive() ||
+                  host_.stopping();
+  req_cap_len_ = res_cap_len_ = 0;
+  if (!fe_->def().request_captures.empty())
+    req_cap_len_ = httpmode::format_captures(fe_->def().request_captures, v, req_cap_,
+                                             sizeof req_cap_);
+  if (const std::size_t n = fe_->def().response_captures.size(); n > 0) {
+    // Until a response head arrives: empty slots ("{|}" for two captures).
+    res_cap_[0] = '{';
+    res_cap_len_ = 1;
+    for (std::size_t i = 1; i < n && res_cap_len_ + 2 < sizeof res_cap_; ++i)
+      res_cap_[res_cap_len_++] = '|';
+    res_cap_[res_cap_len_++] = '}';
+  }
   route();
 }
 
 // ---------------------------------------------------------------- route
 
 void HttpSession::route() {
+  const httpmode::ProxyHttp* fe_rules = fe_->http();
+  if (fe_rules != nullptr && !fe_rules->request.empty() &&
+      !apply_request_rules(fe_rules->request))
+    return;
   proxy::Backend* be = nullptr;
   for (const auto& r : fe_->routes()) {
     if (r.cond && !r.cond->evaluate(*this)) continue;
@@ -349,6 +440,11 @@ void HttpSession::route() {
   be_ = be;
   be_->counters().enter();
   be_counted_ = true;
+  const httpmode::ProxyHttp* be_rules = be_->http();
+  if (be_rules != nullptr && be_rules != fe_rules && !be_rules->request.empty() &&
+      !apply_request_rules(be_rules->request))
+    return;
+  res_parser_.set_request_method(req_parser_.head().method);  // set-method may change it
 
   const config::Proxy& fd = fe_->def();
   const config::Proxy& bd = be_->def();
@@ -364,7 +460,7 @@ void HttpSession::route() {
   if (!ck.name.empty()) {
     ck_client_ = 'N';
     ck_server_ = 'N';
-    http::MessageView v = req_parser_.view(std::string_view(req_.buf.get(), req_.len));
+    http::MessageView v = req_parser_.view(std::string_view(req_.buf, req_.len));
     for (auto f : v) {
       if (!http::iequals(f.name, "cookie")) continue;
       if (auto val = find_cookie(f.value, ck.name)) {
@@ -397,8 +493,8 @@ void HttpSession::route() {
     }
   }
   {
-    http::MessageView v = req_parser_.view(std::string_view(req_.buf.get(), req_.len));
-    std::string_view body(req_.buf.get() + h.length, req_.len - h.length);
+    http::MessageView v = req_parser_.view(std::string_view(req_.buf, req_.len));
+    std::string_view body(req_.buf + h.length, req_.len - h.length);
     has_lb_key_ = request_balance_key(bd.balance, v, body, peer_, lb_key_);
   }
   build_request_head();
@@ -423,8 +519,8 @@ void HttpSession::build_request_head() {
   const config::Proxy& bd = be_->def();
   const config::Proxy& fd = fe_->def();
   const http::Head& h = req_parser_.head();
-  http::MessageView v = req_parser_.view(std::string_view(req_.buf.get(), req_.len));
-  Out o{req_.head.get(), host_.bufsize()};
+  http::MessageView v = req_parser_.view(std::string_view(req_.buf, req_.len));
+  Out o{need(req_.head), host_.bufsize()};
   o.put(v.method());
   o.put(" ");
   o.put(v.target());
@@ -483,7 +579,7 @@ void HttpSession::build_request_head() {
   req_.head_sent = 0;
   // The head is rewritten: drop its received bytes; the body follows.
   std::uint32_t hl = h.length;
-  std::memmove(req_.buf.get(), req_.buf.get() + hl, req_.len - hl);
+  std::memmove(req_.buf, req_.buf + hl, req_.len - hl);
   req_.len -= hl;
   req_.fwd = req_.sent = 0;
   req_.dec.start(h);
@@ -571,6 +667,7 @@ void HttpSession::connect() {
   else if (bd.source)
     opts.source = &*bd.source;
   opts.keepalive = def.tcpka || bd.srvtcpka;
+  opts.nodelay = true;
   phase_ = Phase::Connecting;
   t_connect_ = loop_.now_ms();
   int err = 0;
@@ -751,7 +848,7 @@ bool HttpSession::step_exchange() {
   }
   if (!res_.head_done) {
     if (res_.len > 0 && res_.head_sent == res_.head_len) {
-      http::HeadResult r = res_parser_.parse(std::string_view(res_.buf.get(), res_.len));
+      http::HeadResult r = res_parser_.parse(std::string_view(res_.buf, res_.len));
       if (r.state == http::ParseState::Error) {
         if (retry_after(config::retry_on::kJunkResponse)) return false;
         term_.set(TermCause::ProxyAbort, TermPhase::Headers);
@@ -759,7 +856,7 @@ bool HttpSession::step_exchange() {
         return false;
       }
       if (r.state == http::ParseState::Done) {
-        if (!on_response_head()) return false;
+        if (!on_response_head()) return phase_ == Phase::LocalReply;
         moved = true;
       }
     }
@@ -846,7 +943,7 @@ bool HttpSession::step_exchange() {
 HttpSession::Decoded HttpSession::decode_body(Flow& f) {
   Decoded out = Decoded::None;
   for (int i = 0; i < 1024 && !f.body_done; ++i) {
-    http::BodyEvent ev = f.dec.decode(std::string_view(f.buf.get() + f.fwd, f.len - f.fwd));
+    http::BodyEvent ev = f.dec.decode(std::string_view(f.buf + f.fwd, f.len - f.fwd));
     if (ev.kind == http::BodyEvent::Error) return Decoded::Error;
     f.fwd += ev.consumed;
     if (ev.consumed > 0) out = Decoded::Progress;
@@ -860,17 +957,29 @@ HttpSession::Decoded HttpSession::decode_body(Flow& f) {
 }
 
 bool HttpSession::on_response_head() {
+  {
+    const http::Head& h0 = res_parser_.head();
+    if (h0.status < 100 || h0.status >= 200 || h0.status == 101) {
+      status_ = h0.status;
+      if (!fe_->def().response_captures.empty())
+        res_cap_len_ = httpmode::format_captures(
+            fe_->def().response_captures,
+            res_parser_.view(std::string_view(res_.buf, res_.len)), res_cap_,
+            sizeof res_cap_);
+      if (!apply_response_rules()) return false;
+    }
+  }
   const http::Head& h = res_parser_.head();
-  http::MessageView v = res_parser_.view(std::string_view(res_.buf.get(), res_.len));
+  http::MessageView v = res_parser_.view(std::string_view(res_.buf, res_.len));
   if (t_res_ < 0) t_res_ = loop_.now_ms();
-  Out o{res_.head.get(), host_.bufsize()};
+  Out o{need(res_.head), host_.bufsize()};
   const bool informational = h.status >= 100 && h.status < 200 && h.status != 101;
   if (informational) {
     // 100 Continue and friends: forward as they are, then the real head.
-    o.put(std::string_view(res_.buf.get(), h.length));
+    o.put(std::string_view(res_.buf, h.length));
     res_.head_len = o.n;
     res_.head_sent = 0;
-    std::memmove(res_.buf.get(), res_.buf.get() + h.length, res_.len - h.length);
+    std::memmove(res_.buf, res_.buf + h.length, res_.len - h.length);
     res_.len -= h.length;
     res_parser_.reset();
     res_parser_.set_request_method(req_parser_.head().method);
@@ -975,7 +1084,7 @@ bool HttpSession::on_response_head() {
   }
   res_.head_len = o.n;
   res_.head_sent = 0;
-  std::memmove(res_.buf.get(), res_.buf.get() + h.length, res_.len - h.length);
+  std::memmove(res_.buf, res_.buf + h.length, res_.len - h.length);
   res_.len -= h.length;
   res_.fwd = res_.sent = 0;
   res_.head_done = true;
@@ -1010,6 +1119,9 @@ void HttpSession::end_transaction() {
     t_req_start_ = t_idle_start_;
     ::gettimeofday(&req_tv_, nullptr);
   }
+  shed_buffers(false);  // an idle keep-alive connection holds no buffer
+  // Nothing pipelined: park the connection and free this session.
+  if (req_.len == 0 && req_.buf == nullptr && res_.buf == nullptr) park();
 }
 
 void HttpSession::drop_server_conn(bool reusable) {
@@ -1069,7 +1181,7 @@ void HttpSession::fail(std::uint16_t status, TermCause c, TermPhase p) {
   release_server();
   // A response of our own (or the site's page for it), always followed by a close.
   res_.head_len = write_error_response(be_ != nullptr ? &be_->def() : nullptr, fe_->def(), status,
-                                       res_.head.get(), host_.bufsize());
+                                       need(res_.head), host_.bufsize());
   res_.head_sent = 0;
   res_.fwd = res_.sent = 0;
   res_.len = 0;
@@ -1109,6 +1221,10 @@ void HttpSession::close_all(bool log) {
   }
   req_parser_.reset();
   res_parser_.reset();
+  req_.len = res_.len = 0;
+  req_.reset_msg();
+  res_.reset_msg();
+  shed_buffers(true);
   host_.http_session_done(*this);
 }
 
@@ -1119,9 +1235,67 @@ void HttpSession::kill() {
 
 void HttpSession::log_transaction() {
   const log::Logger* lg = fe_->logger();
-  if (lg == nullptr || lg->empty() || !(fe_->def().httplog || fe_->def().tcplog)) return;
+  const httpmode::ProxyHttp* rules = fe_->http();
+  const log::LogFormat* custom = rules != nullptr ? rules->log_format.get() : nullptr;
+  if (lg == nullptr || lg->empty() ||
+      !(fe_->def().httplog || fe_->def().tcplog || custom != nullptr))
+    return;
   if (fe_->def().dontlognull && req_index_ == 0 && reqline_len_ == 0) return;
   log::HttpLogFields f;
+  fill_log_fields(f);
+  char line[2048];
+  std::size_t n;
+  if (custom != nullptr) {
+    log::LogContext ctx;
+    ctx.http = &f;
+    ctx.samples = this;
+    ctx.req_captures = f.req_captures;
+    ctx.res_captures = f.res_captures;
+    ctx.idle = t_req_start_ >= 0 ? t_req_start_ - t_idle_start_ : -1;
+    ctx.request_counter = req_index_;
+    ctx.bytes_uploaded = req_.bytes_out;
+    ctx.accept_time = req_tv_;
+    // Addresses only for custom formats (the frontend's costs a getsockname once).
+    char fe_addr[INET6_ADDRSTRLEN] = "", srv_addr[INET6_ADDRSTRLEN] = "";
+    auto ip_port = [](const sockaddr_storage& a, char* out, std::uint16_t& port) {
+      if (a.ss_family == AF_INET) {
+        auto& in = reinterpret_cast<const sockaddr_in&>(a);
+        ::inet_ntop(AF_INET, &in.sin_addr, out, INET6_ADDRSTRLEN);
+        port = ntohs(in.sin_port);
+      } else if (a.ss_family == AF_INET6) {
+        auto& in6 = reinterpret_cast<const sockaddr_in6&>(a);
+        ::inet_ntop(AF_INET6, &in6.sin6_addr, out, INET6_ADDRSTRLEN);
+        port = ntohs(in6.sin6_port);
+      }
+    };
+    if (const sockaddr_storage* d = destination()) ip_port(*d, fe_addr, ctx.frontend_port);
+    if (last_srv_ != nullptr) ip_port(last_srv_->def().addr.storage, srv_addr, ctx.server_port);
+    ctx.frontend_addr = fe_addr;
+    ctx.server_addr = srv_addr;
+    static const std::string host_name = [] {
+      char h[256] = {};
+      ::gethostname(h, sizeof h - 1);
+      return std::string(h);
+    }();
+    ctx.hostname = host_name;
+    log::Line l{line, sizeof line};
+    custom->write(ctx, l);
+    n = l.n;
+  } else {
+    n = log::format_httplog(f, line, sizeof line);
+  }
+  // option log-separate-errors: errors, timeouts, retries and 5xx at "err".
+  log::Level level = log::Level::Info;
+  if (fe_->def().log_separate_errors &&
+      (term_.first() != '-' || status_ >= 500 || retries_ > 0 || redispatched_))
+    level = log::Level::Err;
+  lg->send(level, std::string_view(line, std::min(n, sizeof line)));
+  res_.bytes_out = 0;
+  req_.bytes_out = 0;
+  reqline_len_ = 0;
+}
+
+void HttpSession::fill_log_fields(log::HttpLogFields& f) const {
   f.client_addr = client_addr_;
   f.client_port = client_port_;
   f.request_time = req_tv_;
@@ -1148,11 +1322,10 @@ void HttpSession::log_transaction() {
   f.retries = retries_;
   f.redispatched = redispatched_;
   f.request_line = std::string_view(reqline_, reqline_len_);
-  char line[2048];
-  std::size_t n = log::format_httplog(f, line, sizeof line);
-  lg->send(log::Level::Info, std::string_view(line, std::min(n, sizeof line)));
-  res_.bytes_out = 0;
-  reqline_len_ = 0;
+  if (tarpit_) f.treq = -1;
+  if (!fe_->def().request_captures.empty()) f.req_captures = std::string_view(req_cap_, req_cap_len_);
+  if (!fe_->def().response_captures.empty())
+    f.res_captures = std::string_view(res_cap_, res_cap_len_);
 }
 
 // ---------------------------------------------------------------- timers
@@ -1188,8 +1361,15 @@ void HttpSession::rearm_timer() {
          first_of(be_->def().timeouts.tunnel, first_of(ft.client, be_->def().timeouts.server)));
       break;
     case Phase::SendError:
+    case Phase::LocalReply:
       at(loop_.now_ms(), ft.client);
       break;
+    case Phase::Tarpit: {
+      const config::Timeouts& bt = be_ != nullptr ? be_->def().timeouts : ft;
+      at(t_head_, first_of(ft.tarpit, first_of(bt.tarpit, first_of(ft.connect, bt.connect))).value_or(
+                      std::chrono::milliseconds(0)));
+      break;
+    }
     default:
       return;
   }
@@ -1257,6 +1437,15 @@ void HttpSession::on_timer() {
     case Phase::SendError:
       close_all(true);
       return;
+    case Phase::LocalReply:
+      term_.set(TermCause::ClientTimeout, TermPhase::Data);
+      close_all(true);
+      return;
+    case Phase::Tarpit:
+      t_queue_done_ = loop_.now_ms();
+      local_error_page(tarpit_status_, TermCause::ProxyAbort, TermPhase::Tarpit);
+      progress();
+      return;
     default:
       return;
   }
@@ -1315,24 +1504,29 @@ std::optional<std::int64_t> HttpSession::frontend_id() const {
 }
 
 std::optional<std::int64_t> HttpSession::backend_id() const {
+  if (be_ == nullptr && fe_ != nullptr) return fe_->def().id;  // no backend yet: the frontend
   if (be_ == nullptr) return {};
   return be_->def().id;
 }
 
 std::optional<std::string_view> HttpSession::http_method() const {
+  if (req_.head_done && reqline_len_ > 0) {  // forwarded (logs): from the saved request line
+    std::string_view line(reqline_, reqline_len_);
+    return line.substr(0, line.find(' '));
+  }
   if (req_parser_.head().length == 0 || req_.head_done) return {};
-  return req_parser_.view(std::string_view(req_.buf.get(), req_.len)).method();
+  return req_parser_.view(std::string_view(req_.buf, req_.len)).method();
 }
 
 std::optional<std::string_view> HttpSession::http_target() const {
   if (req_parser_.head().length == 0 || req_.head_done) return {};
-  return req_parser_.view(std::string_view(req_.buf.get(), req_.len)).target();
+  return req_parser_.view(std::string_view(req_.buf, req_.len)).target();
 }
 
 bool HttpSession::http_req_field(std::string_view name, std::size_t i,
                                  std::string_view& out) const {
   if (req_parser_.head().length == 0 || req_.head_done) return false;
-  http::MessageView v = req_parser_.view(std::string_view(req_.buf.get(), req_.len));
+  http::MessageView v = req_parser_.view(std::string_view(req_.buf, req_.len));
   std::size_t at = 0;
   for (std::size_t k = 0;; ++k) {
     at = v.find(name, at);
@@ -1346,12 +1540,170 @@ bool HttpSession::http_req_field(std::string_view name, std::size_t i,
 }
 
 std::optional<std::int64_t> HttpSession::http_status() const {
-  if (status_ < 0) return {};
+  if (status_ < 0 || res_.head_done) return {};  // known while the response head is at hand
   return status_;
 }
 
-bool HttpSession::http_res_field(std::string_view, std::size_t, std::string_view&) const {
-  return false;  // response rules are not run yet
+bool HttpSession::http_res_field(std::string_view name, std::size_t i,
+                                 std::string_view& out) const {
+  if (status_ < 0 || res_.head_done || res_parser_.head().length == 0) return false;
+  http::MessageView v = res_parser_.view(std::string_view(res_.buf, res_.len));
+  std::size_t at = 0;
+  for (std::size_t k = 0;; ++k) {
+    at = v.find(name, at);
+    if (at == http::MessageView::npos) return false;
+    if (k == i) {
+      out = v.field(at).value;
+      return true;
+    }
+    ++at;
+  }
+}
+
+// ---------------------------------------------------------------- rules
+
+bool HttpSession::apply_request_rules(const std::vector<CompiledRule>& rules) {
+  httpmode::EditableMessage m;
+  m.buf = req_.buf;
+  m.len = &req_.len;
+  m.cap = host_.bufsize();
+  m.parser = &req_parser_;
+  m.scratch = need(req_.head);
+  log::HttpLogFields f;
+  fill_log_fields(f);
+  log::LogContext ctx;
+  ctx.http = &f;
+  httpmode::Verdict v = httpmode::run_rules(rules, false, m, *this, ctx, need(res_.head),
+                                            host_.bufsize());
+  using K = httpmode::Verdict::Kind;
+  switch (v.kind) {
+    case K::Continue:
+    case K::Allow:
+      return true;
+    case K::Deny:
+      local_error_page(v.status, TermCause::ProxyAbort, TermPhase::Request);
+      return false;
+    case K::Tarpit:
+      tarpit_ = true;
+      tarpit_status_ = v.status;
+      phase_ = Phase::Tarpit;
+      rearm_timer();
+      return false;
+    case K::Reply:
+      local_reply(v.reply_len, v.status, TermCause::Local, TermPhase::Request);
+      return false;
+    case K::RewriteFailed:
+      break;
+  }
+  fail(500, TermCause::ProxyAbort, TermPhase::Request);
+  return false;
+}
+
+bool HttpSession::apply_response_rules() {
+  const httpmode::ProxyHttp* lists[2] = {be_ != nullptr ? be_->http() : nullptr, fe_->http()};
+  if (lists[0] == lists[1]) lists[1] = nullptr;
+  for (const httpmode::ProxyHttp* p : lists) {
+    if (p == nullptr || p->response.empty()) continue;
+    httpmode::EditableMessage m;
+    m.buf = res_.buf;
+    m.len = &res_.len;
+    m.cap = host_.bufsize();
+    m.parser = &res_parser_;
+    m.scratch = need(res_.head);
+    m.request_method = req_parser_.head().method;
+    log::HttpLogFields f;
+    fill_log_fields(f);
+    log::LogContext ctx;
+    ctx.http = &f;
+    httpmode::Verdict v = httpmode::run_rules(p->response, true, m, *this, ctx, nullptr, 0);
+    using K = httpmode::Verdict::Kind;
+    if (v.kind == K::Allow || v.kind == K::Continue) continue;  // allow ends this list only
+    if (v.kind != K::Deny) {
+      fail(502, TermCause::ProxyAbort, TermPhase::Headers);
+      return false;
+    }
+    // http-response deny: the server's response is dropped, ours replaces
+    // it and the client connection stays open (as haproxy does).
+    drop_server_conn(false);
+    release_server();
+    close_server_ = true;
+    if (!req_.body_done) close_client_ = true;
+    std::size_t n = error_page_into_head(v.status);
+    term_.set(TermCause::ProxyAbort, TermPhase::Headers);
+    status_ = v.status;
+    res_parser_.reset();
+    res_.len = 0;
+    start_local_reply(n);
+    return false;
+  }
+  return true;
+}
+
+void HttpSession::local_error_page(int status, TermCause c, TermPhase p) {
+  std::size_t n = error_page_into_head(status);
+  local_reply(n, status, c, p);
+}
+
+// The site's page for `status` (errorfile...), else the built-in one, into
+// res_.head; an empty site page closes the client without a word.
+std::size_t HttpSession::error_page_into_head(int status) {
+  const auto st = static_cast<std::uint16_t>(status);
+  if (auto n = write_custom_page(be_ != nullptr ? &be_->def() : nullptr, fe_->def(), st,
+                                 need(res_.head), host_.bufsize())) {
+    if (*n == 0) close_client_ = true;
+    return *n;
+  }
+  std::string_view page = http::error_response(st);
+  std::size_t n = std::min(page.size(), host_.bufsize());
+  std::memcpy(need(res_.head), page.data(), n);
+  return n;
+}
+
+// A response of our own; the connection stays open for the next request
+// unless the request has a body we did not read.
+void HttpSession::local_reply(std::size_t len, int status, TermCause c, TermPhase p) {
+  term_.set(c, p);
+  status_ = status;
+  const http::Head& h = req_parser_.head();
+  if (h.framing != http::Framing::None) close_client_ = true;
+  std::uint32_t hl = std::min<std::size_t>(h.length, req_.len);
+  std::memmove(req_.buf, req_.buf + hl, req_.len - hl);
+  req_.len -= hl;
+  req_.fwd = req_.sent = req_.head_len = req_.head_sent = 0;
+  req_.head_done = req_.body_done = true;
+  start_local_reply(len);
+}
+
+// Sends res_.head[0..len) (closing the client after it when close_client_
+// says so), then the transaction ends.
+void HttpSession::start_local_reply(std::size_t len) {
+  std::string_view head(need(res_.head), len);
+  constexpr std::string_view kClose = "connection: close\r\n";
+  const auto end = head.find("\r\n\r\n");
+  if (close_client_ && end != std::string_view::npos && len + kClose.size() <= host_.bufsize() &&
+      head.substr(0, end).find("onnection:") == std::string_view::npos) {
+    char* at = need(res_.head) + end + 2;
+    std::memmove(at + kClose.size(), at, len - end - 2);
+    std::memcpy(at, kClose.data(), kClose.size());
+    len += kClose.size();
+  }
+  res_.head_len = len;
+  res_.head_sent = 0;
+  res_.fwd = res_.sent = res_.len = 0;
+  res_.head_done = res_.body_done = true;
+  phase_ = Phase::LocalReply;
+}
+
+bool HttpSession::step_local_reply() {
+  Io io = flush(client_.fd, res_, client_.writable);
+  if (io == Io::Blocked) return false;
+  if (io == Io::Failed) {
+    term_.set(TermCause::ClientAbort, TermPhase::Data);
+    close_all(true);
+    return false;
+  }
+  end_transaction();
+  return true;
 }
 
 }  // namespace sluice::httpmode

@@ -6,6 +6,7 @@
 // response body -> log; then the next request on the same connection
 // (keep-alive), or close. Upgrades switch to a tunnel.
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -14,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "acl/sample.h"
 #include "core/loop.h"
@@ -26,9 +28,36 @@
 #include "proxy/queue.h"
 #include "proxy/termination.h"
 
+namespace sluice::log {
+struct HttpLogFields;
+}
+
 namespace sluice::httpmode {
 
 class HttpSession;
+struct CompiledRule;  // httpmode/rules.h
+
+// A keep-alive client connection between requests, parked without a
+// session: an idle connection costs this record (about 200 bytes), not a
+// session with its parsers and buffers. Any event on the fd takes a session
+// from the pool and resumes; `timeout http-keep-alive` closes it.
+struct IdleConn final : core::IoHandler {
+  class HttpHost* host = nullptr;
+  int fd = -1;
+  proxy::Frontend* fe = nullptr;
+  std::uint32_t req_index = 0;
+  socklen_t peer_len = 0;
+  union {
+    sockaddr sa;
+    sockaddr_in in;
+    sockaddr_in6 in6;
+  } peer{};
+  std::int64_t idle_since = 0;
+  core::Timer timer;
+  IdleConn* prev = nullptr;  // the host's list of parked connections
+  IdleConn* next = nullptr;
+  void on_events(std::uint32_t ev) override;
+};
 
 // What a session needs from the thread that owns it.
 class HttpHost {
@@ -36,12 +65,21 @@ class HttpHost {
   virtual ~HttpHost() = default;
   virtual core::Loop& loop() = 0;
   virtual std::size_t bufsize() const = 0;
+  // Buffers of bufsize() bytes, lent to a session while it has bytes to
+  // hold: an idle keep-alive connection holds none.
+  virtual char* take_buffer() = 0;
+  virtual void give_buffer(char* b) = 0;
   virtual ServerConnPool& server_conns() = 0;
   virtual proxy::ThreadBalancer& balancer(proxy::Backend& be) = 0;
   virtual unsigned active_connections() const = 0;
   // Soft stop in progress: answer the current request with Connection: close.
   virtual bool stopping() const = 0;
   virtual void http_session_done(HttpSession& s) = 0;
+  // Keep-alive between requests: `s` is free again once `c` is filled in;
+  // the host keeps the connection (and its frontend slot) as an IdleConn.
+  virtual IdleConn& park(HttpSession& s) = 0;
+  // An event on a parked connection.
+  virtual void resume(IdleConn& c, std::uint32_t events) = 0;
 };
 
 class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
@@ -52,6 +90,8 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   HttpSession& operator=(const HttpSession&) = delete;
 
   void start(int fd, const sockaddr_storage& peer, socklen_t peer_len, proxy::Frontend& fe);
+  // Take over a parked keep-alive connection that has an event.
+  void resume(const IdleConn& c, std::uint32_t events);
   void kill();  // close now, no log
   // Soft stop: close now if idle between requests and nothing was promised.
   void on_stopping();
@@ -86,6 +126,8 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
     Exchange,    // request body up, response head and body down
     Tunnel,      // after an upgrade: bytes both ways
     SendError,   // writing a response of our own, then close
+    Tarpit,      // http-request tarpit: holding the request before answering
+    LocalReply,  // writing a response of our own (rules), then the next request
     Closed,
   };
   struct Client final : core::IoHandler {
@@ -97,9 +139,9 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   // Bytes that flow one way: a receive buffer, how much of it is framed for
   // forwarding and how much of that is sent; a rewritten head goes first.
   struct Flow {
-    std::unique_ptr<char[]> buf;
+    char* buf = nullptr;  // lent by the host; see need() / shed_buffers()
     std::size_t len = 0, fwd = 0, sent = 0;
-    std::unique_ptr<char[]> head;
+    char* head = nullptr;
     std::size_t head_len = 0, head_sent = 0;
     http::BodyDecoder dec;
     bool body_done = false;
@@ -131,17 +173,38 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   void on_connected(std::uint32_t events);
   void connect_failed(bool timeout);
   void retry_same_server();
-  bool retry_after(unsigned why);  // retry.cpp's rules; true when the request is replayed
+  bool retry_after(unsigned why);
+  std::size_t error_page_into_head(int status);  // errors.h: the site's page or ours  // retry.cpp's rules; true when the request is replayed
   void release_server();
   void build_request_head();
   bool on_response_head();
   void end_transaction();
+  void park();
   void fail(std::uint16_t status, proxy::TermCause c, proxy::TermPhase p);
   void close_all(bool log);
   void drop_server_conn(bool reusable);
   void log_transaction();
+  void set_client_addr();
+  void fill_log_fields(log::HttpLogFields& f) const;
+  // Rules (httpmode/rules.h): false when they answered or failed the request.
+  bool apply_request_rules(const std::vector<CompiledRule>& rules);
+  bool apply_response_rules();
+  void local_reply(std::size_t len, int status, proxy::TermCause c, proxy::TermPhase p);
+  void local_error_page(int status, proxy::TermCause c, proxy::TermPhase p);
+  void start_local_reply(std::size_t len);
+  bool step_local_reply();
   void rearm_timer();
 
+  char* need(char*& b) {
+    if (b == nullptr) b = host_.take_buffer();
+    return b;
+  }
+  void drop(char*& b) {
+    if (b != nullptr) host_.give_buffer(b);
+    b = nullptr;
+  }
+  // Give back every buffer that holds nothing (all of them when closing).
+  void shed_buffers(bool all);
   Io recv_into(int fd, Flow& f, bool& readable, bool& eof);
   Io flush(int fd, Flow& f, bool& writable);
   static void compact(Flow& f);
@@ -204,6 +267,13 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   std::int64_t t_res_ = -1;
   std::int64_t last_client_ = 0, last_server_ = 0;
   int status_ = -1;
+  // Captured header blocks ("{a|b}") for %hr / %hs; length 0: none declared.
+  char req_cap_[512];
+  std::size_t req_cap_len_ = 0;
+  char res_cap_[512];
+  std::size_t res_cap_len_ = 0;
+  bool tarpit_ = false;
+  int tarpit_status_ = 500;
 };
 
 }  // namespace sluice::httpmode

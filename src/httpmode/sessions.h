@@ -37,6 +37,11 @@ class HttpSessions final : public HttpHost {
   unsigned active_connections() const override { return hooks_.active_connections(); }
   bool stopping() const override { return hooks_.stopping(); }
   void http_session_done(HttpSession& s) override;
+  IdleConn& park(HttpSession& s) override;
+  void resume(IdleConn& c, std::uint32_t events) override;
+  unsigned parked() const { return parked_; }
+  char* take_buffer() override;
+  void give_buffer(char* b) override;
 
  private:
   core::Loop& loop_;
@@ -45,6 +50,17 @@ class HttpSessions final : public HttpHost {
   ServerConnPool pool_;
   std::vector<std::unique_ptr<HttpSession>> sessions_;
   std::vector<HttpSession*> free_;
+  HttpSession* take_session();
+  void free_session_later(HttpSession* s);
+  void unpark(IdleConn& c);  // out of the list, back to the free records
+  void expire(IdleConn& c);  // keep-alive timeout: close
+  std::vector<std::unique_ptr<IdleConn>> idle_;  // every record ever made
+  std::vector<IdleConn*> idle_free_;
+  IdleConn* parked_head_ = nullptr;
+  unsigned parked_ = 0;
+  // Spare buffers, kept up to kSpareBuffers; the rest go back to the heap.
+  static constexpr std::size_t kSpareBuffers = 512;
+  std::vector<char*> spare_;
   unsigned live_ = 0;
 };
 

@@ -77,6 +77,14 @@ std::size_t format_httplog(const HttpLogFields& f, char* out, std::size_t cap) {
   l.put('/');
   l.num(f.backend_queue);
   l.put(' ');
+  if (!f.req_captures.empty()) {
+    l.put(f.req_captures);
+    l.put(' ');
+  }
+  if (!f.res_captures.empty()) {
+    l.put(f.res_captures);
+    l.put(' ');
+  }
   quoted(l, f.request_line.empty() ? std::string_view("<BADREQ>") : f.request_line);
   return l.n;
 }

@@ -2,7 +2,7 @@
 // HAProxy's `option httplog` line:
 //   %ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc
 //   %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r
-// (no captures: %CC and %CS are "-", %hr and %hs print nothing).
+// (%CC and %CS are "-"; %hr and %hs print nothing without captures).
 
 #include <sys/time.h>
 
@@ -33,6 +33,8 @@ struct HttpLogFields {
   bool redispatched = false;
   unsigned srv_queue = 0, backend_queue = 0;
   std::string_view request_line;  // %r, quoted; "<BADREQ>" when none parsed
+  std::string_view req_captures;  // %hr: "{v1|v2}" or empty when no capture is declared
+  std::string_view res_captures;  // %hs
 };
 
 // Writes up to `cap` bytes and returns the full length (like snprintf).

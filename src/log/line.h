@@ -15,7 +15,7 @@ struct Line {
   std::size_t cap;
   std::size_t n = 0;
   void put(std::string_view s) {
-    if (n < cap) std::memcpy(p + n, s.data(), std::min(s.size(), cap - n));
+    if (n < cap && !s.empty()) std::memcpy(p + n, s.data(), std::min(s.size(), cap - n));
     n += s.size();
   }
   void put(char c) {

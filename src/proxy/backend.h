@@ -19,6 +19,10 @@
 #include "proxy/queue.h"
 #include "proxy/server.h"
 
+namespace sluice::httpmode {
+struct ProxyHttp;  // http-request/-response rules, log-format (httpmode/rules.h)
+}
+
 namespace sluice::proxy {
 
 using Millis = std::chrono::milliseconds;
@@ -99,6 +103,10 @@ class Backend {
   std::string no_server_message() const;
   std::string duration_alert_message(const Server& s, bool crossed) const;
 
+  // HTTP rules of this proxy; null when it has none.
+  const httpmode::ProxyHttp* http() const { return http_; }
+  void set_http(const httpmode::ProxyHttp* h) { http_ = h; }
+
   // Does this backend redispatch on every retry when it has several active
   // servers (round-robin kind, HAProxy's rule)?
   bool rr_kind() const;
@@ -115,6 +123,7 @@ class Backend {
   std::atomic<std::uint64_t> generation_{1};
   PendingQueue queue_;
   SessionCounters counters_;
+  const httpmode::ProxyHttp* http_ = nullptr;
 };
 
 using BackendPtr = std::unique_ptr<Backend>;

@@ -14,6 +14,10 @@
 #include "proxy/backend.h"
 #include "proxy/counters.h"
 
+namespace sluice::httpmode {
+struct ProxyHttp;  // http-request/-response rules, log-format (httpmode/rules.h)
+}
+
 namespace sluice::proxy {
 
 struct Directory;
@@ -53,6 +57,10 @@ class Frontend {
   const Directory* directory() const { return directory_; }
   void set_directory(const Directory* d) { directory_ = d; }
 
+  // HTTP rules and log-format of this proxy; null when it has none.
+  const httpmode::ProxyHttp* http() const { return http_; }
+  void set_http(const httpmode::ProxyHttp* h) { http_ = h; }
+
   // Set while this frontend's listeners are paused for its maxconn.
   std::atomic<bool>& paused() { return paused_; }
 
@@ -66,6 +74,7 @@ class Frontend {
   Backend* default_backend_ = nullptr;
   std::atomic<bool> paused_{false};
   const Directory* directory_ = nullptr;
+  const httpmode::ProxyHttp* http_ = nullptr;
 };
 
 using FrontendPtr = std::unique_ptr<Frontend>;

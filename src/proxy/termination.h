@@ -13,6 +13,7 @@ enum class TermCause : char {
   Internal = 'I',
   Down = 'D',
   Killed = 'K',
+  Local = 'L',  // answered by the proxy itself (redirect, return)
   ClientTimeout = 'c',
   ServerTimeout = 's',
 };

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "core/listener.h"
+#include "httpmode/rules.h"
 #include "runtime/engine_impl.h"
 
 namespace sluice::runtime {
@@ -100,6 +101,8 @@ Result<void> EngineImpl::build() {
     }
     frontends_.push_back(std::move(fe));
   }
+  if (auto r = httpmode::attach_proxy_http(model_, frontends_, backends_, http_rules_); !r)
+    return make_error(r.error());
   for (auto& fe : frontends_) directory_.frontends.push_back(fe.get());
   for (auto& be : backends_) directory_.backends.push_back(be.get());
   for (auto& fe : frontends_) fe->set_directory(&directory_);

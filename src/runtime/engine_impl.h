@@ -72,6 +72,7 @@ class EngineImpl final : public Engine {
   std::vector<proxy::BackendPtr> backends_;
   std::vector<proxy::FrontendPtr> frontends_;
   proxy::Directory directory_;
+  std::vector<std::unique_ptr<httpmode::ProxyHttp>> http_rules_;  // per proxy with rules
   std::vector<BoundAddress> bound_;
   std::vector<CheckPlacement> checks_;
   unsigned nthreads_ = 1;

@@ -208,6 +208,7 @@ void TcpSession::connect() {
   else if (be_->def().source)
     opts.source = &*be_->def().source;
   opts.keepalive = def.tcpka || be_->def().srvtcpka;
+  opts.nodelay = true;
 
   state_ = State::Connecting;
   t_connect_ = loop_.now_ms();

@@ -35,6 +35,9 @@ class EchoHTTPServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Head and body leave in one write (flushed after each request):
+            # unbuffered, the body waits on Nagle behind the head's ACK.
+            wbufsize = 1 << 16
 
             def setup(self):
                 super().setup()

@@ -15,6 +15,7 @@ SITE_503 = (b"HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\n"
             b"<html><body><h1>We are down for a moment</h1></body></html>\n")
 SITE_504 = (b"HTTP/1.1 504 Too Slow\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\n"
             b"too slow\n")
+SITE_403 = b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 8\r\n\r\nnot you\n"
 GROUP_503 = b"HTTP/1.1 503 Group\r\nContent-Length: 6\r\nX-From: group\r\n\r\ngroup\n"
 
 CONFIG = """
@@ -45,6 +46,12 @@ frontend slow
   bind {lo}:{p4}
   default_backend slow
 
+frontend denied
+  bind {lo}:{p5}
+  errorfile 403 {site403}
+  http-request deny if {{ path_beg /private }}
+  default_backend slow
+
 backend down
   errorfile 503 {site503}
   server a {lo}:{dead1}
@@ -64,8 +71,8 @@ backend slow
 """
 
 REQUESTS = {
-    "http/1.0": b"GET / HTTP/1.0\r\n\r\n",
-    "close": b"GET /x HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n",
+    "http/1.0": b"GET /private HTTP/1.0\r\n\r\n",
+    "close": b"GET /private/x HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n",
 }
 
 
@@ -83,11 +90,13 @@ def setup(tmp_path):
     (tmp_path / "503.http").write_bytes(SITE_503)
     (tmp_path / "504.http").write_bytes(SITE_504)
     (tmp_path / "g503.http").write_bytes(GROUP_503)
+    (tmp_path / "403.http").write_bytes(SITE_403)
     hold = socket.socket()
     hold.bind((LOOPBACK, 0))
     hold.listen(16)  # accepts (kernel backlog) and never answers
-    ports = [free_port() for _ in range(4)]
+    ports = [free_port() for _ in range(5)]
     cfg = CONFIG.format(lo=LOOPBACK, p1=ports[0], p2=ports[1], p3=ports[2], p4=ports[3],
+                        p5=ports[4], site403=tmp_path / "403.http",
                         dead1=closed_port(), dead2=closed_port(), hold=hold.getsockname()[1],
                         site503=tmp_path / "503.http", site504=tmp_path / "504.http",
                         group503=tmp_path / "g503.http")
@@ -115,6 +124,7 @@ def test_error_pages_match_haproxy(start_proxy, sluice, haproxy, setup):
     assert b"location: http://status.example.com/down\r\n" in got[(1, "close")]
     assert got[(2, "close")].startswith(b"HTTP/1.1 503 Group\r\n")
     assert got[(3, "close")].startswith(b"HTTP/1.1 504 Too Slow\r\n")
+    assert got[(4, "close")].endswith(b"\r\n\r\nnot you\n")  # http-request deny: the 403 page
     diffs = [f"{k}: sluice {got[k]!r}\n      haproxy {want[k]!r}" for k in got if got[k] != want[k]]
     assert not diffs, "\n".join(diffs)
 

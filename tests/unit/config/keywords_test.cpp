@@ -26,13 +26,13 @@ TEST(ConfigKeywords, NotYetKeywordsAreErrors) {
       "  bind :1\n"
       "  option httplog\n"
       "  no option httpclose\n"
-      "  http-request deny\n"
+      "  http-request silent-drop\n"
       "  tcp-request content accept\n"
       "  stick-table type ip size 1m\n"
       "  stick on src\n"
       "  stats enable\n"
       "  http-after-response allow\n"
-      "  capture request header Host len 20\n"
+      "  capture cookie SID len 20\n"
       "  compression algo gzip\n"
       "  timeout http-request 5s\n"
       "  http-check send-state\n"
@@ -44,13 +44,14 @@ TEST(ConfigKeywords, NotYetKeywordsAreErrors) {
                            "t.cfg:4: [ssl-default-bind-ciphers] not implemented yet in Sluice",
                            "t.cfg:5: [lua-load] not implemented yet in Sluice",
                            "t.cfg:6: [tune.ssl.cachesize] not implemented yet in Sluice",
-                           "t.cfg:11: [http-request] not implemented yet in Sluice",
+                           "t.cfg:11: [http-request] action 'http-request silent-drop' is not "
+                           "implemented yet in Sluice",
                            "t.cfg:12: [tcp-request content] not implemented yet in Sluice",
                            "t.cfg:13: [stick-table] not implemented yet in Sluice",
                            "t.cfg:14: [stick on] not implemented yet in Sluice",
                            "t.cfg:15: [stats enable] not implemented yet in Sluice",
                            "t.cfg:16: [http-after-response] not implemented yet in Sluice",
-                           "t.cfg:17: [capture] not implemented yet in Sluice",
+                           "t.cfg:17: [capture] 'capture cookie' is not implemented yet in Sluice",
                            "t.cfg:18: [compression] not implemented yet in Sluice",
                            "t.cfg:20: [http-check send-state] not implemented yet in Sluice",
                            "t.cfg:21: [tcp-check send-lf] not implemented yet in Sluice",
@@ -113,14 +114,11 @@ TEST(ConfigKeywords, LegacyHttpRewritesNameTheirReplacement) {
       "  rspdeny ^Server:.*\n"
       "  reqtarpit ^X\n"
       "  option forceclose\n"
-      "  block if TRUE\n");
+      "  block if TRUE\n"
+      "  mode http\n");
   EXPECT_EQ(errors(r),
-            (V{"t.cfg:3: [http-request] not implemented yet in Sluice",
-               "t.cfg:4: [http-response] not implemented yet in Sluice",
-               "t.cfg:5: [reqrep] 'reqrep' is no longer supported; use 'http-request "
+            (V{"t.cfg:5: [reqrep] 'reqrep' is no longer supported; use 'http-request "
                "replace-header / replace-uri' instead",
-               "t.cfg:6: [reqidel] 'reqidel' is no longer supported; use 'http-request "
-               "del-header' instead",
                "t.cfg:7: [rspdeny] 'rspdeny' is no longer supported; use 'http-response deny' "
                "instead",
                "t.cfg:8: [reqtarpit] 'reqtarpit' is no longer supported; use 'http-request "
@@ -133,6 +131,8 @@ TEST(ConfigKeywords, LegacyHttpRewritesNameTheirReplacement) {
                "t.cfg:3: [reqadd] 'reqadd' is deprecated; use 'http-request add-header' instead "
                "(translated)",
                "t.cfg:4: [rspadd] 'rspadd' is deprecated; use 'http-response add-header' "
+               "instead (translated)",
+               "t.cfg:6: [reqidel] 'reqidel' is deprecated; use 'http-request del-header' "
                "instead (translated)",
                "t.cfg:9: [option forceclose] 'option forceclose' is deprecated; use 'option "
                "httpclose' instead (translated)"}));
