@@ -200,7 +200,7 @@ constexpr SectionKeyword kSectionKeywords[] = {
     {"clitcpka-idle", kSecDefaults|kSecFrontend|kSecListen, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"clitcpka-intvl", kSecDefaults|kSecFrontend|kSecListen, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"compression", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
-    {"cookie", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "NAME insert|rewrite|prefix [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain D]", kw::cookie, "cookie-based server persistence", {}, false},
+    {"cookie", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "NAME insert|rewrite|prefix [indirect] [nocache] [postonly] [preserve] [httponly] [secure] [domain D] [maxidle T] [maxlife T]", kw::cookie, "cookie-based server persistence", {}, false},
     {"declare capture", kSecFrontend|kSecListen, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"default-server", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "[OPTIONS]", kw::default_server, "defaults for the following servers", {}, false},
     {"default_backend", kSecDefaults|kSecFrontend|kSecListen, KwStatus::Implemented, "BACKEND", kw::default_backend, "backend used when no use_backend rule matches", {}, false},
@@ -213,15 +213,16 @@ constexpr SectionKeyword kSectionKeywords[] = {
     {"email-alert myhostname", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"email-alert to", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"enabled", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "", kw::enabled, "starts the proxy enabled", {}, false},
-    {"errorfile", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
-    {"errorfiles", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
-    {"errorloc", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
-    {"errorloc302", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
-    {"errorloc303", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
+    {"errorfile", kSecDefaults|kSecFrontend|kSecListen|kSecBackend|kSecHttpErrors, KwStatus::Implemented, "CODE FILE", kw::errorfile, "serves a file instead of an error of our own", {}, false},
+    {"errorfiles", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "NAME [CODE...]", kw::errorfiles, "imports pages of an http-errors section", {}, false},
+    {"errorloc", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "CODE URL", kw::errorloc, "redirects (302) instead of an error of our own", {}, false},
+    {"errorloc302", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "CODE URL", kw::errorloc, "redirects (302) instead of an error of our own", {}, false},
+    {"errorloc303", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "CODE URL", kw::errorloc, "redirects (303) instead of an error of our own", {}, false},
     {"error-log-format", kSecDefaults|kSecFrontend|kSecListen, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"force-persist", kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"filter", kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"fullconn", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "N", kw::fullconn, "load at which servers reach maxconn under minconn", {}, false},
+    {"hash-balance-factor", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "PERCENT", kw::hash_balance_factor, "bounded loads for consistent hashing", {}, false},
     {"hash-type", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "map-based|consistent [FUNCTION] [avalanche]", kw::hash_type, "hashing of source-based balancing", {}, false},
     {"http-after-response", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"http-check comment", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "...", kw::http_check, "HTTP health check rule", {}, false},
@@ -255,7 +256,7 @@ constexpr SectionKeyword kSectionKeywords[] = {
     {"rate-limit sessions", kSecDefaults|kSecFrontend|kSecListen, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"redirect", kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"retries", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "N", kw::retries, "connection retries to a server", {}, false},
-    {"retry-on", kSecDefaults|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
+    {"retry-on", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "CONDITION...", kw::retry_on_kw, "failures that replay a request (HTTP)", {}, false},
     {"server", kSecListen|kSecBackend, KwStatus::Implemented, "NAME ADDRESS[:PORT] [OPTIONS]", kw::server, "declares a server", {}, false},
     {"server-state-file-name", kSecDefaults|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
     {"server-template", kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
@@ -380,7 +381,7 @@ constexpr OptionKeyword kOptionKeywords[] = {
     {"logasap", kSecDefaults|kSecFrontend|kSecListen, KwStatus::NotYet, "", nullptr, "", {}, true},
     {"mysql-check", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "...", kw::opt_check, "health check protocol", {}, true},
     {"nolinger", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, true},
-    {"originalto", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
+    {"originalto", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "[except NET] [header NAME]", kw::opt_originalto, "adds X-Original-To", {}, true},
     {"persist", kSecDefaults|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, true},
     {"pgsql-check", kSecDefaults|kSecListen|kSecBackend, KwStatus::Implemented, "...", kw::opt_check, "health check protocol", {}, true},
     {"prefer-last-server", kSecDefaults|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, true},
@@ -410,7 +411,7 @@ constexpr OptionKeyword kOptionKeywords[] = {
 // clang-format on
 
 constexpr std::string_view kUnsupportedSections[] = {
-    "userlist", "peers", "resolvers", "mailers", "cache", "program", "http-errors", "ring",
+    "userlist", "peers", "resolvers", "mailers", "cache", "program", "ring",
     "fcgi-app", "dynamic-update"};
 
 }  // namespace

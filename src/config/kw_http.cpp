@@ -77,6 +77,27 @@ Result<void> opt_forwardfor(Parser& p, const Stmt& st) {
   return {};
 }
 
+// `option originalto [except NET] [header NAME]`.
+Result<void> opt_originalto(Parser& p, const Stmt& st) {
+  ForwardFor ot;
+  ot.header = "X-Original-To";
+  ot.enabled = !st.negated;
+  for (std::size_t i = 0; i < st.args.size(); ++i) {
+    const std::string& w = st.args[i];
+    if (w == "except" && i + 1 < st.args.size()) {
+      if (auto r = parse_net(st.args[++i], ot); !r) return r;
+    } else if (w == "header" && i + 1 < st.args.size()) {
+      ot.header = st.args[++i];
+      if (ot.header.empty()) return make_error("'header' expects a header name");
+    } else {
+      return make_error("'option originalto' expects 'except NET' or 'header NAME', got " +
+                        quote(w));
+    }
+  }
+  p.proxy().originalto = std::move(ot);
+  return {};
+}
+
 Result<void> cookie(Parser& p, const Stmt& st) {
   if (st.args.empty()) return make_error("'cookie' expects a cookie name");
   CookieDef c;
@@ -105,16 +126,28 @@ Result<void> cookie(Parser& p, const Stmt& st) {
     else if ((w == "domain" || w == "maxidle" || w == "maxlife") && i + 1 >= st.args.size())
       return make_error("'cookie' option " + quote(w) + " expects a value");
     else if (w == "domain") c.domains.push_back(st.args[++i]);
-    else if (w == "maxidle" || w == "maxlife")
-      return make_error("'cookie' option " + quote(w) + " is not implemented yet in Sluice");
-    else if (w == "dynamic" || w == "attr")
+    else if (w == "maxidle" || w == "maxlife") {
+      // Seconds unless a unit is given.
+      std::string t = st.args[++i];
+      if (!t.empty() && t.find_first_not_of("0123456789") == std::string::npos) t += "s";
+      auto v = parse_time(t);
+      if (!v) return make_error("'cookie' option " + quote(w) + ": " + v.error());
+      if (v->count() < 1000)
+        return make_error("'cookie' option " + quote(w) + " expects at least one second");
+      (w == "maxidle" ? c.maxidle : c.maxlife) = *v;
+    } else if (w == "dynamic" || w == "attr")
       return make_error("'cookie' option " + quote(w) + " is not implemented yet in Sluice");
     else
       return make_error("unknown 'cookie' option " + quote(w) +
                         did_you_mean(w, {"insert", "rewrite", "prefix", "indirect", "nocache",
-                                         "postonly", "preserve", "httponly", "secure", "domain"}));
+                                         "postonly", "preserve", "httponly", "secure", "domain",
+                                         "maxidle", "maxlife"}));
     if (!r) return r;
   }
+  if ((c.maxidle || c.maxlife) && c.method != CookieDef::Method::Insert)
+    return make_error("'cookie' options 'maxidle' and 'maxlife' work only with 'insert'");
+  if (c.preserve && c.method != CookieDef::Method::Insert && !c.indirect)
+    return make_error("'cookie' option 'preserve' needs 'insert' or 'indirect'");
   p.proxy().cookie = std::move(c);
   return {};
 }

@@ -56,25 +56,79 @@ Result<void> balance(Parser& p, const Stmt& st) {
   if (st.args.empty()) return make_error("'balance' expects an algorithm like roundrobin");
   const std::string& a = st.args[0];
   Balance& b = p.proxy().balance;
-  BalanceAlgo algo;
-  if (a == "roundrobin") algo = BalanceAlgo::RoundRobin;
-  else if (a == "static-rr") algo = BalanceAlgo::StaticRr;
-  else if (a == "leastconn") algo = BalanceAlgo::LeastConn;
-  else if (a == "first") algo = BalanceAlgo::First;
-  else if (a == "source") algo = BalanceAlgo::Source;
-  else if (a == "uri" || a == "url_param" || a.rfind("hdr(", 0) == 0 || a == "random" ||
-           a.rfind("random(", 0) == 0 || a == "rdp-cookie" || a.rfind("rdp-cookie(", 0) == 0 ||
-           a == "hash")
+  Balance nb = b;  // keeps hash-type settings
+  nb.args.clear();
+  nb.key_name.clear();
+  nb.uri_len = nb.uri_depth = 0;
+  nb.uri_whole = nb.uri_path_only = nb.check_post = nb.use_domain_only = false;
+  std::size_t used = 1;
+  if (a == "roundrobin") nb.algo = BalanceAlgo::RoundRobin;
+  else if (a == "static-rr") nb.algo = BalanceAlgo::StaticRr;
+  else if (a == "leastconn") nb.algo = BalanceAlgo::LeastConn;
+  else if (a == "first") nb.algo = BalanceAlgo::First;
+  else if (a == "source") nb.algo = BalanceAlgo::Source;
+  else if (a == "uri") {
+    nb.algo = BalanceAlgo::Uri;
+    for (; used < st.args.size(); ++used) {
+      const std::string& w = st.args[used];
+      if ((w == "len" || w == "depth") && used + 1 < st.args.size()) {
+        auto v = parse_uint(st.args[++used], 1, 1U << 30);
+        if (!v) return make_error("'balance uri " + w + "' expects a positive number, got " +
+                                  quote(st.args[used]));
+        (w == "len" ? nb.uri_len : nb.uri_depth) = *v;
+      } else if (w == "len" || w == "depth") {
+        return make_error("'balance uri " + w + "' expects a positive number");
+      } else if (w == "whole") {
+        nb.uri_whole = true;
+      } else if (w == "path-only") {
+        nb.uri_path_only = true;
+      } else {
+        return make_error("unknown 'balance uri' option " + quote(w) +
+                          did_you_mean(w, {"len", "depth", "whole", "path-only"}));
+      }
+    }
+  } else if (a == "url_param") {
+    nb.algo = BalanceAlgo::UrlParam;
+    if (st.args.size() < 2 || st.args[1].empty())
+      return make_error("'balance url_param' expects a parameter name");
+    nb.key_name = st.args[1];
+    used = 2;
+    if (used < st.args.size() && st.args[used] == "check_post") {
+      nb.check_post = true;
+      ++used;
+      // A former <max_wait> argument, ignored by HAProxy too.
+      if (used < st.args.size() && parse_uint(st.args[used], 0, 1U << 30)) ++used;
+    }
+  } else if (a.rfind("hdr(", 0) == 0) {
+    nb.algo = BalanceAlgo::Hdr;
+    if (a.back() != ')' || a.size() <= 5)
+      return make_error("'balance hdr(NAME)' expects a header name in parentheses, got " +
+                        quote(a));
+    nb.key_name = a.substr(4, a.size() - 5);
+    if (used < st.args.size() && st.args[used] == "use_domain_only") {
+      nb.use_domain_only = true;
+      ++used;
+    }
+  } else if (a == "random" || a.rfind("random(", 0) == 0) {
+    nb.algo = BalanceAlgo::Random;
+    if (a != "random") {
+      if (a.back() != ')')
+        return make_error("'balance random(N)' expects a number of draws in parentheses");
+      auto v = parse_uint(std::string_view(a).substr(7, a.size() - 8), 1, 1000);
+      if (!v) return make_error("'balance random(N)' expects a number of draws of 1 or more, got " +
+                                quote(a));
+      nb.args.push_back(std::to_string(*v));
+    }
+  } else if (a == "rdp-cookie" || a.rfind("rdp-cookie(", 0) == 0 || a == "hash")
     return make_error("balance algorithm " + quote(a) + " is not implemented yet in Sluice");
   else
     return make_error("unknown balance algorithm " + quote(a) +
                       did_you_mean(a, {"roundrobin", "static-rr", "leastconn", "first", "source",
                                        "uri", "url_param", "random", "rdp-cookie", "hash"}));
-  if (st.args.size() > 1)
-    return make_error("unexpected argument " + quote(st.args[1]) + " after 'balance " + a + "'");
-  b.algo = algo;
-  b.args.clear();
-  b.explicit_set = true;
+  if (used < st.args.size())
+    return make_error("unexpected argument " + quote(st.args[used]) + " after 'balance " + a + "'");
+  nb.explicit_set = true;
+  b = std::move(nb);
   return {};
 }
 
@@ -104,6 +158,16 @@ Result<void> hash_type(Parser& p, const Stmt& st) {
                         " (expected a hash function sdbm, djb2, wt6, crc32 or none, then "
                         "'avalanche')");
   }
+  return {};
+}
+
+Result<void> hash_balance_factor(Parser& p, const Stmt& st) {
+  if (auto r = want_args(st, 1, 1, "a percentage above 100, or 0"); !r) return r;
+  auto v = parse_uint(st.args[0], 0, 65535);
+  if (!v || (*v != 0 && *v <= 100))
+    return make_error("'hash-balance-factor' expects 0 (off) or a percentage above 100, got " +
+                      quote(st.args[0]));
+  p.proxy().balance.hash_balance_factor = *v;
   return {};
 }
 

@@ -159,6 +159,16 @@ struct Balance {
   HashFunction hash_function = HashFunction::Sdbm;
   bool avalanche = false;
   bool explicit_set = false;  // `balance` written in this section or defaults
+  // Key extraction: `uri [len N] [depth N] [whole] [path-only]`,
+  // `url_param NAME [check_post]`, `hdr(NAME) [use_domain_only]`.
+  std::string key_name;  // url_param / hdr
+  unsigned uri_len = 0;  // 0: no limit
+  unsigned uri_depth = 0;  // 0: no limit
+  bool uri_whole = false;
+  bool uri_path_only = false;
+  bool check_post = false;
+  bool use_domain_only = false;
+  unsigned hash_balance_factor = 0;  // bounded loads (consistent hashing); 0: off
 };
 
 // One `tcp-check` / `http-check` rule, kept as written; checks/ compiles
@@ -227,6 +237,8 @@ struct ServerDef {
   bool shutdown_on_down = false;  // on-marked-down shutdown-sessions
   bool shutdown_backups_on_up = false;  // on-marked-up shutdown-backup-sessions
   std::string cookie;  // persistence value (HTTP issue)
+  int pool_max_conn = -1;  // idle HTTP connections kept per thread; -1: no limit, 0: no reuse
+  Millis pool_purge_delay{5000};  // an idle HTTP connection is closed after this
   SourceLoc loc;
 };
 
@@ -258,6 +270,16 @@ struct ForwardFor {
   unsigned except_prefix = 0;
 };
 
+// A response served instead of one of Sluice's own errors (`errorfile`,
+// `errorloc`, `errorfiles`), prepared at load: header names lowercased and
+// Connection fields dropped, as HAProxy serves it.
+struct ErrorPage {
+  std::string head;  // status line and fields, each ending CRLF; no blank line
+  std::string body;
+  bool http11 = true;  // a 1.1 page gets "connection: close" when the connection closes
+  bool empty = false;  // an empty file (/dev/null): close without answering
+};
+
 // Connection handling of HTTP transactions: the last of `option
 // http-keep-alive|http-server-close|httpclose` written wins.
 enum class HttpConnMode { KeepAlive, ServerClose, Close };
@@ -268,6 +290,24 @@ struct UseBackend {
   std::optional<Condition> cond;
   SourceLoc loc;
 };
+
+// `retry-on` conditions, as bits of Proxy::retry_on.
+namespace retry_on {
+constexpr unsigned kConnFailure = 1U << 0;
+constexpr unsigned kEmptyResponse = 1U << 1;
+constexpr unsigned kJunkResponse = 1U << 2;
+constexpr unsigned kResponseTimeout = 1U << 3;
+constexpr unsigned k0rttRejected = 1U << 4;  // no-op without TLS early data
+// Status codes: 401 403 404 408 425 500 501 502 503 504, one bit each from bit 8.
+constexpr int kStatuses[] = {401, 403, 404, 408, 425, 500, 501, 502, 503, 504};
+constexpr unsigned status_bit(int status) {
+  for (unsigned i = 0; i < sizeof kStatuses / sizeof kStatuses[0]; ++i)
+    if (kStatuses[i] == status) return 1U << (8 + i);
+  return 0;
+}
+// What needs the request kept for a replay (anything beyond conn-failure).
+constexpr unsigned kNeedsReplay = ~kConnFailure;
+}  // namespace retry_on
 
 // One `http-request` / `http-response` rule, validated at load time; values
 // marked log-format are compiled by the runtime (httpmode/rules.h).
@@ -333,6 +373,7 @@ struct Proxy {
   Balance balance;
   std::vector<ServerDef> servers;
   unsigned retries = 3;
+  unsigned retry_on = retry_on::kConnFailure;  // `retry-on` bits
   bool redispatch = false;
   int redispatch_interval = 1;  // retry number that redispatches (-1: last)
   bool allbackups = false;
@@ -357,7 +398,9 @@ struct Proxy {
   HttpConnMode http_conn_mode = HttpConnMode::KeepAlive;
   HttpReuse http_reuse = HttpReuse::Safe;
   ForwardFor forwardfor;
+  ForwardFor originalto;  // `option originalto` (header X-Original-To; if-none unused)
   CookieDef cookie;
+  std::map<int, ErrorPage> error_pages;  // by status; resolved in file order
   std::vector<HttpRule> http_request_rules;
   std::vector<HttpRule> http_response_rules;
   std::vector<HeaderCapture> request_captures;

@@ -60,6 +60,7 @@ std::string_view section_name(unsigned bit) {
     case kSecFrontend: return "frontend";
     case kSecBackend: return "backend";
     case kSecListen: return "listen";
+    case kSecHttpErrors: return "http-errors";
     default: return "unknown";
   }
 }
@@ -270,9 +271,20 @@ bool Parser::start_section(const std::vector<std::string>& words) {
   else if (w0 == "frontend") bit = kSecFrontend;
   else if (w0 == "backend") bit = kSecBackend;
   else if (w0 == "listen") bit = kSecListen;
+  else if (w0 == "http-errors") bit = kSecHttpErrors;
   else return false;
 
   end_section();
+  if (w0 == "http-errors") {
+    if (words.size() != 2) error(w0, "'http-errors' expects a section name");
+    errors_group_ = words.size() > 1 ? words[1] : "";
+    if (words.size() > 1 && http_errors_.count(errors_group_))
+      error(w0, "http-errors section " + q(errors_group_) + " is already defined");
+    http_errors_[errors_group_];
+    section_ = kSecHttpErrors;
+    section_label_ = errors_group_;
+    return true;
+  }
   if (bit == kSecGlobal) {
     if (words.size() > 1) error(w0, "'global' takes no argument");
     section_ = kSecGlobal;
@@ -406,6 +418,7 @@ void Parser::finish() {
 
   for (auto& d : proxies_) {
     Proxy& p = d->proxy;
+    resolve_error_pages(d->error_directives, http_errors_, p.error_pages, out_.errors);
     // As HAProxy: not an error, but connections may hang forever without them.
     std::string missing;
     auto need = [&](bool cond, const std::optional<Millis>& t, std::string_view n) {

@@ -14,8 +14,20 @@
 
 namespace sluice::config {
 
+// One `errorfile`/`errorloc` (a page for `code`) or `errorfiles` (an import
+// from the http-errors section `group`, all codes or `codes`), kept in file
+// order until every http-errors section is known.
+struct ErrorDirective {
+  int code = 0;
+  ErrorPage page;
+  std::string group;
+  std::vector<int> codes;
+  SourceLoc loc;
+};
+
 // A proxy (or a defaults section) while it is being parsed.
 struct ProxyDraft {
+  std::vector<ErrorDirective> error_directives;
   Proxy proxy;
   ServerDef default_server;  // template for the following `server` lines
   std::optional<SourceLoc> default_backend_loc;
@@ -39,6 +51,8 @@ class Parser {
   bool in_defaults() const { return section_ == kSecDefaults; }
   const SourceLoc& loc() const { return loc_; }
   const AddressOptions& addr_opts() const { return addr_opts_; }
+  // The http-errors section being parsed.
+  std::map<int, ErrorPage>& http_errors_group() { return http_errors_[errors_group_]; }
   void error(std::string_view keyword, std::string message);
   void warn(std::string_view keyword, std::string message);
   // Runs a statement as if written `words[first..]` on the current line (legacy
@@ -72,7 +86,14 @@ class Parser {
   std::shared_ptr<ProxyDraft> defaults_;  // the defaults in effect
   std::map<std::string, std::shared_ptr<ProxyDraft>> named_defaults_;
   std::shared_ptr<ProxyDraft> open_defaults_;  // a defaults section being parsed
+  std::map<std::string, std::map<int, ErrorPage>> http_errors_;  // http-errors sections
+  std::string errors_group_;
 };
+
+// Applies a proxy's error directives in order (kw_errors.cpp).
+void resolve_error_pages(const std::vector<ErrorDirective>& directives,
+                         const std::map<std::string, std::map<int, ErrorPage>>& groups,
+                         std::map<int, ErrorPage>& out, std::vector<Diagnostic>& errors);
 
 // Handlers of section keywords, one group per file.
 namespace kw {
@@ -104,7 +125,9 @@ Result<void> default_backend(Parser&, const Stmt&);
 Result<void> timeout(Parser&, const Stmt&);
 Result<void> balance(Parser&, const Stmt&);
 Result<void> hash_type(Parser&, const Stmt&);
+Result<void> hash_balance_factor(Parser&, const Stmt&);
 Result<void> retries(Parser&, const Stmt&);
+Result<void> retry_on_kw(Parser&, const Stmt&);  // kw_retry.cpp
 Result<void> source(Parser&, const Stmt&);
 Result<void> proxy_maxconn(Parser&, const Stmt&);
 Result<void> fullconn(Parser&, const Stmt&);
@@ -119,8 +142,13 @@ Result<void> opt_flag(Parser&, const Stmt&);
 // HTTP-mode keywords (kw_http.cpp).
 Result<void> opt_http_conn_mode(Parser&, const Stmt&);
 Result<void> opt_forwardfor(Parser&, const Stmt&);
+Result<void> opt_originalto(Parser&, const Stmt&);
 Result<void> cookie(Parser&, const Stmt&);
 Result<void> http_reuse(Parser&, const Stmt&);
+// custom error pages (kw_errors.cpp)
+Result<void> errorfile(Parser&, const Stmt&);
+Result<void> errorfiles(Parser&, const Stmt&);
+Result<void> errorloc(Parser&, const Stmt&);
 // servers (kw_server.cpp)
 Result<void> server(Parser&, const Stmt&);
 Result<void> default_server(Parser&, const Stmt&);

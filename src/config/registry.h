@@ -31,6 +31,7 @@ enum SectionBits : unsigned {
   kSecFrontend = 1U << 2,
   kSecBackend = 1U << 3,
   kSecListen = 1U << 4,
+  kSecHttpErrors = 1U << 5,
   kSecProxy = kSecFrontend | kSecBackend | kSecListen,
   kSecAllProxy = kSecDefaults | kSecProxy,
   kSecFeSide = kSecDefaults | kSecFrontend | kSecListen,  // frontend capability

@@ -52,6 +52,21 @@ ServerConn* ServerConnPool::take_idle(const proxy::Server* s, HttpSession* owner
 
 void ServerConnPool::park(ServerConn* c) {
   c->owner = nullptr;
+  const config::ServerDef& def = c->server->def();
+  if (def.pool_max_conn >= 0) {
+    auto same = static_cast<int>(
+        std::count_if(idle_.begin(), idle_.end(), [&](ServerConn* i) { return i->server == c->server; }));
+    if (same >= def.pool_max_conn) {
+      discard(c);
+      return;
+    }
+  }
+  c->parked_at = loop_.now_ms();
+  const std::int64_t due = c->parked_at + def.pool_purge_delay.count();
+  if (purge_at_ == 0 || due < purge_at_) {
+    purge_at_ = due;
+    loop_.arm_at(purge_, due);
+  }
   if (idle_.size() >= kMaxIdle) {
     ServerConn* old = idle_.front();
     idle_.erase(idle_.begin());
@@ -74,7 +89,28 @@ void ServerConnPool::on_idle_event(ServerConn* c) {
   discard(c);
 }
 
+void ServerConnPool::purge() {
+  purge_at_ = 0;
+  const std::int64_t now = loop_.now_ms();
+  std::int64_t next = 0;
+  for (std::size_t i = idle_.size(); i-- > 0;) {
+    ServerConn* c = idle_[i];
+    const std::int64_t due = c->parked_at + c->server->def().pool_purge_delay.count();
+    if (due <= now) {
+      discard(c);
+    } else if (next == 0 || due < next) {
+      next = due;
+    }
+  }
+  if (next != 0) {
+    purge_at_ = next;
+    loop_.arm_at(purge_, next);
+  }
+}
+
 void ServerConnPool::close_all() {
+  loop_.cancel(purge_);
+  purge_at_ = 0;
   while (!idle_.empty()) discard(idle_.back());
 }
 

@@ -23,6 +23,7 @@ class ServerConn final : public core::IoHandler {
   HttpSession* owner = nullptr;  // nullptr while idle in the pool
   ServerConnPool* pool = nullptr;
   bool reused = false;  // served an earlier request
+  std::int64_t parked_at = 0;  // when it last went idle (pool-purge-delay)
   void on_events(std::uint32_t events) override;
 };
 
@@ -31,7 +32,9 @@ class ServerConnPool {
   // Idle connections kept per thread; the oldest goes when full.
   static constexpr std::size_t kMaxIdle = 1024;
 
-  explicit ServerConnPool(core::Loop& loop) : loop_(loop) {}
+  explicit ServerConnPool(core::Loop& loop) : loop_(loop) {
+    purge_.set_callback([this] { purge(); });
+  }
   ~ServerConnPool();
   ServerConnPool(const ServerConnPool&) = delete;
   ServerConnPool& operator=(const ServerConnPool&) = delete;
@@ -40,7 +43,8 @@ class ServerConnPool {
   ServerConn* make(HttpSession* owner);
   // The most recently parked idle connection to `s`, or nullptr.
   ServerConn* take_idle(const proxy::Server* s, HttpSession* owner);
-  // Keep an open connection for reuse.
+  // Keep an open connection for reuse, within the server's pool-max-conn
+  // (per thread); closed after its pool-purge-delay idle.
   void park(ServerConn* c);
   // Close its fd (if any) and recycle the object.
   void discard(ServerConn* c);
@@ -50,7 +54,10 @@ class ServerConnPool {
  private:
   friend class ServerConn;
   void on_idle_event(ServerConn* c);
+  void purge();
   core::Loop& loop_;
+  core::Timer purge_;
+  std::int64_t purge_at_ = 0;  // 0: not armed
   std::vector<std::unique_ptr<ServerConn>> all_;
   std::vector<ServerConn*> free_;
   std::vector<ServerConn*> idle_;

@@ -78,19 +78,105 @@ std::size_t strip_cookie(std::string_view field, std::string_view name, char* ou
   return o.ok ? o.n : 0;
 }
 
+namespace {
+constexpr std::string_view kB64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::int64_t kDaySeconds = 86400;
+}  // namespace
+
+std::uint32_t date_units(std::int64_t now_s) {
+  return static_cast<std::uint32_t>(((now_s + 3) >> 2) & 0x3FFFFFFF);
+}
+
+void encode_date(std::uint32_t units, char out[5]) {
+  for (int i = 0; i < 5; ++i) out[i] = kB64[(units >> (6 * (4 - i))) & 63];
+}
+
+std::optional<std::uint32_t> decode_date(std::string_view five) {
+  if (five.size() != 5) return std::nullopt;
+  std::uint32_t v = 0;
+  for (char c : five) {
+    auto i = kB64.find(c);
+    if (i == std::string_view::npos) return std::nullopt;
+    v = (v << 6) | static_cast<std::uint32_t>(i);
+  }
+  return v;
+}
+
+CookieValue parse_cookie_value(std::string_view v) {
+  CookieValue out;
+  auto bar = v.find('|');
+  out.server = v.substr(0, bar);
+  if (bar == std::string_view::npos) return out;
+  std::string_view rest = v.substr(bar + 1);
+  auto bar2 = rest.find('|');
+  out.last = decode_date(rest.substr(0, bar2));
+  if (bar2 != std::string_view::npos) out.first = decode_date(rest.substr(bar2 + 1));
+  return out;
+}
+
+CookieAge cookie_age(const config::CookieDef& c, const CookieValue& v, std::int64_t now_s) {
+  if (c.maxidle && v.last) {
+    std::int64_t at = std::int64_t{*v.last} << 2;
+    if (at > now_s + kDaySeconds || now_s - at > c.maxidle->count() / 1000) return CookieAge::Expired;
+  }
+  if (c.maxlife && v.first) {
+    std::int64_t at = std::int64_t{*v.first} << 2;
+    if (at > now_s + kDaySeconds || now_s - at > c.maxlife->count() / 1000) return CookieAge::Old;
+  }
+  return CookieAge::Valid;
+}
+
+bool cookie_needs_refresh(const config::CookieDef& c, const CookieValue& v, std::int64_t now_s) {
+  if ((c.maxidle || v.last) && (!v.last || (std::int64_t{*v.last} << 2) < now_s)) return true;
+  if (c.maxlife && !v.first) return true;  // set the first date
+  if (!c.maxlife && v.first) return true;  // drop it
+  return false;
+}
+
 std::size_t format_set_cookie(const config::CookieDef& c, std::string_view value, char* out,
-                              std::size_t cap) {
+                              std::size_t cap, std::int64_t now_s,
+                              std::optional<std::uint32_t> first) {
   Out o{out, cap};
   o.put(c.name);
   o.put("=");
   o.put(value);
+  if (c.maxidle || c.maxlife) {
+    char d[5];
+    encode_date(date_units(now_s), d);
+    o.put("|");
+    o.put(std::string_view(d, 5));
+    if (c.maxlife) {
+      encode_date(first ? *first : date_units(now_s), d);
+      o.put("|");
+      o.put(std::string_view(d, 5));
+    }
+  }
   o.put("; path=/");
-  for (const auto& d : c.domains) {
+  for (const auto& dm : c.domains) {
     o.put("; domain=");
-    o.put(d);
+    o.put(dm);
   }
   if (c.httponly) o.put("; HttpOnly");
   if (c.secure) o.put("; Secure");
+  return o.ok ? o.n : 0;
+}
+
+std::size_t unprefix_cookie(std::string_view field, std::string_view name, char* out,
+                            std::size_t cap) {
+  Out o{out, cap};
+  each_pair(field, [&](std::string_view kv, std::string_view n, std::string_view v) {
+    if (o.n > 0) o.put("; ");
+    auto tilde = v.find('~');
+    if (n == name && tilde != std::string_view::npos) {
+      o.put(n);
+      o.put("=");
+      o.put(v.substr(tilde + 1));
+    } else {
+      o.put(kv);
+    }
+    return true;
+  });
   return o.ok ? o.n : 0;
 }
 

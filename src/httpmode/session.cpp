@@ -14,7 +14,10 @@
 
 #include "checks/outgoing.h"
 #include "http/status.h"
+#include "httpmode/balance_key.h"
 #include "httpmode/cookie.h"
+#include "httpmode/errors.h"
+#include "httpmode/retry.h"
 #include "httpmode/rules.h"
 #include "log/logformat.h"
 #include "log/httplog.h"
@@ -309,7 +312,7 @@ HttpSession::Io HttpSession::flush(int fd, Flow& f, bool& writable) {
 }
 
 void HttpSession::compact(Flow& f) {
-  if (f.fwd == 0 || f.sent < f.fwd) return;
+  if (f.keep || f.fwd == 0 || f.sent < f.fwd) return;
   std::memmove(f.buf, f.buf + f.fwd, f.len - f.fwd);
   f.len -= f.fwd;
   f.fwd = f.sent = 0;
@@ -387,6 +390,8 @@ void HttpSession::on_request_head() {
   ck_client_ = ck_server_ = '-';
   cookie_srv_ = nullptr;
   cookie_seen_ = false;
+  ck_first_.reset();
+  ck_refresh_ = false;
   retries_ = 0;
   redispatched_ = false;
   tc_ = -1;
@@ -461,8 +466,25 @@ void HttpSession::route() {
       if (auto val = find_cookie(f.value, ck.name)) {
         cookie_seen_ = true;
         ck_client_ = 'I';
+        std::string_view sv = *val;
+        if (ck.method == config::CookieDef::Method::Prefix) {
+          auto tilde = sv.find('~');
+          if (tilde == std::string_view::npos) continue;  // not one of ours
+          sv = sv.substr(0, tilde);
+        }
+        if (ck.maxidle || ck.maxlife) {
+          CookieValue cv = parse_cookie_value(sv);
+          CookieAge age = cookie_age(ck, cv, req_tv_.tv_sec);
+          if (age != CookieAge::Valid) {
+            ck_client_ = age == CookieAge::Expired ? 'E' : 'O';
+            continue;
+          }
+          sv = cv.server;
+          ck_first_ = cv.first;
+          ck_refresh_ = cookie_needs_refresh(ck, cv, req_tv_.tv_sec);
+        }
         for (const auto& s : be_->servers()) {
-          if (!s->def().cookie.empty() && s->def().cookie == *val) {
+          if (!s->def().cookie.empty() && s->def().cookie == sv) {
             cookie_srv_ = s.get();
             break;
           }
@@ -470,11 +492,17 @@ void HttpSession::route() {
       }
     }
   }
+  {
+    http::MessageView v = req_parser_.view(std::string_view(req_.buf, req_.len));
+    std::string_view body(req_.buf + h.length, req_.len - h.length);
+    has_lb_key_ = request_balance_key(bd.balance, v, body, peer_, lb_key_);
+  }
   build_request_head();
   if (phase_ != Phase::ReqHead) return;  // the head did not fit: answered already
   if (cookie_srv_ != nullptr) {
     proxy::Server* s = const_cast<proxy::Server*>(cookie_srv_);
-    if (s->usable() || !bd.redispatch) {
+    // A cookie naming a DOWN server is ignored (HAProxy without `option persist`).
+    if (s->usable()) {
       ck_client_ = 'V';
       if (s->try_acquire()) {
         got_server(s);
@@ -500,6 +528,8 @@ void HttpSession::build_request_head() {
   const config::CookieDef& ck = bd.cookie;
   const bool strip = !ck.name.empty() && ck.indirect && cookie_seen_ &&
                      ck.method == config::CookieDef::Method::Insert;
+  const bool unprefix = !ck.name.empty() && cookie_seen_ &&
+                        ck.method == config::CookieDef::Method::Prefix;
   const config::ForwardFor& ff = bd.forwardfor.enabled ? bd.forwardfor : fd.forwardfor;
   bool xff_present = false;
   char tmp[4096];
@@ -511,12 +541,28 @@ void HttpSession::build_request_head() {
       if (n > 0) o.field(f.name, std::string_view(tmp, n));
       continue;
     }
+    if (unprefix && http::iequals(f.name, "cookie")) {
+      std::size_t n = unprefix_cookie(f.value, ck.name, tmp, sizeof tmp);
+      o.field(f.name, n > 0 ? std::string_view(tmp, n) : f.value);
+      continue;
+    }
     o.field(f.name, f.value);
   }
   if (ff.enabled && !(ff.if_none && xff_present) &&
       (peer_.ss_family == AF_INET || peer_.ss_family == AF_INET6) &&
       !(ff.has_except && net_contains(ff, peer_)))
     o.field(ff.header, client_addr_);
+  const config::ForwardFor& ot = bd.originalto.enabled ? bd.originalto : fd.originalto;
+  if (ot.enabled) {
+    const sockaddr_storage* dst = destination();
+    char text[INET6_ADDRSTRLEN] = {};
+    if (dst != nullptr && !(ot.has_except && net_contains(ot, *dst))) {
+      const void* a = dst->ss_family == AF_INET
+                          ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(dst)->sin_addr)
+                          : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(dst)->sin6_addr);
+      if (::inet_ntop(dst->ss_family, a, text, sizeof text) != nullptr) o.field(ot.header, text);
+    }
+  }
   if (h.has(http::flag::kConnUpgrade) && h.has(http::flag::kUpgrade))
     o.field("Connection", "upgrade");
   else if (close_server_)
@@ -539,6 +585,9 @@ void HttpSession::build_request_head() {
   req_.dec.start(h);
   req_.body_done = h.framing == http::Framing::None;
   req_.head_done = true;
+  replayable_ = (bd.retry_on & config::retry_on::kNeedsReplay) != 0 &&
+                replayable_request(h, host_.bufsize());
+  req_.keep = replayable_;
 }
 
 // ---------------------------------------------------------------- pick
@@ -546,8 +595,18 @@ void HttpSession::build_request_head() {
 void HttpSession::assign() {
   if (phase_ == Phase::SendError || !active()) return;
   lb::PickInput in;
+  if (has_lb_key_) in.key = std::string_view(lb_key_);
   proxy::Server* s = nullptr;
   auto outcome = host_.balancer(*be_).pick(in, s);
+  if (outcome == proxy::ThreadBalancer::Outcome::Picked && s == avoid_ && be_->active_up() > 1) {
+    // A redispatch: prefer another server than the one that failed.
+    proxy::Server* other = nullptr;
+    if (host_.balancer(*be_).pick(in, other) == proxy::ThreadBalancer::Outcome::Picked) {
+      be_->release(*s);
+      s = other;
+    }
+  }
+  avoid_ = nullptr;
   if (outcome == proxy::ThreadBalancer::Outcome::Picked) {
     got_server(s);
     return;
@@ -669,16 +728,15 @@ void HttpSession::connect_failed(bool timeout) {
   be_->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
   release_server();
   const config::Proxy& bd = be_->def();
-  if (retries_ >= bd.retries) {
+  if (retries_ >= bd.retries || !(bd.retry_on & config::retry_on::kConnFailure)) {
     fail(503, timeout ? TermCause::ServerTimeout : TermCause::ServerAbort, TermPhase::Connect);
     return;
   }
   ++retries_;
-  // Redispatch on the last retry (HAProxy's default interval), or when the
-  // server is gone.
-  bool redisp = bd.redispatch && (retries_ >= bd.retries || !prev->usable());
-  if (redisp) {
+  if (should_redispatch(bd, retries_, prev->usable(), ck_client_ == 'V' && cookie_srv_ == prev,
+                        be_->active_up())) {
     redispatched_ = true;
+    avoid_ = prev;
     prev->counters().redispatches.fetch_add(1, std::memory_order_relaxed);
     be_->counters().redispatches.fetch_add(1, std::memory_order_relaxed);
     assign();
@@ -695,6 +753,39 @@ void HttpSession::connect_failed(bool timeout) {
   std::chrono::milliseconds wait{1000};
   if (auto tc = be_->timeout_connect()) wait = std::min(wait, *tc);
   loop_.arm(timer_, wait);
+}
+
+bool HttpSession::retry_after(unsigned why) {
+  const config::Proxy& bd = be_->def();
+  if (!replayable_ || !(bd.retry_on & why) || retries_ >= bd.retries || srv_ == nullptr ||
+      res_.head_done)
+    return false;
+  proxy::Server* prev = srv_;
+  drop_server_conn(false);
+  release_server();
+  ++retries_;
+  res_.len = 0;
+  res_.reset_msg();
+  res_parser_.reset();
+  res_parser_.set_request_method(req_parser_.head().method);
+  req_.sent = req_.head_sent = 0;  // the whole request again
+  status_ = -1;
+  t_res_ = tc_ = -1;
+  term_ = proxy::Termination{};
+  if (should_redispatch(bd, retries_, prev->usable(), ck_client_ == 'V' && cookie_srv_ == prev,
+                        be_->active_up())) {
+    redispatched_ = true;
+    avoid_ = prev;
+    prev->counters().redispatches.fetch_add(1, std::memory_order_relaxed);
+    be_->counters().redispatches.fetch_add(1, std::memory_order_relaxed);
+    assign();
+    return true;
+  }
+  prev->counters().retries.fetch_add(1, std::memory_order_relaxed);
+  be_->counters().retries.fetch_add(1, std::memory_order_relaxed);
+  last_srv_ = prev;
+  retry_same_server();
+  return true;
 }
 
 void HttpSession::retry_same_server() {
@@ -764,6 +855,7 @@ bool HttpSession::step_exchange() {
       http::HeadResult r = res_parser_.parse(std::string_view(res_.buf, res_.len));
       if (r.state == http::ParseState::Error) {
         observe(proxy::Observed::HttpHdrRsp);
+        if (retry_after(config::retry_on::kJunkResponse)) return false;
         term_.set(TermCause::ProxyAbort, TermPhase::Headers);
         fail(502, TermCause::ProxyAbort, TermPhase::Headers);
         return false;
@@ -787,6 +879,8 @@ bool HttpSession::step_exchange() {
         return false;
       }
       observe(s_error_ ? proxy::Observed::ReadError : proxy::Observed::BrokenPipe);
+      if (retry_after(empty ? config::retry_on::kEmptyResponse : config::retry_on::kJunkResponse))
+        return false;
       fail(502, TermCause::ServerAbort, TermPhase::Headers);
       return false;
     }
@@ -842,6 +936,9 @@ bool HttpSession::step_exchange() {
   }
   if (s_error_ && !res_.head_done) {
     observe(proxy::Observed::ReadError);
+    if (retry_after(res_.len == 0 ? config::retry_on::kEmptyResponse
+                                  : config::retry_on::kJunkResponse))
+      return false;
     fail(502, TermCause::ServerAbort, TermPhase::Headers);
     return false;
   }
@@ -900,6 +997,12 @@ bool HttpSession::on_response_head() {
     }
     return true;
   }
+  if (unsigned bit = config::retry_on::status_bit(h.status); bit != 0 && retry_after(bit))
+    return false;
+  if (req_.keep) {
+    req_.keep = false;  // the response is coming: no replay any more
+    compact(req_);
+  }
   status_ = h.status;
   if (srv_ != nullptr) srv_->observe_http_status(h.status);
   const config::Proxy& bd = be_->def();
@@ -910,7 +1013,7 @@ bool HttpSession::on_response_head() {
   bool insert = false;
   if (!ck.name.empty() && ck.method == config::CookieDef::Method::Insert && srv_ != nullptr &&
       !srv_->def().cookie.empty() &&
-      !(ck_client_ == 'V' && cookie_srv_ == last_srv_) &&
+      !(ck_client_ == 'V' && cookie_srv_ == last_srv_ && !ck_refresh_) &&
       !(ck.postonly && req_parser_.head().method != http::Method::Post))
     insert = true;
   bool cacheable = insert && ck.nocache && response_cacheable(req_parser_.head().method, v);
@@ -945,11 +1048,27 @@ bool HttpSession::on_response_head() {
         ck_server_ = 'R';
         continue;
       }
+      if (ck.method == config::CookieDef::Method::Prefix && srv_ != nullptr &&
+          !srv_->def().cookie.empty()) {
+        // "NAME=value..." -> "NAME=SRV~value...": the client brings us the server.
+        Out t{tmp, sizeof tmp};
+        t.put(ck.name);
+        t.put("=");
+        t.put(srv_->def().cookie);
+        t.put("~");
+        t.put(f.value.substr(ck.name.size() + 1));
+        o.field(f.name, t.ok ? std::string_view(tmp, t.n) : f.value);
+        ck_server_ = 'R';
+        continue;
+      }
     }
     o.field(f.name, f.value);
   }
   if (insert && !(ck.preserve && server_set_cookie)) {
-    std::size_t n = format_set_cookie(ck, srv_->def().cookie, tmp, sizeof tmp);
+    // A refreshed cookie keeps its first date; a new one (other server) starts afresh.
+    bool same = ck_client_ == 'V' && cookie_srv_ == last_srv_;
+    std::size_t n = format_set_cookie(ck, srv_->def().cookie, tmp, sizeof tmp, req_tv_.tv_sec,
+                                      same ? ck_first_ : std::nullopt);
     o.field("Set-Cookie", std::string_view(tmp, n));
     ck_server_ = 'I';
     if (cacheable) o.field("Cache-control", "private");
@@ -1068,20 +1187,9 @@ void HttpSession::fail(std::uint16_t status, TermCause c, TermPhase p) {
     if (proxy::Server* g = be_->cancel(pending_)) be_->release(*g);
   }
   release_server();
-  // A response of our own, always followed by a close: make it say so.
-  std::string_view page = http::error_response(status);
-  Out o{need(res_.head), host_.bufsize()};
-  auto eol = page.find("\r\n");
-  bool says_close = page.find("connection: close") != std::string_view::npos ||
-                    page.find("Connection: close") != std::string_view::npos;
-  if (eol != std::string_view::npos && !says_close) {
-    o.put(page.substr(0, eol + 2));
-    o.put("connection: close\r\n");
-    o.put(page.substr(eol + 2));
-  } else {
-    o.put(page);
-  }
-  res_.head_len = o.ok ? o.n : 0;
+  // A response of our own (or the site's page for it), always followed by a close.
+  res_.head_len = write_error_response(be_ != nullptr ? &be_->def() : nullptr, fe_->def(), status,
+                                       need(res_.head), host_.bufsize());
   res_.head_sent = 0;
   res_.fwd = res_.sent = 0;
   res_.len = 0;
@@ -1324,6 +1432,7 @@ void HttpSession::on_timer() {
       if (!res_.body_done && ts && last_server_ + ts->count() <= now) {
         if (!res_.head_done) {
           observe(proxy::Observed::ReadTimeout);
+          if (retry_after(config::retry_on::kResponseTimeout)) return;
           fail(504, TermCause::ServerTimeout, TermPhase::Headers);
         } else {
           term_.set(TermCause::ServerTimeout, TermPhase::Data);
@@ -1538,9 +1647,7 @@ bool HttpSession::apply_response_rules() {
     release_server();
     close_server_ = true;
     if (!req_.body_done) close_client_ = true;
-    std::string_view page = http::error_response(static_cast<std::uint16_t>(v.status));
-    std::size_t n = std::min(page.size(), host_.bufsize());
-    std::memcpy(need(res_.head), page.data(), n);
+    std::size_t n = error_page_into_head(v.status);
     term_.set(TermCause::ProxyAbort, TermPhase::Headers);
     status_ = v.status;
     res_parser_.reset();
@@ -1552,10 +1659,23 @@ bool HttpSession::apply_response_rules() {
 }
 
 void HttpSession::local_error_page(int status, TermCause c, TermPhase p) {
-  std::string_view page = http::error_response(static_cast<std::uint16_t>(status));
+  std::size_t n = error_page_into_head(status);
+  local_reply(n, status, c, p);
+}
+
+// The site's page for `status` (errorfile...), else the built-in one, into
+// res_.head; an empty site page closes the client without a word.
+std::size_t HttpSession::error_page_into_head(int status) {
+  const auto st = static_cast<std::uint16_t>(status);
+  if (auto n = write_custom_page(be_ != nullptr ? &be_->def() : nullptr, fe_->def(), st,
+                                 need(res_.head), host_.bufsize())) {
+    if (*n == 0) close_client_ = true;
+    return *n;
+  }
+  std::string_view page = http::error_response(st);
   std::size_t n = std::min(page.size(), host_.bufsize());
   std::memcpy(need(res_.head), page.data(), n);
-  local_reply(n, status, c, p);
+  return n;
 }
 
 // A response of our own; the connection stays open for the next request

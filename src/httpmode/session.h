@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -144,6 +146,7 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
     http::BodyDecoder dec;
     bool body_done = false;
     bool head_done = false;
+    bool keep = false;  // request kept whole until its response head, for a replay
     std::uint64_t bytes_out = 0;
     void reset_msg() {
       fwd = sent = head_len = head_sent = 0;
@@ -170,6 +173,8 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   void on_connected(std::uint32_t events);
   void connect_failed(bool timeout);
   void retry_same_server();
+  bool retry_after(unsigned why);
+  std::size_t error_page_into_head(int status);  // errors.h: the site's page or ours  // retry.cpp's rules; true when the request is replayed
   void release_server();
   void build_request_head();
   bool on_response_head();
@@ -227,6 +232,10 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   std::uint32_t ticket_ = 0;
   unsigned retries_ = 0;
   bool redispatched_ = false;
+  bool replayable_ = false;  // the request may be sent again (retry-on beyond conn-failure)
+  const proxy::Server* avoid_ = nullptr;
+  std::string lb_key_;  // the request's hashing key (balance_key.h); capacity reused
+  bool has_lb_key_ = false;  // a redispatch prefers another server than this
   proxy::Termination term_;
   proxy::ServerLink srv_link_{this, &HttpSession::on_server_shutdown};  // while srv_ is held
   static void on_server_shutdown(void* self, proxy::TermCause c);
@@ -236,6 +245,8 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   char ck_client_ = '-', ck_server_ = '-';
   const proxy::Server* cookie_srv_ = nullptr;  // the server the request's cookie names
   bool cookie_seen_ = false;
+  std::optional<std::uint32_t> ck_first_;  // first date of the request's cookie (maxlife)
+  bool ck_refresh_ = false;  // its dates must be sent again (maxidle/maxlife)
   bool close_client_ = false;  // after this response
   bool close_server_ = false;
   bool first_request_ = true;

@@ -18,7 +18,10 @@ AlgorithmPtr make_leastconn();
 AlgorithmPtr make_first();
 // source / uri / url_param / hdr: the caller extracts PickInput::key; these
 // only differ in what the key is.
-AlgorithmPtr make_key_hash(config::HashType type, KeyHasher hasher);
+// `balance_factor` (hash-balance-factor, consistent only): a member may take
+// at most factor% of the average load (weighted); else the ring is walked on.
+AlgorithmPtr make_key_hash(config::HashType type, KeyHasher hasher,
+                           unsigned balance_factor = 0);
 // random(draws): `draws` weighted random choices, least loaded wins.
 AlgorithmPtr make_random(std::uint32_t draws, std::uint64_t seed);
 

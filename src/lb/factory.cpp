@@ -26,7 +26,7 @@ AlgorithmPtr build_first(const config::Balance&) {
   return make_first();
 }
 AlgorithmPtr build_key_hash(const config::Balance& b) {
-  return make_key_hash(b.hash_type, hasher_for(b));
+  return make_key_hash(b.hash_type, hasher_for(b), b.hash_balance_factor);
 }
 AlgorithmPtr build_random(const config::Balance& b) {
   std::uint32_t draws = 2;

@@ -53,6 +53,12 @@ void HashRing::build(std::span<const Member> members) {
   }
 }
 
+std::size_t HashRing::point_of(std::uint32_t hash) const {
+  auto it = std::lower_bound(hashes_.begin(), hashes_.end(), hash);
+  if (it == hashes_.end()) it = hashes_.begin();
+  return static_cast<std::size_t>(it - hashes_.begin());
+}
+
 std::uint32_t HashRing::lookup(std::uint32_t hash) const {
   auto it = std::lower_bound(hashes_.begin(), hashes_.end(), hash);
   if (it == hashes_.end()) it = hashes_.begin();

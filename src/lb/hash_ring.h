@@ -25,6 +25,10 @@ class HashRing {
   bool empty() const { return hashes_.empty(); }
   // Slot owning `hash`. Precondition: !empty().
   std::uint32_t lookup(std::uint32_t hash) const;
+  // The ring walked from `hash`: the point owning it, then the following ones.
+  std::size_t point_of(std::uint32_t hash) const;
+  std::size_t points() const { return hashes_.size(); }
+  std::uint32_t slot_at(std::size_t point) const { return slots_[point % slots_.size()]; }
 
  private:
   std::vector<std::uint32_t> hashes_;  // sorted

@@ -101,7 +101,8 @@ TEST(CheckConfig, AddrPortAndSource) {
   config::ServerDef s;
   s.addr = loopback(80);
   s.check_port = 8080;
-  config::Proxy be;
+  auto be_ptr = std::make_unique<config::Proxy>();  // heap: GCC 12 false -Wmaybe-uninitialized on a big stack Proxy
+  config::Proxy& be = *be_ptr;
   be.source = loopback(0);
   config::Global g;
   CheckConfig c = make_check_config(s, be, g);

@@ -31,7 +31,7 @@ TEST(ConfigKeywords, NotYetKeywordsAreErrors) {
       "  stick-table type ip size 1m\n"
       "  stick on src\n"
       "  stats enable\n"
-      "  errorfile 503 /x\n"
+      "  http-after-response allow\n"
       "  capture cookie SID len 20\n"
       "  compression algo gzip\n"
       "  timeout http-request 5s\n"
@@ -50,7 +50,7 @@ TEST(ConfigKeywords, NotYetKeywordsAreErrors) {
                            "t.cfg:13: [stick-table] not implemented yet in Sluice",
                            "t.cfg:14: [stick on] not implemented yet in Sluice",
                            "t.cfg:15: [stats enable] not implemented yet in Sluice",
-                           "t.cfg:16: [errorfile] not implemented yet in Sluice",
+                           "t.cfg:16: [http-after-response] not implemented yet in Sluice",
                            "t.cfg:17: [capture] 'capture cookie' is not implemented yet in Sluice",
                            "t.cfg:18: [compression] not implemented yet in Sluice",
                            "t.cfg:21: [tcp-check send-lf] not implemented yet in Sluice",

@@ -243,10 +243,6 @@ TEST(ConfigProxy, BalanceAndHashType) {
       "  balance leastconn now\n");
   EXPECT_EQ(errors(bad),
             (V{
-                "t.cfg:2: [balance] balance algorithm 'uri' is not implemented yet in Sluice",
-                "t.cfg:3: [balance] balance algorithm 'hdr(host)' is not implemented yet in Sluice",
-                "t.cfg:4: [balance] balance algorithm 'url_param' is not implemented yet in Sluice",
-                "t.cfg:5: [balance] balance algorithm 'random' is not implemented yet in Sluice",
                 "t.cfg:6: [balance] balance algorithm 'rdp-cookie' is not implemented yet in "
                 "Sluice",
                 "t.cfg:7: [balance] unknown balance algorithm 'roundrobinn' (did you mean "

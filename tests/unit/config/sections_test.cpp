@@ -188,7 +188,6 @@ TEST(ConfigSections, UnsupportedSectionsGiveOneErrorAndSkipTheirLines) {
                            "t.cfg:9: [program] 'program' sections are not implemented yet in Sluice",
                            "t.cfg:10: [mailers] 'mailers' sections are not implemented yet in Sluice",
                            "t.cfg:11: [cache] 'cache' sections are not implemented yet in Sluice",
-                           "t.cfg:12: [http-errors] 'http-errors' sections are not implemented yet in Sluice",
                            "t.cfg:13: [ring] 'ring' sections are not implemented yet in Sluice",
                        }));
   EXPECT_TRUE(r.model.global.daemon);

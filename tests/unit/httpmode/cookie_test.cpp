@@ -59,3 +59,60 @@ TEST(Cookie, CacheabilityNeedsExplicitFreshness) {
 
 }  // namespace
 }  // namespace sluice::httpmode
+
+namespace sluice::httpmode {
+namespace {
+
+TEST(CookieDates, EncodingMatchesHaproxy) {
+  // Seen from haproxy 2.6 at t=1795438642: "awQ4N" ((t + 3) >> 2 in 5 base64 digits).
+  char d[5];
+  encode_date(date_units(1795438642), d);
+  EXPECT_EQ(std::string(d, 5), "awQ4N");
+  EXPECT_EQ(decode_date("awQ4N"), date_units(1795438642));
+  EXPECT_EQ(decode_date("awQ4"), std::nullopt);
+  EXPECT_EQ(decode_date("aw.4N"), std::nullopt);
+}
+
+TEST(CookieDates, AgeAndRefresh) {
+  config::CookieDef c;
+  c.name = "SRV";
+  c.method = config::CookieDef::Method::Insert;
+  c.maxidle = std::chrono::seconds(1800);
+  c.maxlife = std::chrono::hours(8);
+  const std::int64_t now = 1795438642;
+  auto at = [](std::int64_t t) {
+    char d[5];
+    encode_date(date_units(t), d);
+    return std::string(d, 5);
+  };
+  std::string fresh = "s1|" + at(now) + "|" + at(now);
+  CookieValue v = parse_cookie_value(fresh);
+  EXPECT_EQ(v.server, "s1");
+  EXPECT_EQ(cookie_age(c, v, now), CookieAge::Valid);
+  EXPECT_FALSE(cookie_needs_refresh(c, v, now));
+  std::string idle = "s1|" + at(now - 60) + "|" + at(now - 60);
+  EXPECT_TRUE(cookie_needs_refresh(c, parse_cookie_value(idle), now));
+  std::string expired = "s1|" + at(now - 2000) + "|" + at(now - 3600);
+  EXPECT_EQ(cookie_age(c, parse_cookie_value(expired), now), CookieAge::Expired);
+  std::string old = "s1|" + at(now) + "|" + at(now - 9 * 3600);
+  EXPECT_EQ(cookie_age(c, parse_cookie_value(old), now), CookieAge::Old);
+  std::string future = "s1|" + at(now + 2 * 86400) + "|" + at(now);
+  EXPECT_EQ(cookie_age(c, parse_cookie_value(future), now), CookieAge::Expired);
+  CookieValue bare = parse_cookie_value("s1");
+  EXPECT_EQ(cookie_age(c, bare, now), CookieAge::Valid);
+  EXPECT_TRUE(cookie_needs_refresh(c, bare, now));
+  char out[256];
+  std::size_t n = format_set_cookie(c, "s1", out, sizeof out, now, v.first);
+  EXPECT_EQ(std::string(out, n), "SRV=s1|" + at(now) + "|" + at(now) + "; path=/");
+}
+
+TEST(CookiePrefix, Unprefix) {
+  char out[256];
+  std::size_t n = unprefix_cookie("a=1; JSESSIONID=s1~abc; b=2", "JSESSIONID", out, sizeof out);
+  EXPECT_EQ(std::string(out, n), "a=1; JSESSIONID=abc; b=2");
+  n = unprefix_cookie("JSESSIONID=abc", "JSESSIONID", out, sizeof out);
+  EXPECT_EQ(std::string(out, n), "JSESSIONID=abc");
+}
+
+}  // namespace
+}  // namespace sluice::httpmode
