@@ -78,6 +78,7 @@ class Parser {
 namespace kw {
 // global (kw_global.cpp)
 Result<void> daemon(Parser&, const Stmt&);
+Result<void> master_worker(Parser&, const Stmt&);
 Result<void> chroot(Parser&, const Stmt&);
 Result<void> uid(Parser&, const Stmt&);
 Result<void> gid(Parser&, const Stmt&);
