@@ -124,6 +124,7 @@ class Master {
   unsigned failed_reloads_ = 0;
   int sig_fd_ = -1;
   int cli_fd_ = -1;
+  int cli_client_fd_ = -1;  // the master CLI connection being served
   bool stopping_ = false;
   int status_ = 0;
 };
@@ -149,6 +150,7 @@ Master::Spawned Master::spawn(config::Model& model, std::string& report) {
     ::close(pipefd[0]);
     if (sig_fd_ >= 0) ::close(sig_fd_);
     if (cli_fd_ >= 0) ::close(cli_fd_);
+    if (cli_client_fd_ >= 0) ::close(cli_client_fd_);  // or its client never sees the end
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != master) _exit(1);
     listeners_.close_unused_in_child();
@@ -436,7 +438,11 @@ int Master::run() {
     if (n <= 0) continue;
     if (cli_fd_ >= 0 && (fds[1].revents & POLLIN)) {
       const int c = ::accept4(cli_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c >= 0) serve_cli_client(c);
+      if (c >= 0) {
+        cli_client_fd_ = c;
+        serve_cli_client(c);
+        cli_client_fd_ = -1;
+      }
     }
     if (!(fds[0].revents & POLLIN)) continue;
     signalfd_siginfo si{};
