@@ -475,3 +475,36 @@ def test_no_exit_on_failure_keeps_the_master(sluice, start_proxy, servers, tmp_p
     s.sendall(CLOSE_REQUEST)
     assert Load._response(s)[0] == 200
     s.close()
+
+
+@pytest.mark.timeout(60)
+def test_daemon_pidfile_holds_the_master(sluice, servers, tmp_path):
+    """-W -D: the pid file names the master; SIGUSR2 to it reloads, SIGTERM
+    stops master and workers."""
+    be = EchoHTTPServer("b1")
+    servers(be)
+    fe = free_port()
+    cfg = tmp_path / "d.cfg"
+    cfg.write_text(render(CFG, fe=fe, be=be.port, extra="", extra_global=""))
+    pidfile = tmp_path / "d.pid"
+    sock = tmp_path / "d.sock"
+    import subprocess
+    r = subprocess.run([sluice.path, "-W", "-D", "-q", "-f", str(cfg), "-p", str(pidfile),
+                        "-S", str(sock)], capture_output=True, timeout=20)
+    assert r.returncode == 0, r.stderr
+    master = int(pidfile.read_text())
+    try:
+        first = workers(master_cli(sock, "show proc"))[0]
+        assert first and master not in first
+        assert Path(f"/proc/{first[0]}/stat").read_text().split(")")[1].split()[1] == str(master)
+        os.kill(master, signal.SIGUSR2)
+        wait_until(lambda: (w := workers(show_proc_or_empty(sock))[0]) and w != first,
+                   timeout=20, what="a new worker")
+        s = connect(fe)
+        s.sendall(CLOSE_REQUEST)
+        assert Load._response(s)[0] == 200
+        s.close()
+    finally:
+        os.kill(master, signal.SIGTERM)
+    wait_until(lambda: not pid_alive(master), timeout=15, what="master exit")
+    assert not pidfile.exists()
