@@ -8,6 +8,7 @@ after a response that said `Connection: close`."""
 import os
 import signal
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -488,7 +489,6 @@ def test_daemon_pidfile_holds_the_master(sluice, servers, tmp_path):
     cfg.write_text(render(CFG, fe=fe, be=be.port, extra="", extra_global=""))
     pidfile = tmp_path / "d.pid"
     sock = tmp_path / "d.sock"
-    import subprocess
     r = subprocess.run([sluice.path, "-W", "-D", "-q", "-f", str(cfg), "-p", str(pidfile),
                         "-S", str(sock)], capture_output=True, timeout=20)
     assert r.returncode == 0, r.stderr
@@ -508,3 +508,70 @@ def test_daemon_pidfile_holds_the_master(sluice, servers, tmp_path):
         os.kill(master, signal.SIGTERM)
     wait_until(lambda: not pid_alive(master), timeout=15, what="master exit")
     assert not pidfile.exists()
+
+
+@pytest.mark.timeout(60)
+def test_idle_keepalive_connection_is_told_before_close(sluice, start_proxy, servers, tmp_path):
+    """The property the zero-loss reload rests on: after the soft stop, an
+    idle keep-alive connection of the old worker stays open; its next
+    request is answered with `Connection: close`, then the connection ends."""
+    be = EchoHTTPServer("b1")
+    servers(be)
+    fe = free_port()
+    p, sock = start_master(start_proxy, sluice, tmp_path,
+                           render(CFG, fe=fe, be=be.port, extra="", extra_global=""), fe, "idle")
+    old = workers(master_cli(sock, "show proc"))[0]
+    c = connect(fe)
+    c.sendall(REQUEST)
+    assert Load._response(c) == (200, False)
+    assert master_cli(sock, "reload").startswith("Success=1")
+    assert workers(master_cli(sock, "show proc"))[1] == old
+    wait_until(lambda: "Stopping frontend fe" in p.stderr(), timeout=10, what="old worker soft stop")
+    time.sleep(1.0)
+    # Still open: nothing to read, no end of stream.
+    c.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        c.recv(1, socket.MSG_PEEK)
+    c.setblocking(True)
+    c.settimeout(10)
+    c.sendall(REQUEST)
+    assert Load._response(c) == (200, True)
+    assert c.recv(1) == b""  # closed after the announced close
+    c.close()
+    wait_until(lambda: not pid_alive(old[0]), timeout=10, what="old worker exit")
+
+
+@pytest.mark.timeout(60)
+def test_systemd_notifications(sluice, start_proxy, servers, tmp_path):
+    """Type=notify: READY=1 when the first worker accepts, RELOADING=1 then
+    READY=1 around a reload, STOPPING=1 on SIGTERM."""
+    if "with libsystemd" not in subprocess.run([sluice.path, "-vv"], capture_output=True,
+                                               text=True).stdout:
+        pytest.skip("built without libsystemd")
+    notify_path = tmp_path / "notify.sock"
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns.bind(str(notify_path))
+    ns.settimeout(10)
+    be = EchoHTTPServer("b1")
+    servers(be)
+    fe = free_port()
+    sock = tmp_path / "sd-master.sock"
+    p = start_proxy(sluice, render(CFG, fe=fe, be=be.port, extra="", extra_global=""),
+                    wait_ports=[fe], name="sd", extra_args=["-Ws", "-S", str(sock)],
+                    env={"NOTIFY_SOCKET": str(notify_path)})
+
+    def next_message() -> str:
+        return ns.recv(4096).decode()
+
+    try:
+        first = next_message()
+        assert "READY=1" in first and f"MAINPID={p.pid}" in first, first
+        p.signal(signal.SIGUSR2)
+        reloading = next_message()
+        assert "RELOADING=1" in reloading and "MONOTONIC_USEC=" in reloading, reloading
+        assert "READY=1" in next_message()
+        p.signal(signal.SIGTERM)
+        assert "STOPPING=1" in next_message()
+        assert p.wait_exit(timeout=15) == 0
+    finally:
+        ns.close()
