@@ -209,6 +209,11 @@ int parse_args(int argc, char** argv, Options& o) {
         return 2;
       }
       o.master_cli = argv[++i];
+      if (o.master_cli.find(',') != std::string::npos) {
+        alert("option '-S': socket options (" + o.master_cli.substr(o.master_cli.find(',') + 1) +
+              ") are not implemented yet in Sluice; give a path");
+        return 2;
+      }
     } else if (a == "-sf" || a == "-st") {
       auto& pids = a == "-sf" ? o.soft_stop_pids : o.hard_stop_pids;
       while (i + 1 < argc && argv[i + 1][0] != '-') {
@@ -594,16 +599,21 @@ int run_master_process(Model& model, const Options& opt) {
     if (!m) return sluice::make_error("the configuration has errors");
     return std::move(*m);
   };
-  ms.worker = [&opt](Model& m, sluice::runtime::ListenerSource source, int report_fd) {
+  // -sf/-st concern the processes before the master: only its first worker
+  // signals them, never the workers of later reloads.
+  Options worker_opt = opt;
+  ms.worker = [&worker_opt](Model& m, sluice::runtime::ListenerSource source, int report_fd) {
     g_report_fd = report_fd;
     ServeEnv env;
     env.worker = true;
     env.source = std::move(source);
     env.report_fd = report_fd;
-    return serve(m, opt, std::move(env));
+    return serve(m, worker_opt, std::move(env));
   };
   ms.log = [&life](Level level, const std::string& msg) { life.log(level, msg); };
-  ms.on_ready = [&ready_fd] {
+  ms.on_ready = [&ready_fd, &worker_opt] {
+    worker_opt.soft_stop_pids.clear();
+    worker_opt.hard_stop_pids.clear();
     if (ready_fd < 0) return;
     const char r = 'R';
     ssize_t n = ::write(ready_fd, &r, 1);

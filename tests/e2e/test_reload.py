@@ -575,3 +575,27 @@ def test_systemd_notifications(sluice, start_proxy, servers, tmp_path):
         assert p.wait_exit(timeout=15) == 0
     finally:
         ns.close()
+
+
+@pytest.mark.timeout(60)
+def test_old_worker_bounded_by_hard_stop_after(sluice, start_proxy, servers, tmp_path):
+    """An old worker whose client never comes back leaves at hard-stop-after."""
+    be = EchoHTTPServer("b1")
+    servers(be)
+    fe = free_port()
+    cfg = render(CFG, fe=fe, be=be.port, extra="", extra_global="").replace(
+        "hard-stop-after 20s", "hard-stop-after 2s").replace(
+        "timeout http-keep-alive 5s", "timeout http-keep-alive 60s").replace(
+        "timeout client 10s", "timeout client 60s")
+    p, sock = start_master(start_proxy, sluice, tmp_path, cfg, fe, "hsa")
+    old = workers(master_cli(sock, "show proc"))[0]
+    c = connect(fe)
+    c.sendall(REQUEST)
+    assert Load._response(c) == (200, False)
+    t0 = time.monotonic()
+    assert master_cli(sock, "reload").startswith("Success=1")
+    wait_until(lambda: not pid_alive(old[0]), timeout=15, what="old worker exit")
+    took = time.monotonic() - t0
+    assert 1.5 <= took <= 6, took
+    assert "hard-stop-after reached" in p.stderr()
+    c.close()
