@@ -31,8 +31,8 @@ Result<void> ListenInventory::prepare(const std::vector<ListenNeed>& plan) {
   }
   for (const auto& need : plan) {
     const std::string k = key(need.addr, need.opts);
-    auto it = std::find_if(entries_.begin(), entries_.end(),
-                           [&](const Entry& e) { return e.key == k; });
+    auto it =
+        std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == k; });
     if (it == entries_.end()) {
       entries_.push_back(Entry{k, {}, 0, true});
       it = entries_.end() - 1;

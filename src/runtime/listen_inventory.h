@@ -45,7 +45,7 @@ class ListenInventory {
     std::string key;
     std::vector<int> fds;
     std::size_t committed = 0;  // fds [0, committed) existed before prepare()
-    bool wanted = true;  // in the prepared plan
+    bool wanted = true;         // in the prepared plan
   };
   std::vector<Entry> entries_;
 };

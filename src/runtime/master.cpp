@@ -62,8 +62,7 @@ std::string exit_text(int status) {
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
     const char* name = strsignal(sig);
-    return "exited with code " + std::to_string(128 + sig) + " (" + (name ? name : "signal") +
-           ")";
+    return "exited with code " + std::to_string(128 + sig) + " (" + (name ? name : "signal") + ")";
   }
   return "exited";
 }
@@ -296,21 +295,20 @@ std::string Master::show_proc() const {
   std::string out = "#" + pad("<PID>", 14) + pad("<type>", 15) + pad("<reloads>", 15) +
                     pad("<uptime>", 15) + "<version>\n";
   out += pad(std::to_string(getpid()), 15) + pad("master", 15) +
-         pad(std::to_string(reloads_) + " [failed: " + std::to_string(failed_reloads_) + "]",
-             15) +
+         pad(std::to_string(reloads_) + " [failed: " + std::to_string(failed_reloads_) + "]", 15) +
          pad(uptime_text(started_), 15) + SLUICE_VERSION + "\n";
   out += "# workers\n";
   for (const auto& p : procs_)
     if (p.current)
       out += pad(std::to_string(p.pid), 15) + pad("worker", 15) +
-             pad(std::to_string(p.reloads), 15) + pad(uptime_text(p.started), 15) +
-             SLUICE_VERSION + "\n";
+             pad(std::to_string(p.reloads), 15) + pad(uptime_text(p.started), 15) + SLUICE_VERSION +
+             "\n";
   out += "# old workers\n";
   for (const auto& p : procs_)
     if (!p.current)
       out += pad(std::to_string(p.pid), 15) + pad("worker", 15) +
-             pad(std::to_string(p.reloads), 15) + pad(uptime_text(p.started), 15) +
-             SLUICE_VERSION + "\n";
+             pad(std::to_string(p.reloads), 15) + pad(uptime_text(p.started), 15) + SLUICE_VERSION +
+             "\n";
   out += "# programs\n";
   return out;
 }

@@ -36,7 +36,9 @@ ListenNeed need(std::uint16_t port, unsigned count) {
   return n;
 }
 
-bool open_fd(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
+bool open_fd(int fd) {
+  return ::fcntl(fd, F_GETFD) != -1;
+}
 
 TEST(ListenInventory, KeepsSocketsAcrossPlans) {
   const std::uint16_t port = free_port();
