@@ -599,3 +599,29 @@ def test_old_worker_bounded_by_hard_stop_after(sluice, start_proxy, servers, tmp
     assert 1.5 <= took <= 6, took
     assert "hard-stop-after reached" in p.stderr()
     c.close()
+
+
+@pytest.mark.timeout(60)
+def test_reload_changing_nbthread_loses_nothing(sluice, start_proxy, servers, tmp_path):
+    """nbthread 2 -> 1 -> 3 under load: the master keeps every socket of the
+    SO_REUSEPORT group (the kernel still routes connections to each), so the
+    new worker serves the extra one from all its threads."""
+    be = EchoHTTPServer("b1")
+    servers(be)
+    fe = free_port()
+    cfg = render(CFG, fe=fe, be=be.port, extra="", extra_global="")
+    p, sock = start_master(start_proxy, sluice, tmp_path, cfg, fe, "nbt")
+    with Load(fe, keepalive=2, fresh=3) as load:
+        time.sleep(0.5)
+        for n in (1, 3, 2):
+            p.cfg_path.write_text(cfg.replace("nbthread 2", f"nbthread {n}"))
+            assert master_cli(sock, "reload").startswith("Success=1")
+            time.sleep(1.0)
+    print(f"\nsluice: nbthread 2->1->3->2 under load: {load.summary()}")
+    assert load.failed == 0 and load.refused == 0 and load.ok > 50, load.summary()
+    # Every socket of the group has a worker thread accepting on it.
+    for _ in range(20):
+        s = connect(fe, timeout=5)
+        s.sendall(CLOSE_REQUEST)
+        assert Load._response(s)[0] == 200
+        s.close()
