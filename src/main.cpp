@@ -602,7 +602,9 @@ int run_master_process(Model& model, const Options& opt) {
   // -sf/-st concern the processes before the master: only its first worker
   // signals them, never the workers of later reloads.
   Options worker_opt = opt;
-  ms.worker = [&worker_opt](Model& m, sluice::runtime::ListenerSource source, int report_fd) {
+  ms.worker = [&worker_opt, &ready_fd](Model& m, sluice::runtime::ListenerSource source,
+                                       int report_fd) {
+    if (ready_fd >= 0) ::close(ready_fd);  // the daemon parent's pipe is the master's
     g_report_fd = report_fd;
     ServeEnv env;
     env.worker = true;
