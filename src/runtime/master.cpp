@@ -227,6 +227,12 @@ bool Master::reload(std::string& report) {
   };
   Result<config::Model> loaded = setup_.load(report);
   if (!loaded) return fail("the configuration has errors");
+  for (std::size_t b = 0, e; b < report.size(); b = e + 1) {  // its warnings
+    e = report.find('\n', b);
+    if (e == std::string::npos) e = report.size();
+    std::string line = report.substr(b, e - b);
+    if (line.rfind("[WARNING] ", 0) == 0) log(Level::Warning, line.substr(10));
+  }
   config::Model& next = *loaded;
   if (Result<void> r = listeners_.prepare(Engine::listen_plan(next)); !r) {
     report += r.error() + "\n";
