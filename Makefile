@@ -5,7 +5,7 @@ BUILD ?= build
 PYTHON ?= /usr/bin/python3
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test unit asan fuzz fuzz-smoke e2e bench bench-checks clean format tidy
+.PHONY: all deps build run test unit asan fuzz fuzz-smoke e2e bench bench-checks bench-reload clean format tidy
 
 all: build
 
@@ -57,6 +57,10 @@ bench: build
 # The checks benchmark alone (about 3 minutes): bench/RESULTS-checks.md.
 bench-checks: build
 	@$(PYTHON) bench/run.py --scenario checks --sluice $(CURDIR)/$(BUILD)/sluice --out bench/RESULTS-checks.md
+
+# Reloads under keep-alive load, Sluice -W against haproxy -W (bench/reload.py).
+bench-reload: build
+	@$(PYTHON) bench/reload.py --sluice $(CURDIR)/$(BUILD)/sluice --rounds 3 --out bench/RESULTS.md
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

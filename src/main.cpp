@@ -34,6 +34,7 @@
 #include "config/model.h"
 #include "log/logger.h"
 #include "runtime/engine.h"
+#include "runtime/master.h"
 
 namespace {
 
@@ -43,10 +44,14 @@ using sluice::log::Level;
 // ---------------------------------------------------------------- output
 
 bool g_quiet = false;
+// A master-worker worker also sends its start-up messages to the master
+// (the answer to a reload), until it says READY.
+int g_report_fd = -1;
 
 void say(const char* tag, const std::string& msg) {
   std::string line = std::string("[") + tag + "] " + msg + "\n";
   ssize_t r = ::write(2, line.data(), line.size());
+  if (g_report_fd >= 0) r = ::write(g_report_fd, line.data(), line.size());
   (void)r;
 }
 void alert(const std::string& msg) { say("ALERT", msg); }
@@ -72,12 +77,16 @@ struct Options {
   std::string pidfile;
   std::optional<unsigned> maxconn;  // -n
   std::optional<unsigned> proxy_maxconn;  // -N
+  bool master_worker = false;  // -W / -Ws
+  std::string master_cli;  // -S
+  std::vector<pid_t> soft_stop_pids;  // -sf: SIGUSR1 once we accept
+  std::vector<pid_t> hard_stop_pids;  // -st: SIGTERM once we accept
 };
 
 void usage(const char* argv0) {
   std::fprintf(stderr,
                "Usage : %s [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> ]\n"
-               "        [ -p <pidfile> ] [ -c ] [ -q ]\n"
+               "        [ -p <pidfile> ] [ -c ] [ -q ] [ -W ] [ -S <path> ] [ -sf|-st <pid>* ]\n"
                "        -v displays version ; -vv shows known build options.\n"
                "        -f <file|dir> loads a configuration file or the *.cfg files of a "
                "directory (repeatable)\n"
@@ -86,6 +95,8 @@ void usage(const char* argv0) {
                "        -p writes the pid of the process to <pidfile>\n"
                "        -n sets the global maxconn ; -N the default per-proxy maxconn\n"
                "        -q quiet mode: only alerts are printed\n"
+               "        -W master-worker mode (reload with SIGUSR2) ; -S <path> master CLI socket\n"
+               "        -sf/-st <pid>* tells those processes to stop softly/now once we accept\n"
                "        -- <file>* reads the remaining arguments as configuration files\n",
                argv0);
 }
@@ -190,8 +201,32 @@ int parse_args(int argc, char** argv, Options& o) {
       auto v = number(i, "-N");
       if (!v) return 2;
       o.proxy_maxconn = v;
-    } else if (a == "-W" || a == "-Ws" || a == "-S" || a == "-sf" || a == "-st" || a == "-x" ||
-               a == "-L" || a == "-C") {
+    } else if (a == "-W" || a == "-Ws") {
+      o.master_worker = true;
+    } else if (a == "-S") {
+      if (i + 1 >= argc) {
+        alert("option '-S' expects a socket path");
+        return 2;
+      }
+      o.master_cli = argv[++i];
+      if (o.master_cli.find(',') != std::string::npos) {
+        alert("option '-S': socket options (" + o.master_cli.substr(o.master_cli.find(',') + 1) +
+              ") are not implemented yet in Sluice; give a path");
+        return 2;
+      }
+    } else if (a == "-sf" || a == "-st") {
+      auto& pids = a == "-sf" ? o.soft_stop_pids : o.hard_stop_pids;
+      while (i + 1 < argc && argv[i + 1][0] != '-') {
+        char* end = nullptr;
+        errno = 0;
+        const long v = std::strtol(argv[++i], &end, 10);
+        if (errno || !end || *end || v <= 0) {
+          alert("option '" + std::string(a) + "' expects process ids, got '" + argv[i] + "'");
+          return 2;
+        }
+        pids.push_back(static_cast<pid_t>(v));
+      }
+    } else if (a == "-x" || a == "-L" || a == "-C") {
       alert("option '" + std::string(a) + "' is not implemented yet in Sluice");
       return 2;
     } else {
@@ -334,55 +369,61 @@ class Life {
   bool foreground_;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  signal(SIGPIPE, SIG_IGN);
-
-  Options opt;
-  if (const int r = parse_args(argc, argv, opt)) return r - 1;
-  if (opt.files.empty()) {
-    alert("no configuration file given (use -f <file|dir>)");
-    usage(argv[0]);
-    return 1;
-  }
-  for (const auto& f : opt.files) {
-    const int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      alert("cannot open configuration file '" + f + "': " + errno_text(errno));
-      return 1;
-    }
-    ::close(fd);
-  }
-
-  // ---- configuration
+// Loads the configuration files and applies the command-line overrides.
+// Warnings and errors go to `messages` (one line each) when given, else to
+// stderr.
+std::optional<Model> load_model(const Options& opt, std::string* messages) {
   auto loaded = sluice::config::load_files(opt.files);
-  for (const auto& w : loaded.warnings) warning(sluice::config::format_diagnostic(w));
+  for (const auto& w : loaded.warnings) {
+    if (messages)
+      *messages += "[WARNING] " + sluice::config::format_diagnostic(w) + "\n";
+    else
+      warning(sluice::config::format_diagnostic(w));
+  }
   if (!loaded.ok()) {
-    for (const auto& e : loaded.errors) alert(sluice::config::format_diagnostic(e));
-    alert("Fatal errors found in configuration.");
-    return 1;
+    for (const auto& e : loaded.errors) {
+      if (messages)
+        *messages += "[ALERT] " + sluice::config::format_diagnostic(e) + "\n";
+      else
+        alert(sluice::config::format_diagnostic(e));
+    }
+    if (messages)
+      *messages += "[ALERT] Fatal errors found in configuration.\n";
+    else
+      alert("Fatal errors found in configuration.");
+    return std::nullopt;
   }
-  if (opt.check) {
-    if (!g_quiet) std::printf("Configuration file is valid\n");
-    return 0;
-  }
-  Model& model = loaded.model;
+  Model model = std::move(loaded.model);
   if (opt.maxconn) model.global.maxconn = *opt.maxconn;
   if (opt.proxy_maxconn) {
     for (auto& p : model.proxies)
       if (p.maxconn == 0) p.maxconn = *opt.proxy_maxconn;
   }
-  const bool daemon = (model.global.daemon || opt.daemon) && !opt.foreground;
-  const std::string pidfile = !opt.pidfile.empty() ? opt.pidfile : model.global.pidfile;
+  return model;
+}
+
+// How serve() runs: alone (daemon, pidfile, its own sockets) or as a worker
+// forked by the master (which did those and holds the sockets).
+struct ServeEnv {
+  bool worker = false;
+  sluice::runtime::ListenerSource source;  // the master's sockets
+  int report_fd = -1;  // to the master: messages, then READY
+};
+
+// Starts the engine and runs until it stops; returns the exit status.
+int serve(Model& model, const Options& opt, ServeEnv env) {
+  const bool background = (model.global.daemon || opt.daemon) && !opt.foreground;
+  const bool daemon = !env.worker && background;
+  const std::string pidfile =
+      env.worker ? std::string() : (!opt.pidfile.empty() ? opt.pidfile : model.global.pidfile);
 
   // ---- resources, logs, listeners (as the user who started us)
-  raise_fd_limit(model);
+  if (!env.worker) raise_fd_limit(model);
   sluice::log::Logger logger(model.global.logs, model.global.log_tag,
                              model.global.log_send_hostname);
-  Life life(logger, !daemon);
+  Life life(logger, !background);
 
-  auto created = sluice::runtime::Engine::create(model, logger);
+  auto created = sluice::runtime::Engine::create(model, logger, std::move(env.source));
   if (!created) {
     logger.send(Level::Alert, created.error());
     alert(created.error());  // still attached to the terminal here
@@ -422,7 +463,7 @@ int main(int argc, char** argv) {
   const int sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
   const int done_fd = eventfd(0, EFD_CLOEXEC);
 
-  engine->start();
+  engine->start();  // returns once every thread accepts
   for (const auto& p : model.proxies) life.log(Level::Notice, "Proxy " + p.name + " started.");
   if (ready_fd >= 0) {
     const char r = 'R';
@@ -430,7 +471,22 @@ int main(int argc, char** argv) {
     (void)n;
     ::close(ready_fd);
   }
-
+  if (env.report_fd >= 0) {
+    const std::string line = std::string(sluice::runtime::kWorkerReady) + "\n";
+    g_report_fd = -1;
+    ssize_t n = ::write(env.report_fd, line.data(), line.size());
+    (void)n;
+    ::close(env.report_fd);
+  }
+  // -sf / -st: we accept now, so the old processes may go.
+  for (pid_t pid : opt.soft_stop_pids)
+    if (::kill(pid, SIGUSR1) != 0)
+      life.log(Level::Warning, "-sf: cannot signal process " + std::to_string(pid) + ": " +
+                                   errno_text(errno));
+  for (pid_t pid : opt.hard_stop_pids)
+    if (::kill(pid, SIGTERM) != 0)
+      life.log(Level::Warning, "-st: cannot signal process " + std::to_string(pid) + ": " +
+                                   errno_text(errno));
   // engine->wait() blocks; it runs beside the signal loop so that a SIGTERM
   // still works while a soft stop drains.
   std::thread waiter([&] {
@@ -502,4 +558,103 @@ int main(int argc, char** argv) {
   engine.reset();
   if (!pidfile.empty()) ::unlink(pidfile.c_str());  // may fail after chroot/setuid: harmless
   return 0;
+}
+
+
+// -W / master-worker: this process becomes the master (daemon, pidfile,
+// sockets, reloads); the proxy runs in the workers it forks.
+int run_master_process(Model& model, const Options& opt) {
+  const bool daemon = (model.global.daemon || opt.daemon) && !opt.foreground;
+  const std::string pidfile = !opt.pidfile.empty() ? opt.pidfile : model.global.pidfile;
+  raise_fd_limit(model);
+  sluice::log::Logger logger(model.global.logs, model.global.log_tag,
+                             model.global.log_send_hostname);
+  Life life(logger, !daemon);
+
+  int pid_fd = -1;
+  if (!pidfile.empty()) {
+    pid_fd = ::open(pidfile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (pid_fd < 0) {
+      alert("cannot create pid file '" + pidfile + "': " + errno_text(errno));
+      return 1;
+    }
+  }
+  int ready_fd = -1;
+  if (daemon) {
+    ready_fd = daemonise();
+    if (ready_fd < 0) return 1;
+  }
+  if (pid_fd >= 0) {  // the master's pid: the one to signal for reloads
+    const std::string text = std::to_string(getpid()) + "\n";
+    if (::write(pid_fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+      life.log(Level::Warning, "cannot write pid file '" + pidfile + "': " + errno_text(errno));
+    ::close(pid_fd);
+  }
+
+  sluice::runtime::MasterSetup ms;
+  ms.cli_path = opt.master_cli;
+  ms.exit_on_failure = model.global.exit_on_failure;
+  ms.load = [&opt](std::string& messages) -> sluice::Result<Model> {
+    std::optional<Model> m = load_model(opt, &messages);
+    if (!m) return sluice::make_error("the configuration has errors");
+    return std::move(*m);
+  };
+  // -sf/-st concern the processes before the master: only its first worker
+  // signals them, never the workers of later reloads.
+  Options worker_opt = opt;
+  ms.worker = [&worker_opt, &ready_fd](Model& m, sluice::runtime::ListenerSource source,
+                                       int report_fd) {
+    if (ready_fd >= 0) ::close(ready_fd);  // the daemon parent's pipe is the master's
+    g_report_fd = report_fd;
+    ServeEnv env;
+    env.worker = true;
+    env.source = std::move(source);
+    env.report_fd = report_fd;
+    return serve(m, worker_opt, std::move(env));
+  };
+  ms.log = [&life](Level level, const std::string& msg) { life.log(level, msg); };
+  ms.on_ready = [&ready_fd, &worker_opt] {
+    worker_opt.soft_stop_pids.clear();
+    worker_opt.hard_stop_pids.clear();
+    if (ready_fd < 0) return;
+    const char r = 'R';
+    ssize_t n = ::write(ready_fd, &r, 1);
+    (void)n;
+    ::close(ready_fd);
+    ready_fd = -1;
+  };
+  const int status = sluice::runtime::run_master(model, std::move(ms));
+  if (!pidfile.empty()) ::unlink(pidfile.c_str());
+  return status;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+
+  Options opt;
+  if (const int r = parse_args(argc, argv, opt)) return r - 1;
+  if (opt.files.empty()) {
+    alert("no configuration file given (use -f <file|dir>)");
+    usage(argv[0]);
+    return 1;
+  }
+  for (const auto& f : opt.files) {
+    const int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      alert("cannot open configuration file '" + f + "': " + errno_text(errno));
+      return 1;
+    }
+    ::close(fd);
+  }
+
+  std::optional<Model> loaded = load_model(opt, nullptr);
+  if (!loaded) return 1;
+  if (opt.check) {
+    if (!g_quiet) std::printf("Configuration file is valid\n");
+    return 0;
+  }
+  Model& model = *loaded;
+  if (!opt.master_worker && !model.global.master_worker) return serve(model, opt, ServeEnv{});
+  return run_master_process(model, opt);
 }

@@ -18,6 +18,15 @@ Result<void> daemon(Parser& p, const Stmt& st) {
   return {};
 }
 
+Result<void> master_worker(Parser& p, const Stmt& st) {
+  if (auto r = want_args(st, 0, 1, "no argument or 'no-exit-on-failure'"); !r) return r;
+  if (!st.args.empty() && st.args[0] != "no-exit-on-failure")
+    return Error{"expects no argument or 'no-exit-on-failure', got '" + st.args[0] + "'"};
+  p.global().master_worker = true;
+  p.global().exit_on_failure = st.args.empty();
+  return {};
+}
+
 Result<void> chroot(Parser& p, const Stmt& st) {
   if (auto r = want_args(st, 1, 1, "a directory"); !r) return r;
   p.global().chroot = st.args[0];

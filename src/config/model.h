@@ -72,7 +72,8 @@ struct Global {
   std::string log_tag = "sluice";
   std::string log_send_hostname;  // empty: none
   std::string node;
-  bool master_worker = false;
+  bool master_worker = false;  // -W / master-worker
+  bool exit_on_failure = true;  // master-worker [no-exit-on-failure]
   std::size_t bufsize = 16384;  // tune.bufsize
   std::optional<Millis> hard_stop_after;
   unsigned spread_checks = 0;  // percent

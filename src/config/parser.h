@@ -99,6 +99,7 @@ void resolve_error_pages(const std::vector<ErrorDirective>& directives,
 namespace kw {
 // global (kw_global.cpp)
 Result<void> daemon(Parser&, const Stmt&);
+Result<void> master_worker(Parser&, const Stmt&);
 Result<void> chroot(Parser&, const Stmt&);
 Result<void> uid(Parser&, const Stmt&);
 Result<void> gid(Parser&, const Stmt&);

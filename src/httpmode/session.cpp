@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -1401,7 +1402,15 @@ void HttpSession::on_timer() {
   switch (phase_) {
     case Phase::ReqHead:
       if (t_req_start_ < 0 && !first_request_) {
-        close_all(false);  // keep-alive timeout between requests
+        // Keep-alive timeout between requests. A request that arrived as the
+        // timer fired is served, not closed under (see README, Reloading).
+        int pending = 0;
+        if (::ioctl(client_.fd, FIONREAD, &pending) == 0 && pending > 0) {
+          client_.readable = true;
+          progress();
+          return;
+        }
+        close_all(false);
         return;
       }
       if (req_.len == 0 && fe_->def().dontlognull) {

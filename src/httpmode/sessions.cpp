@@ -1,5 +1,8 @@
 #include "httpmode/sessions.h"
 
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+
 namespace sluice::httpmode {
 
 HttpSessions::HttpSessions(core::Loop& loop, std::size_t bufsize, Hooks hooks)
@@ -93,6 +96,17 @@ void HttpSessions::resume(IdleConn& c, std::uint32_t events) {
 }
 
 void HttpSessions::expire(IdleConn& c) {
+  // A request that arrived just as the keep-alive time ran out is served,
+  // not dropped (its event may be in this very batch).
+  int pending = 0;
+  if (::ioctl(c.fd, FIONREAD, &pending) == 0 && pending > 0) {
+    resume(c, EPOLLIN);
+    return;
+  }
+  close_parked(c);
+}
+
+void HttpSessions::close_parked(IdleConn& c) {
   const int fd = c.fd;
   proxy::Frontend* fe = c.fe;
   unpark(c);
@@ -107,7 +121,7 @@ void HttpSessions::soft_stop() {
 }
 
 void HttpSessions::kill_all() {
-  while (parked_head_ != nullptr) expire(*parked_head_);
+  while (parked_head_ != nullptr) close_parked(*parked_head_);
   for (auto& s : sessions_) s->kill();
   pool_.close_all();
 }

@@ -53,7 +53,8 @@ class HttpSessions final : public HttpHost {
   HttpSession* take_session();
   void free_session_later(HttpSession* s);
   void unpark(IdleConn& c);  // out of the list, back to the free records
-  void expire(IdleConn& c);  // keep-alive timeout: close
+  void expire(IdleConn& c);  // keep-alive timeout: close (unless a request came)
+  void close_parked(IdleConn& c);
   std::vector<std::unique_ptr<IdleConn>> idle_;  // every record ever made
   std::vector<IdleConn*> idle_free_;
   IdleConn* parked_head_ = nullptr;

@@ -1,6 +1,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <latch>
 #include <map>
 #include <thread>
 
@@ -10,15 +11,16 @@
 
 namespace sluice::runtime {
 
-Result<std::unique_ptr<Engine>> Engine::create(const config::Model& model, log::Logger& logger) {
-  auto engine = std::make_unique<EngineImpl>(model, logger);
+Result<std::unique_ptr<Engine>> Engine::create(const config::Model& model, log::Logger& logger,
+                                               ListenerSource source) {
+  auto engine = std::make_unique<EngineImpl>(model, logger, std::move(source));
   Result<void> r = engine->build();
   if (!r) return make_error(r.error());
   return std::unique_ptr<Engine>(std::move(engine));
 }
 
-EngineImpl::EngineImpl(const config::Model& model, log::Logger& logger)
-    : model_(model), logger_(logger) {}
+EngineImpl::EngineImpl(const config::Model& model, log::Logger& logger, ListenerSource source)
+    : model_(model), logger_(logger), source_(std::move(source)) {}
 
 EngineImpl::~EngineImpl() {
   if (started_) {
@@ -41,11 +43,54 @@ unsigned default_maxconn() {
   rlim_t usable = rl.rlim_cur > 64 ? rl.rlim_cur - 64 : rl.rlim_cur / 2;
   return static_cast<unsigned>(std::max<rlim_t>(1, usable / 2));
 }
+
+unsigned thread_count(const config::Global& g) {
+  return g.nbthread != 0 ? g.nbthread : std::max(1U, std::thread::hardware_concurrency());
+}
+
+unsigned frontend_maxconn(const config::Proxy& p, unsigned global_maxconn) {
+  return p.maxconn != 0 ? p.maxconn : global_maxconn;
+}
+
+core::ListenOptions listen_options(const config::Proxy& p, const config::Bind& b,
+                                   unsigned fe_maxconn) {
+  core::ListenOptions o;
+  if (b.backlog)
+    o.backlog = static_cast<int>(*b.backlog);
+  else if (p.backlog)
+    o.backlog = static_cast<int>(*p.backlog);
+  else
+    o.backlog = static_cast<int>(std::min(fe_maxconn, 65535U));
+  o.v6only = b.v6only;
+  o.transparent = b.transparent;
+  o.interface = b.interface;
+  o.unix_mode = b.unix_mode;
+  o.unix_uid = b.unix_uid;
+  o.unix_gid = b.unix_gid;
+  return o;
+}
 }  // namespace
+
+std::vector<ListenNeed> Engine::listen_plan(const config::Model& model) {
+  const unsigned nthreads = thread_count(model.global);
+  const unsigned maxconn = model.global.maxconn != 0 ? model.global.maxconn : default_maxconn();
+  std::vector<ListenNeed> plan;
+  for (const auto& p : model.proxies) {
+    if (!p.has_frontend() || p.disabled) continue;
+    for (const auto& b : p.binds) {
+      core::ListenOptions o = listen_options(p, b, frontend_maxconn(p, maxconn));
+      for (const auto& a : b.addrs) {
+        o.reuseport = !a.is_unix();
+        plan.push_back(ListenNeed{a, o, a.is_unix() ? 1U : nthreads});
+      }
+    }
+  }
+  return plan;
+}
 
 Result<void> EngineImpl::build() {
   const config::Global& g = model_.global;
-  nthreads_ = g.nbthread != 0 ? g.nbthread : std::max(1U, std::thread::hardware_concurrency());
+  nthreads_ = thread_count(g);
   maxconn_ = g.maxconn != 0 ? g.maxconn : default_maxconn();
 
   // Loggers per proxy (their resolved targets).
@@ -69,7 +114,7 @@ Result<void> EngineImpl::build() {
   for (std::size_t i = 0; i < model_.proxies.size(); ++i) {
     const auto& p = model_.proxies[i];
     if (!p.has_frontend() || p.disabled) continue;
-    unsigned fe_max = p.maxconn != 0 ? p.maxconn : maxconn_;
+    unsigned fe_max = frontend_maxconn(p, maxconn_);
     auto fe = std::make_unique<proxy::Frontend>(p, static_cast<std::uint32_t>(frontends_.size()),
                                                 proxy_loggers_[i].get(), fe_max);
     for (const auto& ub : p.use_backends) {
@@ -111,25 +156,37 @@ Result<void> EngineImpl::build() {
   for (auto& fe : frontends_) {
     const auto& p = fe->def();
     for (const auto& b : p.binds) {
-      core::ListenOptions o;
-      if (b.backlog)
-        o.backlog = static_cast<int>(*b.backlog);
-      else if (p.backlog)
-        o.backlog = static_cast<int>(*p.backlog);
-      else
-        o.backlog = static_cast<int>(std::min(fe->maxconn(), 65535U));
-      o.v6only = b.v6only;
-      o.transparent = b.transparent;
-      o.interface = b.interface;
-      o.unix_mode = b.unix_mode;
-      o.unix_uid = b.unix_uid;
-      o.unix_gid = b.unix_gid;
+      core::ListenOptions o = listen_options(p, b, fe->maxconn());
       for (const auto& a : b.addrs) {
         BoundAddress ba;
         ba.frontend = fe.get();
         ba.shared = a.is_unix();
         unsigned n = ba.shared ? 1 : nthreads_;
         o.reuseport = !ba.shared;
+        if (source_) {
+          Result<std::vector<int>> fds = source_(a, o, n);
+          if (!fds) return make_error("Starting proxy " + p.name + ": " + fds.error());
+          std::vector<int>& got = *fds;
+          for (std::size_t i = 0; i < got.size(); ++i) {
+            if (i < n) {
+              ba.fds.push_back(got[i]);
+              continue;
+            }
+            // A socket beyond one per thread: every thread accepts from it.
+            BoundAddress extra;
+            extra.frontend = fe.get();
+            extra.shared = true;
+            extra.fds.push_back(got[i]);
+            bound_.push_back(std::move(extra));
+          }
+          if (ba.fds.size() < n) {
+            bound_.push_back(std::move(ba));  // closed by our destructor
+            return make_error("Starting proxy " + p.name + ": missing listening sockets for " +
+                              (a.text.empty() ? std::string("an address") : a.text));
+          }
+          bound_.push_back(std::move(ba));
+          continue;
+        }
         for (unsigned t = 0; t < n; ++t) {
           Result<int> fd = core::open_listener(a, o);
           if (!fd) {
@@ -174,10 +231,15 @@ void EngineImpl::start() {
     for (auto& s : be->servers()) s->links().set_loops(loops);
   for (unsigned t = 0; t < nthreads_; ++t)
     workers_.push_back(std::make_unique<Worker>(*this, pool_->loop(t), t));
-  pool_->start([this](core::Loop& loop) {
+  // Return once every thread has its listeners in its epoll set: "started"
+  // then means "accepting", which a reload waits for before stopping the old.
+  std::latch ready(static_cast<std::ptrdiff_t>(nthreads_));
+  pool_->start([this, &ready](core::Loop& loop) {
     for (auto& w : workers_)
       if (&w->loop() == &loop) w->init();
+    ready.count_down();
   });
+  ready.wait();
 }
 
 void EngineImpl::soft_stop() {

@@ -2,13 +2,31 @@
 // The running proxy: built from a configuration model, owns the worker
 // threads, the listeners and the shared runtime objects (proxies, servers).
 
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "config/model.h"
+#include "core/listener.h"
 #include "log/logger.h"
 #include "util/result.h"
 
 namespace sluice::runtime {
+
+// One listening address a configuration needs: `count` sockets (one per
+// thread with SO_REUSEPORT, or 1 for a UNIX socket) opened with `opts`.
+struct ListenNeed {
+  config::Address addr;
+  core::ListenOptions opts;
+  unsigned count = 1;
+};
+
+// Where the engine gets its listening sockets. Without one it opens them
+// itself; a master-worker worker takes the ones its master holds (and may get
+// more than `count`: sockets left by a worker that had more threads, which
+// still receive connections from the kernel and must be served).
+using ListenerSource = std::function<Result<std::vector<int>>(
+    const config::Address& addr, const core::ListenOptions& opts, unsigned count)>;
 
 class Engine {
  public:
@@ -16,7 +34,10 @@ class Engine {
 
   // Open every listener (so bind errors surface before daemonising) and
   // build the runtime objects. Nothing runs until start().
-  static Result<std::unique_ptr<Engine>> create(const config::Model& model, log::Logger& logger);
+  static Result<std::unique_ptr<Engine>> create(const config::Model& model, log::Logger& logger,
+                                                ListenerSource source = {});
+  // The sockets create() will ask for, in the same order.
+  static std::vector<ListenNeed> listen_plan(const config::Model& model);
 
   // Spawn the worker threads (after any fork/chroot/setuid).
   virtual void start() = 0;

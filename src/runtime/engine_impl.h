@@ -33,7 +33,7 @@ struct CheckPlacement {
 
 class EngineImpl final : public Engine {
  public:
-  EngineImpl(const config::Model& model, log::Logger& logger);
+  EngineImpl(const config::Model& model, log::Logger& logger, ListenerSource source);
   ~EngineImpl() override;
 
   Result<void> build();
@@ -68,6 +68,7 @@ class EngineImpl final : public Engine {
 
   config::Model model_;  // our own copy: runtime objects point into it
   log::Logger& logger_;
+  ListenerSource source_;
   std::vector<std::unique_ptr<log::Logger>> proxy_loggers_;
   std::vector<proxy::BackendPtr> backends_;
   std::vector<proxy::FrontendPtr> frontends_;

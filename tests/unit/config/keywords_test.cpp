@@ -17,7 +17,7 @@ using V = std::vector<std::string>;
 TEST(ConfigKeywords, NotYetKeywordsAreErrors) {
   auto r = load(
       "global\n"
-      "  master-worker\n"
+      "  cpu-map 1 0\n"
       "  stats socket /run/s.sock mode 600 level admin\n"
       "  ssl-default-bind-ciphers HIGH\n"
       "  lua-load /x.lua\n"
@@ -39,7 +39,7 @@ TEST(ConfigKeywords, NotYetKeywordsAreErrors) {
       "  tcp-check send-lf x\n"
       "  monitor-uri /m\n");
   EXPECT_EQ(errors(r), (V{
-                           "t.cfg:2: [master-worker] not implemented yet in Sluice",
+                           "t.cfg:2: [cpu-map] not implemented yet in Sluice",
                            "t.cfg:3: [stats] not implemented yet in Sluice",
                            "t.cfg:4: [ssl-default-bind-ciphers] not implemented yet in Sluice",
                            "t.cfg:5: [lua-load] not implemented yet in Sluice",
