@@ -515,7 +515,7 @@ void HttpSession::connect() {
   phase_ = Phase::Connecting;
   t_connect_ = loop_.now_ms();
   int err = 0;
-  int fd = checks::open_outgoing(def.addr, opts, err);
+  int fd = checks::open_outgoing(srv_->addr(), opts, err);
   if (fd < 0) {
     connect_failed(false);
     return;
@@ -1010,9 +1010,14 @@ void HttpSession::kill() {
 }
 
 void HttpSession::log_transaction() {
+  count_transaction();
   const log::Logger* lg = fe_->logger();
-  if (lg == nullptr || lg->empty() || !(fe_->def().httplog || fe_->def().tcplog)) return;
-  if (fe_->def().dontlognull && req_index_ == 0 && reqline_len_ == 0) return;
+  if (lg == nullptr || lg->empty() || !(fe_->def().httplog || fe_->def().tcplog) ||
+      (fe_->def().dontlognull && req_index_ == 0 && reqline_len_ == 0)) {
+    res_.bytes_out = 0;
+    reqline_len_ = 0;
+    return;
+  }
   log::HttpLogFields f;
   f.client_addr = client_addr_;
   f.client_port = client_port_;

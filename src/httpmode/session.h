@@ -51,6 +51,8 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
 
   void start(int fd, const sockaddr_storage& peer, socklen_t peer_len, proxy::Frontend& fe);
   void kill();  // close now, no log
+  // One `show sess` line (runtime API; session_stats.cpp).
+  void describe(std::string& out, std::int64_t now_ms) const;
   // Soft stop: close now if idle between requests and nothing was promised.
   void on_stopping();
 
@@ -136,6 +138,7 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   void close_all(bool log);
   void drop_server_conn(bool reusable);
   void log_transaction();
+  void count_transaction();  // stats counters (session_stats.cpp)
   void rearm_timer();
 
   Io recv_into(int fd, Flow& f, bool& readable, bool& eof);
