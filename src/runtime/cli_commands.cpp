@@ -259,39 +259,36 @@ CliReply show_info(CliEnv& env, CliState&, const Words&) {
 CliReply show_stat(CliEnv& env, CliState&, const Words& w) {
   enum class Form { Csv, Typed, Json } form = Form::Csv;
   bool only_up = false, no_maint = false;
-  std::vector<std::string> filt;
-  for (std::size_t i = 2; i < w.size(); ++i) {
-    if (w[i] == "typed")
-      form = Form::Typed;
-    else if (w[i] == "json")
-      form = Form::Json;
-    else if (w[i] == "desc")
-      continue;
-    else if (w[i] == "up")
-      only_up = true;
-    else if (w[i] == "no-maint")
-      no_maint = true;
-    else if (w[i] == "domain" && i + 1 < w.size())
-      ++i;
-    else
-      filt.push_back(w[i]);
-  }
+  std::size_t at = 2;
+  if (at + 1 < w.size() && w[at] == "domain") at += 2;
   stats::Filter f;
-  if (filt.size() == 3) {  // HAProxy ignores an incomplete filter
-    auto iid = to_int(filt[0]);
-    auto type = to_int(filt[1]);
-    auto sid = to_int(filt[2]);
+  // As HAProxy: three words after the command are a filter, the rest options.
+  if (at + 2 < w.size()) {
+    auto iid = to_int(w[at]);
+    auto type = to_int(w[at + 1]);
+    auto sid = to_int(w[at + 2]);
     if (iid) {
       f.iid = static_cast<int>(*iid);
     } else {
       bool known = false;
       for (const auto& p : env.proxies)
-        known = known || (p.fe && p.fe->name() == filt[0]) || (p.be && p.be->name() == filt[0]);
+        known = known || (p.fe && p.fe->name() == w[at]) || (p.be && p.be->name() == w[at]);
       if (!known) return msg("No such proxy.\n");
-      f.proxy = filt[0];
+      f.proxy = w[at];
     }
     f.types = type && *type != -1 ? static_cast<unsigned>(*type) : 7U;
     f.sid = sid ? static_cast<int>(*sid) : -1;
+    at += 3;
+  }
+  for (std::size_t i = at; i < w.size(); ++i) {
+    if (w[i] == "typed")
+      form = Form::Typed;
+    else if (w[i] == "json")
+      form = Form::Json;
+    else if (w[i] == "up")
+      only_up = true;
+    else if (w[i] == "no-maint")
+      no_maint = true;
   }
   std::vector<stats::Row> rows = stats::snapshot(env.sources(), f);
   if (only_up || no_maint) {
@@ -684,6 +681,8 @@ CliReply add_server(CliEnv& env, CliState&, const Words& w) {
   const config::Proxy* p = lr.model.find_proxy("cli-add-server");
   if (p == nullptr || p->servers.size() != 1) return msg("'server' expects <name> and <addr>[:<port>] as arguments.\n");
   config::ServerDef def = p->servers.front();
+  // The parser numbered it in its own backend: keep only an explicit `id`.
+  if (std::find(w.begin() + 4, w.end(), "id") == w.end()) def.id = 0;
   Result<proxy::Server*> added = be->add_server(std::move(def));
   if (!added) return msg(added.error() + "\n");
   proxy::Server* s = *added;

@@ -28,6 +28,8 @@ struct CliServer::Conn final : core::IoHandler {
   bool eof = false;
   bool writable = true;
   bool dead = false;
+  bool discard = false;  // refused line: read and drop until the client closes
+  bool shut = false;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 
   Conn(CliServer& s, core::Loop& l, int f, CliLevel level, std::int64_t timeout_ms)
@@ -57,6 +59,7 @@ struct CliServer::Conn final : core::IoHandler {
     char buf[4096];
     for (;;) {
       ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n > 0 && discard) continue;
       if (n > 0) {
         in.append(buf, static_cast<std::size_t>(n));
         touch();
@@ -65,7 +68,8 @@ struct CliServer::Conn final : core::IoHandler {
           in.clear();
           out += "Command line too long.\n\n";
           closing = true;
-          return;
+          discard = true;  // closing with unread input would reset the answer away
+          continue;
         }
         continue;
       }
@@ -164,7 +168,14 @@ struct CliServer::Conn final : core::IoHandler {
       closing = true;
       break;
     }
-    if (out.empty() && closing && !waiting) close();
+    if (out.empty() && closing && !waiting) {
+      if (discard && !eof) {
+        if (!shut) ::shutdown(fd, SHUT_WR);
+        shut = true;
+        return;  // the client's close (or the timeout) ends it
+      }
+      close();
+    }
   }
 
   void close() {
