@@ -35,7 +35,8 @@ Result<Server*> Backend::add_server(config::ServerDef def) {
     return make_error("Too many servers added to this backend.");
   int id = def.id;
   if (id == 0) {
-    for (const auto& s : servers_) id = std::max(id, s->def().id);
+    for (const auto& s : servers_)
+      if (!s->removed()) id = std::max(id, s->def().id);
     ++id;
   } else {
     for (const auto& s : servers_)

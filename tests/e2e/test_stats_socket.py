@@ -474,3 +474,66 @@ global
     assert r.returncode != 0
     assert "[stats socket] 'level' only supports 'user', 'operator', and 'admin'" in (
         r.stdout + r.stderr)
+
+
+HATOP = """
+global
+    stats socket $sock level admin
+
+defaults
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+
+listen web
+    mode tcp
+    bind 127.0.0.1:$fe
+    server alpha 127.0.0.1:$a
+    server bravo 127.0.0.1:$b
+"""
+
+
+def test_hatop_lists_servers_and_disables_one(sluice, start_proxy, servers, tmp_path):
+    """Debian's hatop, driven in a tmux of our own: it starts, lists the
+    servers, and F10 (disable server on one backend) on the selected server
+    puts it in maintenance in Sluice."""
+    import shutil
+    import subprocess
+    if not shutil.which("tmux") or not os.path.exists("/usr/bin/hatop"):
+        pytest.skip("tmux or hatop missing")
+    a = servers(IdentServer(name="a"))
+    b = servers(IdentServer(name="b"))
+    fe = free_port()
+    sock = tmp_path / "admin.sock"
+    start_proxy(sluice, render(HATOP, sock=sock, fe=fe, a=a.port, b=b.port), wait_ports=[fe])
+    tmux = ["tmux", "-L", f"sluice-hatop-{os.getpid()}-{fe}"]
+    subprocess.run(tmux + ["new-session", "-d", "-x", "160", "-y", "40",
+                           f"/usr/bin/python3 /usr/bin/hatop -s {sock} 2>{tmp_path}/hatop.err; sleep 60"],
+                   check=True, timeout=10)
+    try:
+        def screen(escapes=False):
+            args = ["capture-pane", "-p"] + (["-e"] if escapes else [])
+            return subprocess.run(tmux + args, capture_output=True, text=True, timeout=10).stdout
+
+        wait_until(lambda: "bravo" in screen() and "alpha" in screen(), 15,
+                   what=f"hatop lists the servers (stderr: {(tmp_path / 'hatop.err').read_text() if (tmp_path / 'hatop.err').exists() else ''})")
+        text = screen()
+        assert "Sluice Version" in text
+        assert re.search(r"^alpha\s+1 -\s+none", text, re.M), text
+        # The cursor starts on the first line of the list (">>> web"); move
+        # it down to "bravo".
+        lines = text.split("\n")
+        top = next(i for i, l in enumerate(lines) if l.startswith(">>> web"))
+        target = next(i for i, l in enumerate(lines) if l.startswith("bravo"))
+        subprocess.run(tmux + ["send-keys"] + ["Down"] * (target - top), check=True, timeout=10)
+        wait_until(lambda: "\x1b[7mbravo" in screen(escapes=True), 10, what="cursor on bravo")
+        subprocess.run(tmux + ["send-keys", "F10"], check=True, timeout=10)
+        wait_until(lambda: stat(sock, "web", "bravo")["status"] == "MAINT", 10,
+                   what="hatop's disable reaches Sluice")
+        assert stat(sock, "web", "alpha")["status"] == "no check"
+        wait_until(lambda: re.search(r"^bravo\s+1 MAINT", screen(), re.M), 10,
+                   what="hatop shows bravo in maintenance")
+        # Traffic now goes to alpha only.
+        assert {ident_of(fe) for _ in range(4)} == {"a"}
+    finally:
+        subprocess.run(tmux + ["kill-server"], timeout=10)
