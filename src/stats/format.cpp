@@ -133,6 +133,7 @@ std::string to_csv(const std::vector<Row>& rows) {
 
 void append_typed(std::string& out, const Row& r) {
   const auto cols = columns();
+  out.reserve(out.size() + kColumnCount * 48);
   for (std::size_t i = 0; i < kColumnCount; ++i) {
     const Value& v = r.v[i];
     if (v.empty()) continue;
@@ -161,6 +162,7 @@ void append_typed(std::string& out, const Row& r) {
 std::string to_json(const std::vector<Row>& rows) {
   const auto cols = columns();
   std::string out = "[";
+  out.reserve(rows.size() * kColumnCount * 200);
   bool first_row = true;
   for (const Row& r : rows) {
     if (!first_row) out += ',';
