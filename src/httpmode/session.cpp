@@ -12,6 +12,7 @@
 
 #include "checks/outgoing.h"
 #include "http/status.h"
+#include "proxy/accounting.h"
 #include "httpmode/cookie.h"
 #include "log/httplog.h"
 #include "log/logger.h"
@@ -496,6 +497,7 @@ void HttpSession::connect() {
        bd.http_reuse == config::HttpReuse::Always)) {
     sconn_ = host_.server_conns().take_idle(srv_, this);
     if (sconn_ != nullptr) {
+      proxy::count_connect(*be_, *srv_, true);
       s_readable_ = s_eof_ = s_error_ = false;
       s_writable_ = true;
       tc_ = 0;
@@ -515,6 +517,7 @@ void HttpSession::connect() {
   phase_ = Phase::Connecting;
   t_connect_ = loop_.now_ms();
   int err = 0;
+  proxy::count_connect(*be_, *srv_, false);
   int fd = checks::open_outgoing(srv_->addr(), opts, err);
   if (fd < 0) {
     connect_failed(false);

@@ -22,4 +22,12 @@ struct SessionEnd {
 
 void account_end(Frontend& fe, Backend* be, Server* srv, const SessionEnd& e);
 
+// A connection attempt to `s` (stats `connect`), or an idle one reused (`reuse`).
+inline void count_connect(Backend& be, Server& s, bool reused) {
+  Counter& b = reused ? be.counters().reuses : be.counters().connects;
+  Counter& v = reused ? s.counters().reuses : s.counters().connects;
+  b.fetch_add(1, std::memory_order_relaxed);
+  v.fetch_add(1, std::memory_order_relaxed);
+}
+
 }  // namespace sluice::proxy

@@ -12,6 +12,7 @@ namespace sluice::proxy {
 
 Backend::Backend(const config::Proxy& def, std::uint32_t index, const log::Logger* logger)
     : def_(def), index_(index), logger_(logger) {
+  state_change_s_.store(static_cast<std::int64_t>(std::time(nullptr)));
   servers_.reserve(def.servers.size() + kMaxDynamicServers);
   for (std::size_t i = 0; i < def.servers.size(); ++i)
     servers_.push_back(std::make_unique<Server>(def.servers[i], *this, static_cast<std::uint32_t>(i)));
@@ -25,6 +26,17 @@ Server* Backend::find_server(const std::string& name) const {
   for (const auto& s : servers_)
     if (s->name() == name && !s->removed()) return s.get();
   return nullptr;
+}
+
+void Backend::note_state() {
+  const bool now = any_usable();
+  if (state_up_.exchange(now) == now) return;
+  const auto t = static_cast<std::int64_t>(std::time(nullptr));
+  const std::int64_t since = state_change_s_.exchange(t);
+  if (now)
+    state_downtime_s_.fetch_add(std::max<std::int64_t>(0, t - since));
+  else
+    state_downs_.fetch_add(1);
 }
 
 Result<Server*> Backend::add_server(config::ServerDef def) {
@@ -220,13 +232,7 @@ void Backend::on_check_result(Server& s, const checks::CheckResult& r,
   // http-check disable-on-404: a 404 keeps the server up but takes it out
   // of load balancing (drain) until a plain pass.
   if (r.passed()) {
-    std::uint8_t a = s.admin();
-    bool drain = r.conditional();
-    if (drain != ((a & kAdminCheckDrain) != 0)) {
-      s.set_admin(drain ? static_cast<std::uint8_t>(a | kAdminCheckDrain)
-                        : static_cast<std::uint8_t>(a & ~kAdminCheckDrain));
-      bump_generation();
-    }
+    if (s.change_admin(kAdminCheckDrain, r.conditional())) bump_generation();
   }
   if (change == checks::HealthChange::WentDown) {
     s.set_check_ok(false);
@@ -300,10 +306,7 @@ void Backend::set_server_uweight(Server& s, std::uint32_t w) {
 }
 
 void Backend::set_server_drain(Server& s, bool on) {
-  std::uint8_t a = s.admin();
-  if (((a & kAdminDrain) != 0) == on) return;
-  s.set_admin(on ? static_cast<std::uint8_t>(a | kAdminDrain)
-                 : static_cast<std::uint8_t>(a & ~kAdminDrain));
+  if (!s.change_admin(kAdminDrain, on)) return;
   bump_generation();
   std::string who = std::string(s.backup() ? "Backup Server " : "Server ") + name() + "/" + s.name();
   if (on) {
@@ -319,10 +322,8 @@ void Backend::set_server_drain(Server& s, bool on) {
 }
 
 void Backend::set_server_maint(Server& s, bool on) {
-  std::uint8_t a = s.admin();
-  if (((a & kAdminMaint) != 0) == on) return;
-  s.set_admin(on ? static_cast<std::uint8_t>(a | kAdminMaint)
-                 : static_cast<std::uint8_t>(a & ~kAdminMaint));
+  if (!s.change_admin(kAdminMaint, on)) return;
+  s.check().last_change_s.store(static_cast<std::int64_t>(std::time(nullptr)), std::memory_order_relaxed);
   bump_generation();
   std::string who = std::string(s.backup() ? "Backup Server " : "Server ") + name() + "/" + s.name();
   if (on) {

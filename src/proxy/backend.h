@@ -50,7 +50,10 @@ class Backend {
 
   // Bumped on every change of the usable server set (state, admin, weight).
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
-  void bump_generation() { generation_.fetch_add(1, std::memory_order_acq_rel); }
+  void bump_generation() {
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    note_state();
+  }
 
   SessionCounters& counters() { return counters_; }
   const SessionCounters& counters() const { return counters_; }
@@ -108,6 +111,14 @@ class Backend {
   std::string no_server_message() const;
   std::string duration_alert_message(const Server& s, bool crossed) const;
 
+  // The backend's own UP/DOWN history for stats (chkdown, lastchg,
+  // downtime): note_state() runs after every server state change.
+  void note_state();
+  bool state_up() const { return state_up_.load(std::memory_order_relaxed); }
+  std::int64_t state_change_s() const { return state_change_s_.load(std::memory_order_relaxed); }
+  std::int64_t state_downtime_s() const { return state_downtime_s_.load(std::memory_order_relaxed); }
+  std::uint64_t state_downs() const { return state_downs_.load(std::memory_order_relaxed); }
+
   // Does this backend redispatch on every retry when it has several active
   // servers (round-robin kind, HAProxy's rule)?
   bool rr_kind() const;
@@ -121,6 +132,10 @@ class Backend {
   std::uint32_t index_;
   const log::Logger* logger_;
   std::vector<ServerPtr> servers_;
+  std::atomic<bool> state_up_{true};
+  std::atomic<std::int64_t> state_change_s_{0};
+  std::atomic<std::int64_t> state_downtime_s_{0};
+  Counter state_downs_{0};
   std::deque<config::ServerDef> dynamic_defs_;  // owned definitions of added servers
   std::mutex add_mu_;
   std::atomic<std::uint64_t> generation_{1};

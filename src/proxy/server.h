@@ -63,6 +63,13 @@ class Server {
   std::uint8_t admin() const { return admin_.load(std::memory_order_acquire); }
   void set_admin(std::uint8_t bits) { admin_.store(bits, std::memory_order_release); }
   bool maint() const { return admin() & kAdminMaint; }
+  // Set or clear one admin bit atomically (the runtime API and checks of
+  // another thread may change other bits at the same time). True if it changed.
+  bool change_admin(std::uint8_t bit, bool on) {
+    std::uint8_t before = on ? admin_.fetch_or(bit, std::memory_order_acq_rel)
+                             : admin_.fetch_and(static_cast<std::uint8_t>(~bit), std::memory_order_acq_rel);
+    return ((before & bit) != 0) != on;
+  }
   std::uint32_t weight() const { return weight_.load(std::memory_order_relaxed); }
   void set_weight(std::uint32_t w) { weight_.store(w, std::memory_order_relaxed); }
   // The user weight: configured, or set by the agent ("75%"). weight() is

@@ -714,8 +714,10 @@ CliReply clear_counters(CliEnv& env, CliState& st, const Words& w) {
     if (p.fe) clear(p.fe->counters());
     if (p.be) {
       clear(p.be->counters());
+      p.be->queue().clear_max();
       for (const auto& s : p.be->servers()) {
         clear(s->counters());
+        s->queue().clear_max();
         if (all) {
           s->check().failures.store(0);
           s->check().downs.store(0);

@@ -199,7 +199,7 @@ void server_row(Row& r, const proxy::Backend& be, const proxy::Server& s, const 
   b.str(Pxname, be.name());
   b.str(Svname, s.name());
   b.num(Qcur, const_cast<proxy::Server&>(s).queue().size());
-  b.num(Qmax, 0);
+  b.num(Qmax, const_cast<proxy::Server&>(s).queue().max_size());
   common(b, c, now_ms);
   if (s.maxconn() != 0) b.num(Slim, s.maxconn());
   be_side(b, c, now_wall);
@@ -272,7 +272,7 @@ void backend_row(Row& r, const proxy::Backend& be, const Sources& src, std::int6
   b.str(Pxname, be.name());
   b.str(Svname, "BACKEND");
   b.num(Qcur, const_cast<proxy::Backend&>(be).queue().size());
-  b.num(Qmax, 0);
+  b.num(Qmax, const_cast<proxy::Backend&>(be).queue().max_size());
   common(b, c, now_ms);
   b.num(Slim, backend_slim(be, src));
   b.num(Dreq, static_cast<std::int64_t>(c.denied.load(R)));
@@ -296,9 +296,11 @@ void backend_row(Row& r, const proxy::Backend& be, const Sources& src, std::int6
   b.num(Weight, act > 0 ? wact : wbck);
   b.num(Act, act);
   b.num(Bck, bck);
-  b.num(Chkdown, 0);
-  b.num(Lastchg, std::max<std::int64_t>(0, now_wall - src.start_wall_s));
-  b.num(Downtime, 0);
+  b.num(Chkdown, static_cast<std::int64_t>(be.state_downs()));
+  b.num(Lastchg, std::max<std::int64_t>(0, now_wall - be.state_change_s()));
+  std::int64_t down = be.state_downtime_s();
+  if (!be.state_up()) down += std::max<std::int64_t>(0, now_wall - be.state_change_s());
+  b.num(Downtime, down);
   b.num(Iid, be.def().id);
   b.num(Sid, 0);
   b.num(Type, 1);

@@ -215,6 +215,7 @@ void TcpSession::connect() {
   server_ = Side{};
   server_.owner = this;
   int err = 0;
+  proxy::count_connect(*be_, *srv_, false);
   int fd = checks::open_outgoing(dst, opts, err);
   if (fd < 0) {
     if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM ||
