@@ -4,6 +4,7 @@ state`, server administration (disable/enable, weights, drain, maint,
 addresses, dynamic servers), levels, bad input and the socket's file
 permissions. Answers that haproxy defines are compared byte for byte."""
 
+import grp
 import json
 import os
 import pwd
@@ -431,7 +432,7 @@ def test_socket_file_mode_and_owner(sluice, start_proxy, servers, tmp_path):
     fe = free_port()
     cfg = f"""
 global
-    stats socket {tmp_path}/a.sock mode 640 user nobody level admin
+    stats socket {tmp_path}/a.sock mode 640 user nobody group nogroup level admin
     stats socket {tmp_path}/b.sock mode 600
     stats timeout 1s
 defaults
@@ -446,6 +447,7 @@ listen l
     st = os.stat(tmp_path / "a.sock")
     assert st.st_mode & 0o777 == 0o640
     assert st.st_uid == nobody.pw_uid
+    assert st.st_gid == grp.getgrnam("nogroup").gr_gid
     assert os.stat(tmp_path / "b.sock").st_mode & 0o777 == 0o600
     # Default level is operator; `stats timeout` closes an idle connection.
     assert cli(tmp_path / "b.sock", "show cli level") == "operator\n\n"
