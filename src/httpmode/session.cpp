@@ -182,6 +182,7 @@ HttpSession::Io HttpSession::recv_into(int fd, Flow& f, bool& readable, bool& eo
     ssize_t n = ::recv(fd, f.buf.get() + f.len, cap - f.len, 0);
     if (n > 0) {
       f.len += static_cast<std::size_t>(n);
+      f.bytes_in += static_cast<std::uint64_t>(n);
       if (f.len < cap) readable = false;  // short read: drained, wait for the edge
       return Io::Ok;
     }
@@ -567,11 +568,12 @@ void HttpSession::connect_failed(bool timeout) {
     sconn_ = nullptr;
   }
   proxy::Server* prev = srv_;
-  prev->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
-  be_->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
   release_server();
   const config::Proxy& bd = be_->def();
   if (retries_ >= bd.retries) {
+    // econ counts requests that gave up connecting (retries are wretr), as HAProxy.
+    prev->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
+    be_->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
     fail(503, timeout ? TermCause::ServerTimeout : TermCause::ServerAbort, TermPhase::Connect);
     return;
   }

@@ -105,6 +105,7 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
     bool body_done = false;
     bool head_done = false;
     std::uint64_t bytes_out = 0;
+    std::uint64_t bytes_in = 0;  // received (stats: bin of the request flow)
     void reset_msg() {
       fwd = sent = head_len = head_sent = 0;
       body_done = head_done = false;

@@ -11,9 +11,9 @@ namespace sluice::httpmode {
 void HttpSession::count_transaction() {
   proxy::SessionEnd e;
   e.http = true;
-  e.bytes_in = req_.bytes_out;  // request bytes forwarded for this transaction
+  e.bytes_in = req_.bytes_in;  // request bytes received during this transaction
   e.bytes_out = res_.bytes_out;
-  req_.bytes_out = 0;  // res_ is reset after the log line, which reports it
+  req_.bytes_in = 0;  // res_ is reset after the log line, which reports it
   e.status = status_;
   e.server_answered = t_res_ >= 0;
   std::int64_t start = t_req_start_ >= 0 ? t_req_start_ : t_idle_start_;

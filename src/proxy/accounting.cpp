@@ -20,7 +20,8 @@ void account_end(Frontend& fe, Backend* be, Server* srv, const SessionEnd& e) {
   const bool client_side =
       e.term.cause == TermCause::ClientAbort || e.term.cause == TermCause::ClientTimeout;
   const bool server_side =
-      e.term.cause == TermCause::ServerAbort || e.term.cause == TermCause::ServerTimeout;
+      e.term.cause == TermCause::ServerAbort || e.term.cause == TermCause::ServerTimeout ||
+      (e.term.cause == TermCause::ProxyAbort && e.term.phase == TermPhase::Headers);  // invalid response
   if (e.http) {
     fe.counters().requests.fetch_add(1, R);
     fe.counters().req_rate.add(coarse_steady_ms());
@@ -29,9 +30,10 @@ void account_end(Frontend& fe, Backend* be, Server* srv, const SessionEnd& e) {
       be->counters().requests.fetch_add(1, R);
       if (e.status > 0) be->counters().count_status(e.status);
     }
-    if (srv != nullptr) {
+    // A server counts the requests it answered (as HAProxy: at the response).
+    if (srv != nullptr && e.server_answered) {
       srv->counters().requests.fetch_add(1, R);
-      if (e.status > 0 && e.server_answered) srv->counters().count_status(e.status);
+      if (e.status > 0) srv->counters().count_status(e.status);
     }
     // Errors while reading the request (bad request, client timeout).
     if (e.term.phase == TermPhase::Request && (e.status == 400 || e.status == 408))

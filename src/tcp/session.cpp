@@ -282,12 +282,13 @@ void TcpSession::connect_failed(bool timeout) {
   server_.owner = this;
   timed_out_connect_ = timeout;
   proxy::Server* prev = srv_;
-  prev->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
-  be_->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
   release_server();
 
   unsigned max_retries = be_->def().retries;
   if (retries_ >= max_retries) {
+    // econ counts sessions that gave up connecting (retries are wretr), as HAProxy.
+    prev->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
+    be_->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
     abort(timeout ? TermCause::ServerTimeout : TermCause::ServerAbort, TermPhase::Connect);
     return;
   }
