@@ -86,19 +86,25 @@ listen dead
     bind 127.0.0.1:$fe_dead
     retries 2
     server d 127.0.0.1:$closed
+
+listen webok
+    mode http
+    bind 127.0.0.1:$fe_ok
+    server e 127.0.0.1:$echo
 """
 
 
 def _diff_pair(sluice, haproxy, start_proxy, servers, tmp_path):
     """Sluice and haproxy on the same configuration and the same servers."""
     ident = servers(IdentServer(name="open"))
+    echo = servers(EchoHTTPServer("echo"))
     closed = free_port()
     socks = []
     for pbin in (sluice, haproxy):
-        fe_http, fe_tcp, fe_dead = free_port(), free_port(), free_port()
+        fe_http, fe_tcp, fe_dead, fe_ok = free_port(), free_port(), free_port(), free_port()
         sock = tmp_path / f"{pbin.kind}.sock"
         cfg = render(DIFF_CONFIG, sock=sock, fe_http=fe_http, fe_tcp=fe_tcp, closed=closed,
-                     open=ident.port, fe_dead=fe_dead)
+                     open=ident.port, fe_dead=fe_dead, fe_ok=fe_ok, echo=echo.port)
         start_proxy(pbin, cfg, wait_ports=[fe_http, fe_tcp], name=pbin.kind)
         socks.append(sock)
     for sock in socks:
@@ -166,11 +172,15 @@ def test_counters_after_same_traffic_match_haproxy(sluice, haproxy, start_proxy,
         fe_dead = int(re.findall(r"bind 127.0.0.1:(\d+)", (tmp_path / f"{'sluice' if sock == a else 'haproxy'}.cfg").read_text())[2])
         for _ in range(2):
             assert ident_of(fe_dead) == ""  # refused, retried, closed
+        fe_ok = int(re.findall(r"bind 127.0.0.1:(\d+)", (tmp_path / f"{'sluice' if sock == a else 'haproxy'}.cfg").read_text())[3])
+        for path in ("/a", "/b", "/c"):
+            status, _, _ = one_shot(fe_ok, "GET", path, {"Host": "x"})
+            assert status == 200
         time.sleep(0.3)
         _, rs = rows(cli(sock, "show stat"))
         results.append({(r["pxname"], r["svname"]): {c: r[c] for c in counted} for r in rs})
     for k in results[1]:
-        if k[0] in ("web", "app"):
+        if k[0] in ("web", "app", "webok"):
             # HTTP byte counts: haproxy counts its internal (HTX) message
             # sizes, Sluice the bytes on the wire; and our 502 page is not
             # haproxy's text.
