@@ -106,6 +106,19 @@ void modules(RowBuilder& b, Kind k) {
   }
 }
 
+// The HTTP/1 module's fields of an HTTP frontend (client side) or backend
+// (server side); TCP proxies have no H1 traffic and keep zeros, as HAProxy.
+void h1_fields(RowBuilder& b, const proxy::SessionCounters& c, bool frontend, std::int64_t open) {
+  b.num(H1OpenConnections, open);
+  b.num(H1OpenStreams, open);
+  b.num(H1TotalConnections,
+        static_cast<std::int64_t>(frontend ? c.total.load(R) : c.connects.load(R)));
+  b.num(H1TotalStreams, static_cast<std::int64_t>(c.requests.load(R)));
+  // Bytes in and out as the H1 connections see them: from clients / from servers.
+  b.num(H1BytesIn, static_cast<std::int64_t>(frontend ? c.bytes_in.load(R) : c.bytes_out.load(R)));
+  b.num(H1BytesOut, static_cast<std::int64_t>(frontend ? c.bytes_out.load(R) : c.bytes_in.load(R)));
+}
+
 void frontend_row(Row& r, const proxy::Frontend& fe, const Sources& src, std::int64_t now_ms) {
   RowBuilder b{r};
   const auto& c = fe.counters();
@@ -141,6 +154,7 @@ void frontend_row(Row& r, const proxy::Frontend& fe, const Sources& src, std::in
     b.num(CacheHits, 0);
   }
   modules(b, Kind::Frontend);
+  if (http) h1_fields(b, c, true, c.cur.load(R));
 }
 
 // HAProxy's default fullconn: a tenth of the frontends' maxconn that can
@@ -321,6 +335,11 @@ void backend_row(Row& r, const proxy::Backend& be, const Sources& src, std::int6
   b.num(AggServerCheckStatus, 0);
   b.num(AggCheckStatus, 0);
   modules(b, Kind::Backend);
+  if (http) {
+    std::int64_t open = 0;
+    for (const auto& s : be.servers()) open += s->connections();
+    h1_fields(b, c, false, open);
+  }
 }
 
 }  // namespace

@@ -159,7 +159,8 @@ def test_counters_after_same_traffic_match_haproxy(sluice, haproxy, start_proxy,
     a, b = _diff_pair(sluice, haproxy, start_proxy, servers, tmp_path)
     counted = ["stot", "lbtot", "bin", "bout", "econ", "eresp", "wretr", "wredis", "hrsp_1xx",
                "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other", "req_tot",
-               "cli_abrt", "srv_abrt", "dreq", "dresp", "ereq", "conn_tot", "status"]
+               "cli_abrt", "srv_abrt", "dreq", "dresp", "ereq", "conn_tot", "status", "connect",
+               "reuse", "h1_total_connections", "h1_total_streams"]
     results = []
     for sock in (a, b):
         fe_http = int(re.search(r"bind 127.0.0.1:(\d+)", (tmp_path / f"{'sluice' if sock == a else 'haproxy'}.cfg").read_text()).group(1))
