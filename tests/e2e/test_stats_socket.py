@@ -220,6 +220,9 @@ def test_servers_state_and_answers_match_haproxy(sluice, haproxy, start_proxy, s
             out.append(" ".join(f))
         return "\n".join(out)
 
+    # `show info`: the same keys in the same order (values are the process's own).
+    keys = lambda text: [l.split(":")[0] for l in text.split("\n")]
+    assert keys(cli(a, "show info")) == keys(cli(b, "show info"))
     for cmd in ["show servers state", "show servers state tcpl", "show servers state nope"]:
         assert mask_age(cli(a, cmd)) == mask_age(cli(b, cmd)), cmd
     # Deterministic answers and error texts, byte for byte, in this order.
