@@ -19,9 +19,8 @@ void HttpSession::count_transaction() {
   std::int64_t start = t_req_start_ >= 0 ? t_req_start_ : t_idle_start_;
   e.tw = t_queue_done_ >= 0 && t_head_ >= 0 ? t_queue_done_ - t_head_ : -1;
   e.tc = tc_;
-  e.tr = t_res_ >= 0 && t_queue_done_ >= 0
-             ? t_res_ - t_queue_done_ - std::max<std::int64_t>(tc_, 0)
-             : -1;
+  e.tr = t_res_ >= 0 && t_queue_done_ >= 0 ? t_res_ - t_queue_done_ - std::max<std::int64_t>(tc_, 0)
+                                           : -1;
   e.tt = loop_.now_ms() - start;
   e.term = term_;
   // A connection that closed before any request is no transaction.

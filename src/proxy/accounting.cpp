@@ -5,7 +5,9 @@
 namespace sluice::proxy {
 
 namespace {
-std::uint64_t clamp0(std::int64_t v) { return v > 0 ? static_cast<std::uint64_t>(v) : 0; }
+std::uint64_t clamp0(std::int64_t v) {
+  return v > 0 ? static_cast<std::uint64_t>(v) : 0;
+}
 }  // namespace
 
 void account_end(Frontend& fe, Backend* be, Server* srv, const SessionEnd& e) {
@@ -19,9 +21,10 @@ void account_end(Frontend& fe, Backend* be, Server* srv, const SessionEnd& e) {
   }
   const bool client_side =
       e.term.cause == TermCause::ClientAbort || e.term.cause == TermCause::ClientTimeout;
-  const bool server_side =
-      e.term.cause == TermCause::ServerAbort || e.term.cause == TermCause::ServerTimeout ||
-      (e.term.cause == TermCause::ProxyAbort && e.term.phase == TermPhase::Headers);  // invalid response
+  const bool server_side = e.term.cause == TermCause::ServerAbort ||
+                           e.term.cause == TermCause::ServerTimeout ||
+                           (e.term.cause == TermCause::ProxyAbort &&
+                            e.term.phase == TermPhase::Headers);  // invalid response
   if (e.http) {
     fe.counters().requests.fetch_add(1, R);
     fe.counters().req_rate.add(coarse_steady_ms());

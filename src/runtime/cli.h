@@ -31,7 +31,7 @@ struct CliEnv {
   unsigned maxconn = 0;
   std::string node;
   std::function<unsigned()> current_conns;  // may be empty
-  std::function<bool()> stopping;  // may be empty
+  std::function<bool()> stopping;           // may be empty
   // A dynamic server's checks: created (not started) on `add server ...
   // check`, started/stopped by `enable|disable health|agent`, dropped on `del server`.
   std::function<void(proxy::Backend&, proxy::Server&)> create_checks;

@@ -92,8 +92,12 @@ struct Command {
   Handler fn;
 };
 
-CliReply msg(std::string text) { return {std::move(text) + "\n", {}}; }  // adds the blank line
-CliReply raw(std::string text) { return {std::move(text), {}}; }
+CliReply msg(std::string text) {
+  return {std::move(text) + "\n", {}};
+}  // adds the blank line
+CliReply raw(std::string text) {
+  return {std::move(text), {}};
+}
 
 std::optional<long long> to_int(std::string_view s) {
   long long v = 0;
@@ -126,7 +130,7 @@ Target find_target(CliEnv& env, const Words& w, std::size_t at) {
   for (const auto& s : t.be->servers()) {
     if (s->removed()) continue;
     if (!sname.empty() && sname[0] == '#' ? std::to_string(s->def().id) == sname.substr(1)
-                                           : s->name() == sname) {
+                                          : s->name() == sname) {
       t.srv = s.get();
       break;
     }
@@ -139,7 +143,8 @@ bool static_algo(const proxy::Backend& be) {
   using A = config::BalanceAlgo;
   const auto& b = be.def().balance;
   if (b.algo == A::StaticRr) return true;
-  bool hashing = b.algo == A::Source || b.algo == A::Uri || b.algo == A::UrlParam || b.algo == A::Hdr;
+  bool hashing =
+      b.algo == A::Source || b.algo == A::Uri || b.algo == A::UrlParam || b.algo == A::Hdr;
   return hashing && b.hash_type == config::HashType::MapBased;
 }
 
@@ -162,9 +167,9 @@ CliReply show_info(CliEnv& env, CliState&, const Words&) {
   std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   std::int64_t up = std::max<std::int64_t>(0, now - env.start_wall_s);
   char uptime[64];
-  std::snprintf(uptime, sizeof uptime, "%lldd %lldh%02lldm%02llds", static_cast<long long>(up / 86400),
-                static_cast<long long>(up % 86400 / 3600), static_cast<long long>(up % 3600 / 60),
-                static_cast<long long>(up % 60));
+  std::snprintf(uptime, sizeof uptime, "%lldd %lldh%02lldm%02llds",
+                static_cast<long long>(up / 86400), static_cast<long long>(up % 86400 / 3600),
+                static_cast<long long>(up % 3600 / 60), static_cast<long long>(up % 60));
   rlimit rl{};
   ::getrlimit(RLIMIT_NOFILE, &rl);
   std::uint64_t cum_conns = 0, cum_req = 0;
@@ -215,7 +220,8 @@ CliReply show_info(CliEnv& env, CliState&, const Words&) {
   line("CurrConns", n(cur));
   line("CumConns", n(cum_conns));
   line("CumReq", n(cum_req));
-  for (auto k : {"MaxSslConns", "CurrSslConns", "CumSslConns", "Maxpipes", "PipesUsed", "PipesFree"})
+  for (auto k :
+       {"MaxSslConns", "CurrSslConns", "CumSslConns", "Maxpipes", "PipesUsed", "PipesFree"})
     line(k, "0");
   line("ConnRate", n(sess_rate));
   line("ConnRateLimit", "0");
@@ -236,8 +242,8 @@ CliReply show_info(CliEnv& env, CliState&, const Words&) {
   line("Jobs", n(cur + listeners));
   line("Unstoppable Jobs", "0");
   line("Listeners", n(listeners));
-  for (auto k : {"ActivePeers", "ConnectedPeers", "DroppedLogs", "BusyPolling",
-                 "FailedResolutions"})
+  for (auto k :
+       {"ActivePeers", "ConnectedPeers", "DroppedLogs", "BusyPolling", "FailedResolutions"})
     line(k, "0");
   std::uint64_t bytes_out = 0;
   for (const auto& p : env.proxies)
@@ -314,21 +320,36 @@ CliReply show_stat(CliEnv& env, CliState&, const Words& w) {
 int state_check_status(checks::CheckStatus s) {
   using C = checks::CheckStatus;
   switch (s) {
-    case C::Unknown: return 0;
-    case C::Init: return 1;
-    case C::Hana: return 4;
-    case C::SockErr: return 5;
-    case C::L4Ok: return 6;
-    case C::L4Tout: return 7;
-    case C::L4Con: return 8;
-    case C::L6Ok: return 9;
-    case C::L6Tout: return 10;
-    case C::L6Rsp: return 11;
-    case C::L7Tout: return 12;
-    case C::L7Rsp: return 13;
-    case C::L7Ok: return 15;
-    case C::L7OkC: return 16;
-    case C::L7Sts: return 17;
+    case C::Unknown:
+      return 0;
+    case C::Init:
+      return 1;
+    case C::Hana:
+      return 4;
+    case C::SockErr:
+      return 5;
+    case C::L4Ok:
+      return 6;
+    case C::L4Tout:
+      return 7;
+    case C::L4Con:
+      return 8;
+    case C::L6Ok:
+      return 9;
+    case C::L6Tout:
+      return 10;
+    case C::L6Rsp:
+      return 11;
+    case C::L7Tout:
+      return 12;
+    case C::L7Rsp:
+      return 13;
+    case C::L7Ok:
+      return 15;
+    case C::L7OkC:
+      return 16;
+    case C::L7Sts:
+      return 17;
   }
   return 0;
 }
@@ -336,9 +357,11 @@ int state_check_status(checks::CheckStatus s) {
 std::string ip_only(const config::Address& a) {
   char buf[INET6_ADDRSTRLEN] = {};
   if (a.family() == AF_INET)
-    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(a.storage).sin_addr, buf, sizeof buf);
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(a.storage).sin_addr, buf,
+                sizeof buf);
   else if (a.family() == AF_INET6)
-    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(a.storage).sin6_addr, buf, sizeof buf);
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(a.storage).sin6_addr, buf,
+                sizeof buf);
   else
     return "-";
   return buf;
@@ -353,17 +376,27 @@ std::string server_state_line(const proxy::Backend& be, const proxy::Server& s, 
   int op = !s.up() ? 0 : (a & proxy::kAdminCheckDrain) ? 3 : 2;
   int admin = ((a & proxy::kAdminMaint) ? 0x01 : 0) | ((a & proxy::kAdminDrain) ? 0x08 : 0);
   std::int64_t last = cv.last_change_s.load(std::memory_order_relaxed);
-  checks::CheckStatus st = d.check ? cv.status.load(std::memory_order_relaxed) : checks::CheckStatus::Init;
+  checks::CheckStatus st =
+      d.check ? cv.status.load(std::memory_order_relaxed) : checks::CheckStatus::Init;
   int result = 0;
   if (d.check && st != checks::CheckStatus::Init && st != checks::CheckStatus::Unknown) {
     switch (checks::status_info(st).outcome) {
-      case checks::CheckOutcome::Neutral: result = 1; break;
-      case checks::CheckOutcome::Failed: result = 2; break;
-      case checks::CheckOutcome::Passed: result = 3; break;
-      case checks::CheckOutcome::CondPass: result = 4; break;
+      case checks::CheckOutcome::Neutral:
+        result = 1;
+        break;
+      case checks::CheckOutcome::Failed:
+        result = 2;
+        break;
+      case checks::CheckOutcome::Passed:
+        result = 3;
+        break;
+      case checks::CheckOutcome::CondPass:
+        result = 4;
+        break;
     }
   }
-  unsigned health = d.check ? cv.health.load(std::memory_order_relaxed) : (s.dynamic() ? 0 : d.rise);
+  unsigned health =
+      d.check ? cv.health.load(std::memory_order_relaxed) : (s.dynamic() ? 0 : d.rise);
   int check_state = d.check ? (0x02 | (s.health_enabled() ? 0x04 : 0)) : 0;
   int agent_state = d.agent_check ? (0x10 | 0x02 | (s.agent_enabled() ? 0x04 : 0)) : 0;
   const config::Address& addr = s.addr();
@@ -439,14 +472,17 @@ CliReply show_sess(CliEnv& env, CliState&, const Words&) {
 
 CliReply show_errors(CliEnv& env, CliState&, const Words& w) {
   if (w.size() > 2 && w[2] != "request" && w[2] != "response" && w[2] != "-1") {
-    if (env.frontend(w[2]) == nullptr && env.backend(w[2]) == nullptr) return msg("No such proxy.\n");
+    if (env.frontend(w[2]) == nullptr && env.backend(w[2]) == nullptr)
+      return msg("No such proxy.\n");
   }
   // Sluice does not capture invalid messages yet: nothing to show.
   return msg("Total events captured on [" + now_date_ms() + "] : 0\n");
 }
 
 CliReply show_cli_level(CliEnv&, CliState& st, const Words&) {
-  return msg(st.level == CliLevel::Admin ? "admin\n" : st.level == CliLevel::Operator ? "operator\n" : "user\n");
+  return msg(st.level == CliLevel::Admin      ? "admin\n"
+             : st.level == CliLevel::Operator ? "operator\n"
+                                              : "user\n");
 }
 
 CliReply lower_level(CliEnv&, CliState& st, const Words& w) {
@@ -498,7 +534,8 @@ CliReply apply_weight(proxy::Backend& be, proxy::Server& s, const Words& w, std:
     return msg("Absolute weight can only be between 0 and 256 inclusive.\n");
   }
   if (static_algo(be) && weight != 0 && weight != static_cast<long long>(s.def().weight))
-    return msg("Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n");
+    return msg(
+        "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n");
   be.set_server_uweight(s, static_cast<std::uint32_t>(weight));
   return msg("");
 }
@@ -531,7 +568,8 @@ void set_addr_port(config::Address& a, std::uint16_t port) {
 
 CliReply set_addr(proxy::Server& s, const Words& w) {
   const char* by = " by 'stats socket command'\n";
-  if (w.size() < 5) return msg("set server <b>/<s> addr requires an address and optionally a port.\n");
+  if (w.size() < 5)
+    return msg("set server <b>/<s> addr requires an address and optionally a port.\n");
   config::Address next = s.addr();
   const std::string old_ip = ip_only(next);
   const std::uint16_t old_port = next.port();
@@ -548,7 +586,8 @@ CliReply set_addr(proxy::Server& s, const Words& w) {
     if (!port || *port < 0 || *port > 65535) {
       text += ", problem converting port '" + std::string(p) + "' to an int";
     } else if (*port != old_port) {
-      text += ", port changed from '" + std::to_string(old_port) + "' to '" + std::to_string(*port) + "'";
+      text += ", port changed from '" + std::to_string(old_port) + "' to '" +
+              std::to_string(*port) + "'";
       set_addr_port(next, static_cast<std::uint16_t>(*port));
     }
   }
@@ -583,7 +622,8 @@ CliReply set_weight(CliEnv& env, CliState&, const Words& w) {
 CliReply get_weight(CliEnv& env, CliState&, const Words& w) {
   Target t = find_target(env, w, 2);
   if (!t.error.empty()) return msg(t.error);
-  return msg(std::to_string(t.srv->uweight()) + " (initial " + std::to_string(t.srv->def().weight) + ")\n");
+  return msg(std::to_string(t.srv->uweight()) + " (initial " + std::to_string(t.srv->def().weight) +
+             ")\n");
 }
 
 CliReply enable_disable_server(CliEnv& env, CliState&, const Words& w) {
@@ -679,7 +719,8 @@ CliReply add_server(CliEnv& env, CliState&, const Words& w) {
   config::LoadResult lr = config::load_text(text, "cli", lo);
   if (!lr.ok()) return msg(lr.errors.front().message + "\n");
   const config::Proxy* p = lr.model.find_proxy("cli-add-server");
-  if (p == nullptr || p->servers.size() != 1) return msg("'server' expects <name> and <addr>[:<port>] as arguments.\n");
+  if (p == nullptr || p->servers.size() != 1)
+    return msg("'server' expects <name> and <addr>[:<port>] as arguments.\n");
   config::ServerDef def = p->servers.front();
   // The parser numbered it in its own backend: keep only an explicit `id`.
   if (std::find(w.begin() + 4, w.end(), "id") == w.end()) def.id = 0;
@@ -827,8 +868,8 @@ CliReply run_command(CliEnv& env, CliState& st, const Words& w) {
     for (const auto& c : kCommands)
       if (c.level <= st.level && matched_words(c, w) > 0) near += help_line(c.usage, c.help);
     if (!near.empty())
-      return msg("Unknown command, but maybe one of the following ones is a better match:\n" + near +
-                 help_tail());
+      return msg("Unknown command, but maybe one of the following ones is a better match:\n" +
+                 near + help_tail());
     return msg("Unknown command. Please enter one of the following commands only:\n" +
                help_text(st.level));
   }

@@ -48,7 +48,7 @@ struct CliServer::Conn final : core::IoHandler {
 
   void on_events(std::uint32_t ev) override {
     if (dead) return;
-    if (ev & 0x004) writable = true;  // EPOLLOUT
+    if (ev & 0x004) writable = true;                         // EPOLLOUT
     if (ev & (0x001 | 0x2000 | 0x010 | 0x008)) read_some();  // IN, RDHUP, HUP, ERR
     if (dead) return;
     process();
@@ -210,7 +210,7 @@ Result<std::unique_ptr<CliServer>> CliServer::open(const config::Global& g) {
     sock->fd = *fd;
     sock->level = s.level == config::StatsSocket::Level::Admin      ? CliLevel::Admin
                   : s.level == config::StatsSocket::Level::Operator ? CliLevel::Operator
-                                                                     : CliLevel::User;
+                                                                    : CliLevel::User;
     srv->sockets_.push_back(std::move(sock));
   }
   return srv;
@@ -232,7 +232,8 @@ void CliServer::start(core::Loop& loop, CliEnv& env) {
     int fd = s->fd;
     s->fd = -1;  // the Listener's now
     s->listener = std::make_unique<core::Listener>(
-        loop, fd, [this, level](int cfd, const sockaddr_storage&, socklen_t) { accept(cfd, level); });
+        loop, fd,
+        [this, level](int cfd, const sockaddr_storage&, socklen_t) { accept(cfd, level); });
   }
 }
 
@@ -266,7 +267,8 @@ void CliServer::accept(int fd, CliLevel level) {
 void CliServer::forget(Conn* c) {
   // Destroyed after the current batch: an event of this batch may name it.
   loop_->defer([this, c] {
-    auto it = std::find_if(conns_.begin(), conns_.end(), [c](const auto& p) { return p.get() == c; });
+    auto it =
+        std::find_if(conns_.begin(), conns_.end(), [c](const auto& p) { return p.get() == c; });
     if (it != conns_.end()) conns_.erase(it);
   });
 }

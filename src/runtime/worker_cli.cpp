@@ -7,8 +7,7 @@
 namespace sluice::runtime {
 
 void Worker::add_server_checks(proxy::Backend& be, proxy::Server& s) {
-  dyn_checks_[&s] =
-      std::make_unique<proxy::ServerChecks>(loop_, be, s, engine_.model().global);
+  dyn_checks_[&s] = std::make_unique<proxy::ServerChecks>(loop_, be, s, engine_.model().global);
 }
 
 void Worker::run_server_checks(proxy::Server& s, bool run) {

@@ -140,14 +140,20 @@ constexpr Column kColumns[] = {
 static_assert(std::size(kColumns) == kColumnCount);
 }  // namespace
 
-std::span<const Column> columns() { return kColumns; }
+std::span<const Column> columns() {
+  return kColumns;
+}
 
 std::string_view type_name(ValueType t) {
   switch (t) {
-    case ValueType::Str: return "str";
-    case ValueType::U32: return "u32";
-    case ValueType::U64: return "u64";
-    case ValueType::S32: return "s32";
+    case ValueType::Str:
+      return "str";
+    case ValueType::U32:
+      return "u32";
+    case ValueType::U64:
+      return "u64";
+    case ValueType::S32:
+      return "s32";
   }
   return "str";
 }

@@ -31,15 +31,26 @@ void put_json_str(std::string& out, std::string_view s) {
   out += '"';
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          std::snprintf(b, sizeof b, "\\u%04x",
+                        static_cast<unsigned>(static_cast<unsigned char>(c)));
           out += b;
         } else {
           out += c;
@@ -49,42 +60,63 @@ void put_json_str(std::string& out, std::string_view s) {
   out += '"';
 }
 
-char kind_letter(Kind k) { return k == Kind::Frontend ? 'F' : k == Kind::Backend ? 'B' : 'S'; }
+char kind_letter(Kind k) {
+  return k == Kind::Frontend ? 'F' : k == Kind::Backend ? 'B' : 'S';
+}
 std::string_view kind_name(Kind k) {
   return k == Kind::Frontend ? "Frontend" : k == Kind::Backend ? "Backend" : "Server";
 }
 
 std::string_view origin_name(char c) {
   switch (c) {
-    case 'M': return "Metric";
-    case 'S': return "Status";
-    case 'K': return "Key";
-    case 'C': return "Config";
-    case 'P': return "Product";
+    case 'M':
+      return "Metric";
+    case 'S':
+      return "Status";
+    case 'K':
+      return "Key";
+    case 'C':
+      return "Config";
+    case 'P':
+      return "Product";
   }
   return "Unknown";
 }
 std::string_view nature_name(char c) {
   switch (c) {
-    case 'A': return "Age";
-    case 'a': return "Avg";
-    case 'C': return "Counter";
-    case 'D': return "Duration";
-    case 'G': return "Gauge";
-    case 'L': return "Limit";
-    case 'M': return "Max";
-    case 'N': return "Name";
-    case 'O': return "Output";
-    case 'R': return "Rate";
-    case 'T': return "Time";
+    case 'A':
+      return "Age";
+    case 'a':
+      return "Avg";
+    case 'C':
+      return "Counter";
+    case 'D':
+      return "Duration";
+    case 'G':
+      return "Gauge";
+    case 'L':
+      return "Limit";
+    case 'M':
+      return "Max";
+    case 'N':
+      return "Name";
+    case 'O':
+      return "Output";
+    case 'R':
+      return "Rate";
+    case 'T':
+      return "Time";
   }
   return "Unknown";
 }
 std::string_view scope_name(char c) {
   switch (c) {
-    case 'P': return "Process";
-    case 'S': return "Service";
-    case 's': return "System";
+    case 'P':
+      return "Process";
+    case 'S':
+      return "Service";
+    case 's':
+      return "System";
   }
   return "Unknown";
 }

@@ -25,20 +25,31 @@ struct RowBuilder {
   }
 };
 
-std::string mode_name(const config::Proxy& p) { return p.mode == config::Mode::Http ? "http" : "tcp"; }
+std::string mode_name(const config::Proxy& p) {
+  return p.mode == config::Mode::Http ? "http" : "tcp";
+}
 
 std::string algo_name(const config::Balance& b) {
   using A = config::BalanceAlgo;
   switch (b.algo) {
-    case A::RoundRobin: return "roundrobin";
-    case A::StaticRr: return "static-rr";
-    case A::LeastConn: return "leastconn";
-    case A::First: return "first";
-    case A::Source: return "source";
-    case A::Uri: return "uri";
-    case A::UrlParam: return "url_param";
-    case A::Hdr: return "hdr";
-    case A::Random: return "random";
+    case A::RoundRobin:
+      return "roundrobin";
+    case A::StaticRr:
+      return "static-rr";
+    case A::LeastConn:
+      return "leastconn";
+    case A::First:
+      return "first";
+    case A::Source:
+      return "source";
+    case A::Uri:
+      return "uri";
+    case A::UrlParam:
+      return "url_param";
+    case A::Hdr:
+      return "hdr";
+    case A::Random:
+      return "random";
   }
   return "";
 }
@@ -46,11 +57,13 @@ std::string algo_name(const config::Balance& b) {
 std::string addr_text(const config::Address& a) {
   char buf[INET6_ADDRSTRLEN] = {};
   if (a.family() == AF_INET) {
-    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(a.storage).sin_addr, buf, sizeof buf);
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(a.storage).sin_addr, buf,
+                sizeof buf);
     return std::string(buf) + ":" + std::to_string(a.port());
   }
   if (a.family() == AF_INET6) {
-    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(a.storage).sin6_addr, buf, sizeof buf);
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(a.storage).sin6_addr, buf,
+                sizeof buf);
     return "[" + std::string(buf) + "]:" + std::to_string(a.port());
   }
   return "unix";
@@ -228,7 +241,8 @@ void server_row(Row& r, const proxy::Backend& be, const proxy::Server& s, const 
     b.num(Chkfail, static_cast<std::int64_t>(cv.failures.load(R)));
     b.num(Chkdown, static_cast<std::int64_t>(cv.downs.load(R)));
     std::int64_t down = cv.downtime_s.load(R);
-    if (!s.up()) down += std::max<std::int64_t>(0, now_wall - (lastchg ? lastchg : src.start_wall_s));
+    if (!s.up())
+      down += std::max<std::int64_t>(0, now_wall - (lastchg ? lastchg : src.start_wall_s));
     b.num(Downtime, down);
   }
   if (d.maxqueue) b.num(Qlimit, *d.maxqueue);

@@ -44,9 +44,14 @@ TEST(ConfigStatsSocket, Errors) {
       "  stats socket\n");
   auto e = testing::errors(r);
   ASSERT_EQ(e.size(), 6U);
-  EXPECT_EQ(e[0], "t.cfg:2: [stats socket] 'level' only supports 'user', 'operator', and 'admin' (got 'root')");
-  EXPECT_EQ(e[1], "t.cfg:3: [stats socket] missing port in bind address 'ipv4@127.0.0.1' (expected like *:80)");
-  EXPECT_EQ(e[2].rfind("t.cfg:4: [stats socket] 'stats socket' option 'colour' is not supported", 0), 0U);
+  EXPECT_EQ(
+      e[0],
+      "t.cfg:2: [stats socket] 'level' only supports 'user', 'operator', and 'admin' (got 'root')");
+  EXPECT_EQ(
+      e[1],
+      "t.cfg:3: [stats socket] missing port in bind address 'ipv4@127.0.0.1' (expected like *:80)");
+  EXPECT_EQ(
+      e[2].rfind("t.cfg:4: [stats socket] 'stats socket' option 'colour' is not supported", 0), 0U);
   EXPECT_EQ(e[3].rfind("t.cfg:5: [stats socket] mode", 0), 0U);
   EXPECT_EQ(e[4], "t.cfg:6: [stats timeout] 'stats timeout' must be positive");
   EXPECT_EQ(e[5], "t.cfg:7: [stats socket] 'stats socket' expects a path or an address");

@@ -13,7 +13,8 @@ TEST(CliParse, CommandsAndWords) {
   EXPECT_EQ(split_commands("show stat"), (V{{"show", "stat"}}));
   EXPECT_EQ(split_commands("  show  backend ;show cli level"),
             (V{{"show", "backend"}, {"show", "cli", "level"}}));
-  EXPECT_EQ(split_commands("set server a/b\\;c state\\ x"), (V{{"set", "server", "a/b;c", "state x"}}));
+  EXPECT_EQ(split_commands("set server a/b\\;c state\\ x"),
+            (V{{"set", "server", "a/b;c", "state x"}}));
   EXPECT_EQ(split_commands(""), (V{{}}));
   EXPECT_EQ(split_commands(";"), (V{{}, {}}));
   EXPECT_EQ(split_commands("help\r"), (V{{"help"}}));
@@ -30,7 +31,8 @@ struct Cli {
   CliState st;
   Cli() {
     for (const auto& e : o.entries)
-      env.proxies.push_back({const_cast<proxy::Frontend*>(e.fe), const_cast<proxy::Backend*>(e.be)});
+      env.proxies.push_back(
+          {const_cast<proxy::Frontend*>(e.fe), const_cast<proxy::Backend*>(e.be)});
     st.level = CliLevel::Admin;
   }
   std::string run(const std::string& line) {
@@ -61,9 +63,13 @@ TEST(CliCommands, ShowBackendAndLevels) {
 
 TEST(CliCommands, UnknownCommands) {
   Cli c;
-  EXPECT_EQ(c.run("frobnicate").rfind("Unknown command. Please enter one of the following commands only:\n", 0), 0U);
+  EXPECT_EQ(c.run("frobnicate")
+                .rfind("Unknown command. Please enter one of the following commands only:\n", 0),
+            0U);
   std::string near = c.run("show nothing");
-  EXPECT_EQ(near.rfind("Unknown command, but maybe one of the following ones is a better match:\n", 0), 0U);
+  EXPECT_EQ(
+      near.rfind("Unknown command, but maybe one of the following ones is a better match:\n", 0),
+      0U);
   EXPECT_NE(near.find("  show stat"), std::string::npos);
   EXPECT_EQ(near.find("  add server"), std::string::npos);
   EXPECT_EQ(near.substr(near.size() - 2), "\n\n");
@@ -81,7 +87,8 @@ TEST(CliCommands, ServerAdministration) {
   EXPECT_EQ(c.run("set server app/a state nap"),
             "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n\n");
   EXPECT_EQ(c.run("set weight app/a 7; get weight app/a"), "\n7 (initial 1)\n\n");
-  EXPECT_EQ(c.run("set weight app/a 300"), "Absolute weight can only be between 0 and 256 inclusive.\n\n");
+  EXPECT_EQ(c.run("set weight app/a 300"),
+            "Absolute weight can only be between 0 and 256 inclusive.\n\n");
   EXPECT_EQ(c.run("set weight app/a x"), "Empty weight string empty or preceded by garbage\n");
   EXPECT_EQ(c.run("set weight app/zz 1"), "No such server.\n\n");
   EXPECT_EQ(c.run("set weight nope/a 1"), "No such backend.\n\n");
@@ -118,7 +125,8 @@ TEST(CliCommands, HealthDisabledServerComesBackUp) {
 
 TEST(CliCommands, AddAndDeleteServers) {
   Cli c;
-  EXPECT_EQ(c.run("add server app/n 127.0.0.1:99 weight 4 maxconn 8"), "New server registered.\n\n");
+  EXPECT_EQ(c.run("add server app/n 127.0.0.1:99 weight 4 maxconn 8"),
+            "New server registered.\n\n");
   proxy::Server* n = c.app().find_server("n");
   ASSERT_NE(n, nullptr);
   EXPECT_TRUE(n->maint());
@@ -128,11 +136,14 @@ TEST(CliCommands, AddAndDeleteServers) {
   EXPECT_EQ(n->maxconn(), 8U);
   EXPECT_EQ(c.run("add server app/n 127.0.0.1:99"),
             "Already exists a server with the same name in backend.\n\n");
-  EXPECT_EQ(c.run("add server app/m 127.0.0.1:99 bogus").rfind("unknown server keyword 'bogus'", 0), 0U);
-  EXPECT_EQ(c.run("add server app/m"), "'server' expects <name> and <addr>[:<port>] as arguments.\n\n");
+  EXPECT_EQ(c.run("add server app/m 127.0.0.1:99 bogus").rfind("unknown server keyword 'bogus'", 0),
+            0U);
+  EXPECT_EQ(c.run("add server app/m"),
+            "'server' expects <name> and <addr>[:<port>] as arguments.\n\n");
   EXPECT_EQ(c.run("add server st/m 127.0.0.1:1"),
             "Backend must use a dynamic load balancing to support dynamic servers.\n");
-  EXPECT_EQ(c.run("add server app/q \"127.0.0.1:1\""), "invalid character in '\"127.0.0.1:1\"'.\n\n");
+  EXPECT_EQ(c.run("add server app/q \"127.0.0.1:1\""),
+            "invalid character in '\"127.0.0.1:1\"'.\n\n");
   EXPECT_EQ(c.run("del server app/a"), "Only servers in maintenance mode can be deleted.\n");
   EXPECT_EQ(c.run("del server app/n"), "Server deleted.\n");
   EXPECT_EQ(c.app().find_server("n"), nullptr);

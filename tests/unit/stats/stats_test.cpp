@@ -75,10 +75,10 @@ TEST(StatsSnapshot, RowsInHaproxyOrderWithItsEmptyFields) {
   EXPECT_EQ(fe[17], "OPEN");
   EXPECT_EQ(fe[6], "1000");
   auto a = split(lines[2]);
-  EXPECT_EQ(a[10], "");  // dreq
-  EXPECT_EQ(a[25], "4");  // qlimit from maxqueue
+  EXPECT_EQ(a[10], "");     // dreq
+  EXPECT_EQ(a[25], "4");    // qlimit from maxqueue
   EXPECT_EQ(a[36], "INI");  // check_status before the first check
-  EXPECT_EQ(a[67], "2");  // check_rise
+  EXPECT_EQ(a[67], "2");    // check_rise
   EXPECT_EQ(a[73], "127.0.0.1:81");
   EXPECT_EQ(a[55], "-1");  // lastsess: never
   auto b = split(lines[3]);
@@ -86,7 +86,7 @@ TEST(StatsSnapshot, RowsInHaproxyOrderWithItsEmptyFields) {
   EXPECT_EQ(b[18], "5");
   EXPECT_EQ(b[19], "0");  // act
   EXPECT_EQ(b[20], "1");  // bck
-  EXPECT_EQ(b[36], "");  // no check, no check_status
+  EXPECT_EQ(b[36], "");   // no check, no check_status
   auto be = split(lines[4]);
   EXPECT_EQ(be[17], "UP");
   EXPECT_EQ(be[19], "1");  // one active server usable
@@ -97,7 +97,8 @@ TEST(StatsSnapshot, RowsInHaproxyOrderWithItsEmptyFields) {
   // Every line ends with a comma and has as many cells as the header.
   for (const auto& l : lines) {
     EXPECT_EQ(l.back(), ',');
-    EXPECT_EQ(std::count(l.begin(), l.end(), ','), std::count(lines[0].begin(), lines[0].end(), ','));
+    EXPECT_EQ(std::count(l.begin(), l.end(), ','),
+              std::count(lines[0].begin(), lines[0].end(), ','));
   }
 }
 
