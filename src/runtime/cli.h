@@ -40,6 +40,9 @@ struct CliEnv {
   // `show sess`: one line per live session, gathered from every thread;
   // calls `done` on the CLI's thread. Empty: no sessions reported.
   std::function<void(std::function<void(std::string)> done)> list_sessions;
+  // `shutdown sessions server B/S`: close every session of the server (on
+  // their threads). Empty: the command answers "not implemented yet".
+  std::function<void(proxy::Server&)> shutdown_sessions;
 
   stats::Sources sources() const;
   proxy::Backend* backend(std::string_view name) const;  // name or #id
@@ -68,5 +71,10 @@ CliReply run_command(CliEnv& env, CliState& st, const std::vector<std::string>& 
 
 // `help` text for a level (also the tail of "Unknown command" answers).
 std::string help_text(CliLevel level);
+
+// One line of `show servers state` (server-state-file format 1, 25 fields,
+// no newline), for the state file written at reload.
+std::string server_state_line(const proxy::Backend& be, const proxy::Server& s,
+                              std::int64_t now_wall_s);
 
 }  // namespace sluice::runtime

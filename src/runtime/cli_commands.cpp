@@ -772,7 +772,10 @@ CliReply clear_counters(CliEnv& env, CliState& st, const Words& w) {
 CliReply shutdown_sessions(CliEnv& env, CliState&, const Words& w) {
   Target t = find_target(env, w, 3);
   if (!t.error.empty()) return msg(t.error);
-  return msg("'shutdown sessions server' is not implemented yet in Sluice.\n");
+  if (!env.shutdown_sessions)
+    return msg("'shutdown sessions server' is not implemented yet in Sluice.\n");
+  env.shutdown_sessions(*t.srv);
+  return msg("");
 }
 
 // clang-format off

@@ -176,3 +176,27 @@ TEST(CliCommands, ShowServersStateAndStatFilters) {
 
 }  // namespace
 }  // namespace sluice::runtime
+
+namespace sluice::runtime {
+namespace {
+
+TEST(CliCommands, ShutdownSessionsUsesTheEngineHook) {
+  testing::Objects o("listen app\n  bind 127.0.0.1:1\n  server a 127.0.0.1:81\n");
+  CliEnv env;
+  for (const auto& e : o.entries)
+    env.proxies.push_back({const_cast<proxy::Frontend*>(e.fe), const_cast<proxy::Backend*>(e.be)});
+  CliState st;
+  st.level = CliLevel::Admin;
+  std::vector<std::string> words{"shutdown", "sessions", "server", "app/a"};
+  EXPECT_EQ(run_command(env, st, words).text,
+            "'shutdown sessions server' is not implemented yet in Sluice.\n\n");
+  const proxy::Server* got = nullptr;
+  env.shutdown_sessions = [&](proxy::Server& s) { got = &s; };
+  EXPECT_EQ(run_command(env, st, words).text, "\n");
+  EXPECT_EQ(got, o.backends[0]->servers()[0].get());
+  words.back() = "app/zz";
+  EXPECT_EQ(run_command(env, st, words).text, "No such server.\n\n");
+}
+
+}  // namespace
+}  // namespace sluice::runtime
