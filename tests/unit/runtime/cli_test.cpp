@@ -200,3 +200,20 @@ TEST(CliCommands, ShutdownSessionsUsesTheEngineHook) {
 
 }  // namespace
 }  // namespace sluice::runtime
+
+namespace sluice::runtime {
+namespace {
+
+TEST(CliCommands, ShowStatUpAndNoMaint) {
+  Cli c;
+  EXPECT_EQ(c.run("disable server app/a"), "\n");
+  std::string all = c.run("show stat");
+  EXPECT_NE(all.find("\napp,a,"), std::string::npos);
+  EXPECT_EQ(c.run("show stat no-maint").find("\napp,a,"), std::string::npos);
+  EXPECT_EQ(c.run("show stat up").find("\napp,a,"), std::string::npos);
+  EXPECT_NE(c.run("show stat up").find("\napp,b,"), std::string::npos);
+  EXPECT_NE(c.run("show stat no-maint").find("\napp,BACKEND,"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::runtime
