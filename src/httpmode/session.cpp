@@ -16,6 +16,7 @@
 #include "checks/outgoing.h"
 #include "http/status.h"
 #include "httpmode/balance_key.h"
+#include "proxy/accounting.h"
 #include "httpmode/cookie.h"
 #include "httpmode/errors.h"
 #include "httpmode/retry.h"
@@ -249,6 +250,7 @@ HttpSession::Io HttpSession::recv_into(int fd, Flow& f, bool& readable, bool& eo
     ssize_t n = ::recv(fd, need(f.buf) + f.len, cap - f.len, 0);
     if (n > 0) {
       f.len += static_cast<std::size_t>(n);
+      f.bytes_in += static_cast<std::uint64_t>(n);
       if (f.len < cap) readable = false;  // short read: drained, wait for the edge
       return Io::Ok;
     }
@@ -653,6 +655,7 @@ void HttpSession::connect() {
        bd.http_reuse == config::HttpReuse::Always)) {
     sconn_ = host_.server_conns().take_idle(srv_, this);
     if (sconn_ != nullptr) {
+      proxy::count_connect(*be_, *srv_, true);
       s_readable_ = s_eof_ = s_error_ = false;
       s_writable_ = true;
       tc_ = 0;
@@ -673,7 +676,8 @@ void HttpSession::connect() {
   phase_ = Phase::Connecting;
   t_connect_ = loop_.now_ms();
   int err = 0;
-  int fd = checks::open_outgoing(def.addr, opts, err);
+  proxy::count_connect(*be_, *srv_, false);
+  int fd = checks::open_outgoing(srv_->addr(), opts, err);
   if (fd < 0) {
     connect_failed(false);
     return;
@@ -725,11 +729,12 @@ void HttpSession::connect_failed(bool timeout) {
   }
   proxy::Server* prev = srv_;
   prev->observe(proxy::Observed::L4Err);
-  prev->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
-  be_->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
   release_server();
   const config::Proxy& bd = be_->def();
   if (retries_ >= bd.retries || !(bd.retry_on & config::retry_on::kConnFailure)) {
+    // econ counts requests that gave up connecting (retries are wretr), as HAProxy.
+    prev->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
+    be_->counters().connect_errors.fetch_add(1, std::memory_order_relaxed);
     fail(503, timeout ? TermCause::ServerTimeout : TermCause::ServerAbort, TermPhase::Connect);
     return;
   }
@@ -1253,13 +1258,18 @@ void HttpSession::kill() {
 }
 
 void HttpSession::log_transaction() {
+  count_transaction();
   const log::Logger* lg = fe_->logger();
   const httpmode::ProxyHttp* rules = fe_->http();
   const log::LogFormat* custom = rules != nullptr ? rules->log_format.get() : nullptr;
   if (lg == nullptr || lg->empty() ||
-      !(fe_->def().httplog || fe_->def().tcplog || custom != nullptr))
+      !(fe_->def().httplog || fe_->def().tcplog || custom != nullptr) ||
+      (fe_->def().dontlognull && req_index_ == 0 && reqline_len_ == 0)) {
+    res_.bytes_out = 0;
+    req_.bytes_out = 0;
+    reqline_len_ = 0;
     return;
-  if (fe_->def().dontlognull && req_index_ == 0 && reqline_len_ == 0) return;
+  }
   log::HttpLogFields f;
   fill_log_fields(f);
   char line[2048];

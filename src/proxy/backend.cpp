@@ -14,7 +14,8 @@ namespace sluice::proxy {
 
 Backend::Backend(const config::Proxy& def, std::uint32_t index, const log::Logger* logger)
     : def_(def), index_(index), logger_(logger) {
-  servers_.reserve(def.servers.size());
+  state_change_s_.store(static_cast<std::int64_t>(std::time(nullptr)));
+  servers_.reserve(def.servers.size() + kMaxDynamicServers);
   for (std::size_t i = 0; i < def.servers.size(); ++i)
     servers_.push_back(std::make_unique<Server>(def.servers[i], *this, static_cast<std::uint32_t>(i)));
   if (def.check_duration_alert)
@@ -25,8 +26,50 @@ Backend::Backend(const config::Proxy& def, std::uint32_t index, const log::Logge
 
 Server* Backend::find_server(const std::string& name) const {
   for (const auto& s : servers_)
-    if (s->name() == name) return s.get();
+    if (s->name() == name && !s->removed()) return s.get();
   return nullptr;
+}
+
+void Backend::note_state() {
+  const bool now = any_usable();
+  if (state_up_.exchange(now) == now) return;
+  const auto t = static_cast<std::int64_t>(std::time(nullptr));
+  const std::int64_t since = state_change_s_.exchange(t);
+  if (now)
+    state_downtime_s_.fetch_add(std::max<std::int64_t>(0, t - since));
+  else
+    state_downs_.fetch_add(1);
+}
+
+Result<Server*> Backend::add_server(config::ServerDef def) {
+  std::lock_guard<std::mutex> g(add_mu_);
+  if (find_server(def.name) != nullptr)
+    return make_error("Already exists a server with the same name in backend.");
+  if (dynamic_defs_.size() >= kMaxDynamicServers)
+    return make_error("Too many servers added to this backend.");
+  int id = def.id;
+  if (id == 0) {
+    for (const auto& s : servers_)
+      if (!s->removed()) id = std::max(id, s->def().id);
+    ++id;
+  } else {
+    for (const auto& s : servers_)
+      if (!s->removed() && s->def().id == id)
+        return make_error("Server id is already used.");
+  }
+  def.id = id;
+  def.disabled = true;  // HAProxy starts an added server in maintenance
+  dynamic_defs_.push_back(std::move(def));
+  auto s = std::make_unique<Server>(dynamic_defs_.back(), *this,
+                                    static_cast<std::uint32_t>(servers_.size()));
+  s->set_dynamic();
+  if (def_.check_duration_alert)
+    s->check_local().duration.emplace(def_.check_duration_alert->threshold.count(),
+                                      def_.check_duration_alert->window);
+  Server* raw = s.get();
+  servers_.push_back(std::move(s));  // capacity reserved: no reallocation
+  bump_generation();
+  return raw;
 }
 
 bool Backend::rr_kind() const {
@@ -185,17 +228,14 @@ void Backend::on_check_result(Server& s, const checks::CheckResult& r,
   if (r.duration_ms >= 0) cv.duration_ms.store(r.duration_ms, std::memory_order_relaxed);
   cv.health.store(h.health(), std::memory_order_relaxed);
   if (r.passed()) s.reset_observed_errors();
+  cv.code.store(r.code, std::memory_order_relaxed);
+  cv.last_run_s.store(static_cast<std::int64_t>(std::time(nullptr)), std::memory_order_relaxed);
+  cv.set_info(r.info);
   if (!r.passed() && s.up()) cv.failures.fetch_add(1, std::memory_order_relaxed);
   // http-check disable-on-404: a 404 keeps the server up but takes it out
   // of load balancing (drain) until a plain pass.
   if (r.passed()) {
-    std::uint8_t a = s.admin();
-    bool drain = r.conditional();
-    if (drain != ((a & kAdminCheckDrain) != 0)) {
-      s.set_admin(drain ? static_cast<std::uint8_t>(a | kAdminCheckDrain)
-                        : static_cast<std::uint8_t>(a & ~kAdminCheckDrain));
-      bump_generation();
-    }
+    if (s.change_admin(kAdminCheckDrain, r.conditional())) bump_generation();
   }
   if (change == checks::HealthChange::WentDown) {
     s.set_check_ok(false);
@@ -211,6 +251,8 @@ void Backend::on_agent_result(Server& s, const checks::CheckResult& r) {
   auto& av = s.agent();
   av.status.store(r.status, std::memory_order_relaxed);
   av.duration_ms.store(r.duration_ms, std::memory_order_relaxed);
+  av.code.store(r.code, std::memory_order_relaxed);
+  av.set_info(r.info);
   if (!r.passed()) return;  // agent unreachable or silent: not an error
   checks::AgentReply reply = checks::parse_agent_reply(r.info);
   if (reply.admin) {
@@ -272,10 +314,7 @@ void Backend::set_server_uweight(Server& s, std::uint32_t w) {
 }
 
 void Backend::set_server_drain(Server& s, bool on) {
-  std::uint8_t a = s.admin();
-  if (((a & kAdminDrain) != 0) == on) return;
-  s.set_admin(on ? static_cast<std::uint8_t>(a | kAdminDrain)
-                 : static_cast<std::uint8_t>(a & ~kAdminDrain));
+  if (!s.change_admin(kAdminDrain, on)) return;
   bump_generation();
   std::string who = std::string(s.backup() ? "Backup Server " : "Server ") + name() + "/" + s.name();
   if (on) {
@@ -291,10 +330,8 @@ void Backend::set_server_drain(Server& s, bool on) {
 }
 
 void Backend::set_server_maint(Server& s, bool on) {
-  std::uint8_t a = s.admin();
-  if (((a & kAdminMaint) != 0) == on) return;
-  s.set_admin(on ? static_cast<std::uint8_t>(a | kAdminMaint)
-                 : static_cast<std::uint8_t>(a & ~kAdminMaint));
+  if (!s.change_admin(kAdminMaint, on)) return;
+  s.check().last_change_s.store(static_cast<std::int64_t>(std::time(nullptr)), std::memory_order_relaxed);
   bump_generation();
   std::string who = std::string(s.backup() ? "Backup Server " : "Server ") + name() + "/" + s.name();
   if (on) {

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "proxy/counters.h"
 #include "proxy/queue.h"
 #include "proxy/server.h"
+#include "util/result.h"
 
 namespace sluice::httpmode {
 struct ProxyHttp;  // http-request/-response rules, log-format (httpmode/rules.h)
@@ -40,12 +43,21 @@ class Backend {
   std::uint32_t index() const { return index_; }
   std::vector<ServerPtr>& servers() { return servers_; }
   const std::vector<ServerPtr>& servers() const { return servers_; }
-  Server* find_server(const std::string& name) const;
+  Server* find_server(const std::string& name) const;  // skips deleted servers
+
+  // Runtime API `add server`: the new server starts in maintenance. The
+  // servers vector never reallocates (balancers on other threads index
+  // into it), so a backend holds at most kMaxDynamicServers added ones.
+  static constexpr std::size_t kMaxDynamicServers = 1024;
+  Result<Server*> add_server(config::ServerDef def);
   const log::Logger* logger() const { return logger_; }
 
   // Bumped on every change of the usable server set (state, admin, weight).
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
-  void bump_generation() { generation_.fetch_add(1, std::memory_order_acq_rel); }
+  void bump_generation() {
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    note_state();
+  }
 
   SessionCounters& counters() { return counters_; }
   const SessionCounters& counters() const { return counters_; }
@@ -113,6 +125,13 @@ class Backend {
   // HTTP rules of this proxy; null when it has none.
   const httpmode::ProxyHttp* http() const { return http_; }
   void set_http(const httpmode::ProxyHttp* h) { http_ = h; }
+  // The backend's own UP/DOWN history for stats (chkdown, lastchg,
+  // downtime): note_state() runs after every server state change.
+  void note_state();
+  bool state_up() const { return state_up_.load(std::memory_order_relaxed); }
+  std::int64_t state_change_s() const { return state_change_s_.load(std::memory_order_relaxed); }
+  std::int64_t state_downtime_s() const { return state_downtime_s_.load(std::memory_order_relaxed); }
+  std::uint64_t state_downs() const { return state_downs_.load(std::memory_order_relaxed); }
 
   // Does this backend redispatch on every retry when it has several active
   // servers (round-robin kind, HAProxy's rule)?
@@ -127,6 +146,12 @@ class Backend {
   std::uint32_t index_;
   const log::Logger* logger_;
   std::vector<ServerPtr> servers_;
+  std::atomic<bool> state_up_{true};
+  std::atomic<std::int64_t> state_change_s_{0};
+  std::atomic<std::int64_t> state_downtime_s_{0};
+  Counter state_downs_{0};
+  std::deque<config::ServerDef> dynamic_defs_;  // owned definitions of added servers
+  std::mutex add_mu_;
   std::atomic<std::uint64_t> generation_{1};
   PendingQueue queue_;
   SessionCounters counters_;

@@ -11,7 +11,10 @@ void PendingQueue::push_back_locked(Pending& p) {
     head_ = &p;
   tail_ = &p;
   p.queue = this;
-  size_.fetch_add(1, std::memory_order_seq_cst);
+  const std::uint32_t now = size_.fetch_add(1, std::memory_order_seq_cst) + 1;
+  std::uint32_t m = max_.load(std::memory_order_relaxed);
+  while (now > m && !max_.compare_exchange_weak(m, now, std::memory_order_relaxed)) {
+  }
 }
 
 Pending* PendingQueue::pop_front_locked() {

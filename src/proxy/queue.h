@@ -44,6 +44,9 @@ struct Pending {
 class PendingQueue {
  public:
   std::uint32_t size() const { return size_.load(std::memory_order_seq_cst); }
+  // Longest the queue has been (stats qmax); `clear counters` resets it.
+  std::uint32_t max_size() const { return max_.load(std::memory_order_relaxed); }
+  void clear_max() { max_.store(size(), std::memory_order_relaxed); }
   std::mutex& mutex() { return mu_; }
 
   // The caller holds mutex().
@@ -56,6 +59,7 @@ class PendingQueue {
   Pending* head_ = nullptr;
   Pending* tail_ = nullptr;
   std::atomic<std::uint32_t> size_{0};
+  std::atomic<std::uint32_t> max_{0};
 };
 
 }  // namespace sluice::proxy

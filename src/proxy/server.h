@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -58,9 +60,29 @@ class Server {
   Backend& backend() const { return backend_; }
   std::uint32_t index() const { return index_; }
   bool backup() const { return def_.backup; }
-  // The connection limit: configured, or set by the agent ("maxconn:N").
+  // The connection limit: configured, or set by the agent ("maxconn:N")
+  // or the runtime API.
   unsigned maxconn() const { return maxconn_.load(std::memory_order_relaxed); }
-  void set_maxconn(unsigned n) { maxconn_.store(n, std::memory_order_relaxed); }
+  void set_maxconn(unsigned m) { maxconn_.store(m, std::memory_order_relaxed); }
+
+  // Where to connect: the configured address until the runtime API sets
+  // another (`set server addr`). Old addresses stay alive (a session on
+  // another thread may still read one), so reading never locks.
+  const config::Address& addr() const { return *addr_.load(std::memory_order_acquire); }
+  void set_addr(const config::Address& a);
+
+  // Added by `add server` (runtime API); removed ones stay as tombstones
+  // (balancers index servers by position) until the process ends.
+  bool dynamic() const { return dynamic_; }
+  void set_dynamic() { dynamic_ = true; }
+  bool removed() const { return removed_.load(std::memory_order_acquire); }
+  void set_removed() { removed_.store(true, std::memory_order_release); }
+
+  // `disable health` / `disable agent`: the check's verdict is set aside.
+  std::atomic<bool>& health_enabled() { return health_enabled_; }
+  std::atomic<bool>& agent_enabled() { return agent_enabled_; }
+  bool health_enabled() const { return health_enabled_.load(std::memory_order_acquire); }
+  bool agent_enabled() const { return agent_enabled_.load(std::memory_order_acquire); }
 
   // Operational state: health checks say UP or DOWN (always UP without check).
   bool up() const { return up_.load(std::memory_order_acquire); }
@@ -68,6 +90,13 @@ class Server {
   std::uint8_t admin() const { return admin_.load(std::memory_order_acquire); }
   void set_admin(std::uint8_t bits) { admin_.store(bits, std::memory_order_release); }
   bool maint() const { return admin() & kAdminMaint; }
+  // Set or clear one admin bit atomically (the runtime API and checks of
+  // another thread may change other bits at the same time). True if it changed.
+  bool change_admin(std::uint8_t bit, bool on) {
+    std::uint8_t before = on ? admin_.fetch_or(bit, std::memory_order_acq_rel)
+                             : admin_.fetch_and(static_cast<std::uint8_t>(~bit), std::memory_order_acq_rel);
+    return ((before & bit) != 0) != on;
+  }
   std::uint32_t weight() const { return weight_.load(std::memory_order_relaxed); }
   void set_weight(std::uint32_t w) { weight_.store(w, std::memory_order_relaxed); }
   // The user weight: configured, or set by the agent ("75%"). weight() is
@@ -141,6 +170,19 @@ class Server {
     Counter downs{0};  // chkdown: UP -> DOWN transitions
     std::atomic<std::int64_t> last_change_s{0};  // lastchg: wall-clock seconds
     std::atomic<std::int64_t> downtime_s{0};  // total seconds spent DOWN so far
+    std::atomic<int> code{0};  // check_code: protocol code of the last result
+    std::atomic<std::int64_t> last_run_s{0};  // wall seconds of the last result
+    // Text of the last result ("Connection refused"), for last_chk.
+    void set_info(const std::string& s) {
+      std::lock_guard<std::mutex> g(info_mu);
+      info = s;
+    }
+    std::string get_info() const {
+      std::lock_guard<std::mutex> g(info_mu);
+      return info;
+    }
+    mutable std::mutex info_mu;
+    std::string info;
   };
   CheckView& check() { return check_; }
   const CheckView& check() const { return check_; }
@@ -171,6 +213,13 @@ class Server {
   std::atomic<bool> agent_ok_{true};
   std::atomic<std::uint32_t> cur_{0};
   std::atomic<unsigned> maxconn_;
+  std::atomic<const config::Address*> addr_;
+  std::mutex addrs_mu_;
+  std::deque<config::Address> addrs_;  // runtime addresses, kept alive
+  bool dynamic_ = false;
+  std::atomic<bool> removed_{false};
+  std::atomic<bool> health_enabled_{true};
+  std::atomic<bool> agent_enabled_{true};
   PendingQueue queue_;
   SessionCounters counters_;
   CheckView check_;

@@ -14,6 +14,7 @@ ServerChecks::ServerChecks(core::Loop& loop, Backend& be, Server& srv,
     check_ = std::make_unique<checks::CheckRun>(
         loop, checks::make_check_config(srv.def(), be.def(), global),
         [this](const checks::CheckResult& r, checks::HealthChange ch, const checks::Health& h) {
+          if (!srv_.health_enabled() || srv_.removed()) return;  // set aside or deleted
           be_.on_check_result(srv_, r, ch, h);
           after_result();
         });
@@ -35,6 +36,7 @@ ServerChecks::ServerChecks(core::Loop& loop, Backend& be, Server& srv,
     agent_ = std::make_unique<checks::CheckRun>(
         loop, checks::make_agent_config(srv.def(), be.def(), global),
         [this](const checks::CheckResult& r, checks::HealthChange, const checks::Health&) {
+          if (!srv_.agent_enabled() || srv_.removed()) return;
           be_.on_agent_result(srv_, r);
           after_result();
         });

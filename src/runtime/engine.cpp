@@ -27,6 +27,7 @@ EngineImpl::~EngineImpl() {
     hard_stop();
     wait();
   }
+  cli_.reset();
   workers_.clear();
   pool_.reset();
   for (auto& b : bound_)
@@ -216,7 +217,7 @@ Result<void> EngineImpl::build() {
                                                static_cast<std::int64_t>(checked.size()));
     checks_.push_back(cp);
   }
-  return {};
+  return build_cli();
 }
 
 void EngineImpl::start() {
@@ -244,6 +245,7 @@ void EngineImpl::start() {
 
 void EngineImpl::soft_stop() {
   if (stopping_.exchange(true)) return;
+  stop_cli();
   for (auto& w : workers_) {
     Worker* wp = w.get();
     wp->loop().post([wp] { wp->soft_stop(); });
@@ -252,6 +254,7 @@ void EngineImpl::soft_stop() {
 
 void EngineImpl::hard_stop() {
   stopping_.store(true, std::memory_order_release);
+  stop_cli();
   for (auto& w : workers_) {
     Worker* wp = w.get();
     wp->loop().post([wp] { wp->hard_stop(); });
