@@ -59,6 +59,18 @@ struct LogTarget {
 
 // ---------------------------------------------------------------- global
 
+// `stats socket ADDR [options]` (global): the runtime API's listeners.
+struct StatsSocket {
+  enum class Level { User, Operator, Admin };
+  Address addr;  // a UNIX path or ipv4@/ipv6@ host:port
+  Level level = Level::Operator;  // HAProxy's default
+  std::optional<unsigned> unix_mode;
+  std::optional<unsigned> unix_uid;
+  std::optional<unsigned> unix_gid;
+  bool expose_fd_listeners = false;
+  SourceLoc loc;
+};
+
 struct Global {
   bool daemon = false;
   std::string chroot;
@@ -76,6 +88,8 @@ struct Global {
   std::size_t bufsize = 16384;  // tune.bufsize
   std::optional<Millis> hard_stop_after;
   unsigned spread_checks = 0;  // percent
+  std::vector<StatsSocket> stats_sockets;
+  Millis stats_timeout{10000};
 };
 
 // ---------------------------------------------------------------- ACLs

@@ -36,13 +36,13 @@ bool valid_proxy_name(std::string_view n) {
 // Fills `id` for every item without one: explicit ids first, then the
 // smallest free ids in order, as HAProxy does.
 template <class Items, class Report>
-void assign_ids(Items& items, Report&& duplicate) {
+void assign_ids(Items& items, Report&& duplicate, int first = 1) {
   std::set<int> used;
   for (auto& it : items) {
     if (it.id == 0) continue;
     if (!used.insert(it.id).second) duplicate(it);
   }
-  int next = 1;
+  int next = first;
   for (auto& it : items) {
     if (it.id != 0) continue;
     while (used.count(next)) ++next;
@@ -440,10 +440,12 @@ void Parser::finish() {
   std::vector<Proxy> list;
   list.reserve(proxies_.size());
   for (auto& d : proxies_) list.push_back(std::move(d->proxy));
+  // With a stats socket, HAProxy's own CLI frontend takes proxy id 1.
+  const int first_id = m.global.stats_sockets.empty() ? 1 : 2;
   assign_ids(list, [&](const Proxy& p) {
     out_.errors.push_back(Diagnostic{p.loc, "id", "proxy id " + std::to_string(p.id) +
                                                      " is already used by another proxy"});
-  });
+  }, first_id);
   m.proxies = std::move(list);
   proxies_.clear();
 

@@ -612,7 +612,7 @@ void HttpSession::connect() {
   phase_ = Phase::Connecting;
   t_connect_ = loop_.now_ms();
   int err = 0;
-  int fd = checks::open_outgoing(def.addr, opts, err);
+  int fd = checks::open_outgoing(srv_->addr(), opts, err);
   if (fd < 0) {
     connect_failed(false);
     return;
@@ -1126,13 +1126,18 @@ void HttpSession::kill() {
 }
 
 void HttpSession::log_transaction() {
+  count_transaction();
   const log::Logger* lg = fe_->logger();
   const httpmode::ProxyHttp* rules = fe_->http();
   const log::LogFormat* custom = rules != nullptr ? rules->log_format.get() : nullptr;
   if (lg == nullptr || lg->empty() ||
-      !(fe_->def().httplog || fe_->def().tcplog || custom != nullptr))
+      !(fe_->def().httplog || fe_->def().tcplog || custom != nullptr) ||
+      (fe_->def().dontlognull && req_index_ == 0 && reqline_len_ == 0)) {
+    res_.bytes_out = 0;
+    req_.bytes_out = 0;
+    reqline_len_ = 0;
     return;
-  if (fe_->def().dontlognull && req_index_ == 0 && reqline_len_ == 0) return;
+  }
   log::HttpLogFields f;
   fill_log_fields(f);
   char line[2048];

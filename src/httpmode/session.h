@@ -91,6 +91,8 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   // Take over a parked keep-alive connection that has an event.
   void resume(const IdleConn& c, std::uint32_t events);
   void kill();  // close now, no log
+  // One `show sess` line (runtime API; session_stats.cpp).
+  void describe(std::string& out, std::int64_t now_ms) const;
   // Soft stop: close now if idle between requests and nothing was promised.
   void on_stopping();
 
@@ -188,6 +190,7 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   void local_error_page(int status, proxy::TermCause c, proxy::TermPhase p);
   void start_local_reply(std::size_t len);
   bool step_local_reply();
+  void count_transaction();  // stats counters (session_stats.cpp)
   void rearm_timer();
 
   char* need(char*& b) {

@@ -28,6 +28,11 @@ class HttpSessions final : public HttpHost {
   void soft_stop();
   void kill_all();
   unsigned live() const { return live_; }
+  // `show sess`: a line per live session.
+  void describe(std::string& out) const {
+    for (const auto& s : sessions_)
+      if (s->active()) s->describe(out, loop_.now_ms());
+  }
 
   // HttpHost
   core::Loop& loop() override { return loop_; }

@@ -12,7 +12,7 @@ namespace sluice::proxy {
 
 Backend::Backend(const config::Proxy& def, std::uint32_t index, const log::Logger* logger)
     : def_(def), index_(index), logger_(logger) {
-  servers_.reserve(def.servers.size());
+  servers_.reserve(def.servers.size() + kMaxDynamicServers);
   for (std::size_t i = 0; i < def.servers.size(); ++i)
     servers_.push_back(std::make_unique<Server>(def.servers[i], *this, static_cast<std::uint32_t>(i)));
   if (def.check_duration_alert)
@@ -23,8 +23,39 @@ Backend::Backend(const config::Proxy& def, std::uint32_t index, const log::Logge
 
 Server* Backend::find_server(const std::string& name) const {
   for (const auto& s : servers_)
-    if (s->name() == name) return s.get();
+    if (s->name() == name && !s->removed()) return s.get();
   return nullptr;
+}
+
+Result<Server*> Backend::add_server(config::ServerDef def) {
+  std::lock_guard<std::mutex> g(add_mu_);
+  if (find_server(def.name) != nullptr)
+    return make_error("Already exists a server with the same name in backend.");
+  if (dynamic_defs_.size() >= kMaxDynamicServers)
+    return make_error("Too many servers added to this backend.");
+  int id = def.id;
+  if (id == 0) {
+    for (const auto& s : servers_)
+      if (!s->removed()) id = std::max(id, s->def().id);
+    ++id;
+  } else {
+    for (const auto& s : servers_)
+      if (!s->removed() && s->def().id == id)
+        return make_error("Server id is already used.");
+  }
+  def.id = id;
+  def.disabled = true;  // HAProxy starts an added server in maintenance
+  dynamic_defs_.push_back(std::move(def));
+  auto s = std::make_unique<Server>(dynamic_defs_.back(), *this,
+                                    static_cast<std::uint32_t>(servers_.size()));
+  s->set_dynamic();
+  if (def_.check_duration_alert)
+    s->check_local().duration.emplace(def_.check_duration_alert->threshold.count(),
+                                      def_.check_duration_alert->window);
+  Server* raw = s.get();
+  servers_.push_back(std::move(s));  // capacity reserved: no reallocation
+  bump_generation();
+  return raw;
 }
 
 bool Backend::rr_kind() const {
@@ -182,6 +213,9 @@ void Backend::on_check_result(Server& s, const checks::CheckResult& r,
   cv.status.store(r.status, std::memory_order_relaxed);
   cv.duration_ms.store(r.duration_ms, std::memory_order_relaxed);
   cv.health.store(h.health(), std::memory_order_relaxed);
+  cv.code.store(r.code, std::memory_order_relaxed);
+  cv.last_run_s.store(static_cast<std::int64_t>(std::time(nullptr)), std::memory_order_relaxed);
+  cv.set_info(r.info);
   if (!r.passed() && s.up()) cv.failures.fetch_add(1, std::memory_order_relaxed);
   // http-check disable-on-404: a 404 keeps the server up but takes it out
   // of load balancing (drain) until a plain pass.
@@ -208,6 +242,8 @@ void Backend::on_agent_result(Server& s, const checks::CheckResult& r) {
   auto& av = s.agent();
   av.status.store(r.status, std::memory_order_relaxed);
   av.duration_ms.store(r.duration_ms, std::memory_order_relaxed);
+  av.code.store(r.code, std::memory_order_relaxed);
+  av.set_info(r.info);
   if (!r.passed()) return;  // agent unreachable or silent: not an error
   checks::AgentReply reply = checks::parse_agent_reply(r.info);
   if (reply.admin) {

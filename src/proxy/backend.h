@@ -6,7 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "proxy/counters.h"
 #include "proxy/queue.h"
 #include "proxy/server.h"
+#include "util/result.h"
 
 namespace sluice::httpmode {
 struct ProxyHttp;  // http-request/-response rules, log-format (httpmode/rules.h)
@@ -40,7 +43,13 @@ class Backend {
   std::uint32_t index() const { return index_; }
   std::vector<ServerPtr>& servers() { return servers_; }
   const std::vector<ServerPtr>& servers() const { return servers_; }
-  Server* find_server(const std::string& name) const;
+  Server* find_server(const std::string& name) const;  // skips deleted servers
+
+  // Runtime API `add server`: the new server starts in maintenance. The
+  // servers vector never reallocates (balancers on other threads index
+  // into it), so a backend holds at most kMaxDynamicServers added ones.
+  static constexpr std::size_t kMaxDynamicServers = 1024;
+  Result<Server*> add_server(config::ServerDef def);
   const log::Logger* logger() const { return logger_; }
 
   // Bumped on every change of the usable server set (state, admin, weight).
@@ -120,6 +129,8 @@ class Backend {
   std::uint32_t index_;
   const log::Logger* logger_;
   std::vector<ServerPtr> servers_;
+  std::deque<config::ServerDef> dynamic_defs_;  // owned definitions of added servers
+  std::mutex add_mu_;
   std::atomic<std::uint64_t> generation_{1};
   PendingQueue queue_;
   SessionCounters counters_;

@@ -44,7 +44,8 @@ class Frontend {
   bool logs_sessions() const { return def_.tcplog && logger_ != nullptr && !logger_->empty(); }
 
   // 0: unlimited here (the global limit still applies).
-  unsigned maxconn() const { return maxconn_; }
+  unsigned maxconn() const { return maxconn_.load(std::memory_order_relaxed); }
+  void set_maxconn(unsigned m) { maxconn_.store(m, std::memory_order_relaxed); }  // runtime API
   SessionCounters& counters() { return counters_; }
   const SessionCounters& counters() const { return counters_; }
 
@@ -68,7 +69,7 @@ class Frontend {
   const config::Proxy& def_;
   std::uint32_t index_;
   const log::Logger* logger_;
-  unsigned maxconn_;
+  std::atomic<unsigned> maxconn_;
   SessionCounters counters_;
   std::vector<Route> routes_;
   Backend* default_backend_ = nullptr;

@@ -6,7 +6,13 @@
 namespace sluice::proxy {
 
 Server::Server(const config::ServerDef& def, Backend& backend, std::uint32_t index)
-    : def_(def), backend_(backend), index_(index), weight_(def.weight), uweight_(def.weight) {
+    : def_(def),
+      backend_(backend),
+      index_(index),
+      weight_(def.weight),
+      uweight_(def.weight),
+      maxconn_(def.maxconn),
+      addr_(&def.addr) {
   if (def.disabled) admin_.store(kAdminMaint);
   check_.last_change_s.store(static_cast<std::int64_t>(std::time(nullptr)));
   if (def.check) check_.status.store(checks::CheckStatus::Init);
@@ -37,13 +43,20 @@ bool Server::update_weight(std::int64_t now_ms) {
   return true;
 }
 
+void Server::set_addr(const config::Address& a) {
+  std::lock_guard<std::mutex> g(addrs_mu_);
+  addrs_.push_back(a);
+  addr_.store(&addrs_.back(), std::memory_order_release);
+}
+
 bool Server::try_acquire() {
-  if (def_.maxconn == 0) {
+  const unsigned limit = maxconn();
+  if (limit == 0) {
     cur_.fetch_add(1, std::memory_order_seq_cst);
     return true;
   }
   std::uint32_t c = cur_.load(std::memory_order_seq_cst);
-  while (c < def_.maxconn) {
+  while (c < limit) {
     if (cur_.compare_exchange_weak(c, c + 1, std::memory_order_seq_cst)) return true;
   }
   return false;

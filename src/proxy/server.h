@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -33,7 +35,27 @@ class Server {
   Backend& backend() const { return backend_; }
   std::uint32_t index() const { return index_; }
   bool backup() const { return def_.backup; }
-  unsigned maxconn() const { return def_.maxconn; }
+  unsigned maxconn() const { return maxconn_.load(std::memory_order_relaxed); }
+  void set_maxconn(unsigned m) { maxconn_.store(m, std::memory_order_relaxed); }
+
+  // Where to connect: the configured address until the runtime API sets
+  // another (`set server addr`). Old addresses stay alive (a session on
+  // another thread may still read one), so reading never locks.
+  const config::Address& addr() const { return *addr_.load(std::memory_order_acquire); }
+  void set_addr(const config::Address& a);
+
+  // Added by `add server` (runtime API); removed ones stay as tombstones
+  // (balancers index servers by position) until the process ends.
+  bool dynamic() const { return dynamic_; }
+  void set_dynamic() { dynamic_ = true; }
+  bool removed() const { return removed_.load(std::memory_order_acquire); }
+  void set_removed() { removed_.store(true, std::memory_order_release); }
+
+  // `disable health` / `disable agent`: the check's verdict is set aside.
+  std::atomic<bool>& health_enabled() { return health_enabled_; }
+  std::atomic<bool>& agent_enabled() { return agent_enabled_; }
+  bool health_enabled() const { return health_enabled_.load(std::memory_order_acquire); }
+  bool agent_enabled() const { return agent_enabled_.load(std::memory_order_acquire); }
 
   // Operational state: health checks say UP or DOWN (always UP without check).
   bool up() const { return up_.load(std::memory_order_acquire); }
@@ -68,7 +90,7 @@ class Server {
   // Connection slots (server maxconn). cur counts connected and connecting
   // sessions plus slots reserved for sessions being woken from a queue.
   std::uint32_t connections() const { return cur_.load(std::memory_order_seq_cst); }
-  bool full() const { return def_.maxconn != 0 && connections() >= def_.maxconn; }
+  bool full() const { return maxconn() != 0 && connections() >= maxconn(); }
   bool try_acquire();
   // Give a slot back without waking a waiter (Backend::release does both).
   void release_raw() { cur_.fetch_sub(1, std::memory_order_seq_cst); }
@@ -86,6 +108,19 @@ class Server {
     Counter downs{0};  // chkdown: UP -> DOWN transitions
     std::atomic<std::int64_t> last_change_s{0};  // lastchg: wall-clock seconds
     std::atomic<std::int64_t> downtime_s{0};  // total seconds spent DOWN so far
+    std::atomic<int> code{0};  // check_code: protocol code of the last result
+    std::atomic<std::int64_t> last_run_s{0};  // wall seconds of the last result
+    // Text of the last result ("Connection refused"), for last_chk.
+    void set_info(const std::string& s) {
+      std::lock_guard<std::mutex> g(info_mu);
+      info = s;
+    }
+    std::string get_info() const {
+      std::lock_guard<std::mutex> g(info_mu);
+      return info;
+    }
+    mutable std::mutex info_mu;
+    std::string info;
   };
   CheckView& check() { return check_; }
   const CheckView& check() const { return check_; }
@@ -113,6 +148,14 @@ class Server {
   std::atomic<bool> check_ok_{true};
   std::atomic<bool> agent_ok_{true};
   std::atomic<std::uint32_t> cur_{0};
+  std::atomic<unsigned> maxconn_;
+  std::atomic<const config::Address*> addr_;
+  std::mutex addrs_mu_;
+  std::deque<config::Address> addrs_;  // runtime addresses, kept alive
+  bool dynamic_ = false;
+  std::atomic<bool> removed_{false};
+  std::atomic<bool> health_enabled_{true};
+  std::atomic<bool> agent_enabled_{true};
   PendingQueue queue_;
   SessionCounters counters_;
   CheckView check_;

@@ -11,6 +11,7 @@ ServerChecks::ServerChecks(core::Loop& loop, Backend& be, Server& srv,
     check_ = std::make_unique<checks::CheckRun>(
         loop, checks::make_check_config(srv.def(), be.def(), global),
         [this](const checks::CheckResult& r, checks::HealthChange ch, const checks::Health& h) {
+          if (!srv_.health_enabled()) return;  // `disable health`: verdicts set aside
           be_.on_check_result(srv_, r, ch, h);
           after_result();
         });
@@ -20,6 +21,7 @@ ServerChecks::ServerChecks(core::Loop& loop, Backend& be, Server& srv,
     agent_ = std::make_unique<checks::CheckRun>(
         loop, checks::make_agent_config(srv.def(), be.def(), global),
         [this](const checks::CheckResult& r, checks::HealthChange, const checks::Health&) {
+          if (!srv_.agent_enabled()) return;
           be_.on_agent_result(srv_, r);
           after_result();
         });

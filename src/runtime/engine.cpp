@@ -25,6 +25,7 @@ EngineImpl::~EngineImpl() {
     hard_stop();
     wait();
   }
+  cli_.reset();
   workers_.clear();
   pool_.reset();
   for (auto& b : bound_)
@@ -159,7 +160,7 @@ Result<void> EngineImpl::build() {
                                                static_cast<std::int64_t>(checked.size()));
     checks_.push_back(cp);
   }
-  return {};
+  return build_cli();
 }
 
 void EngineImpl::start() {
@@ -176,6 +177,7 @@ void EngineImpl::start() {
 
 void EngineImpl::soft_stop() {
   if (stopping_.exchange(true)) return;
+  stop_cli();
   for (auto& w : workers_) {
     Worker* wp = w.get();
     wp->loop().post([wp] { wp->soft_stop(); });
@@ -184,6 +186,7 @@ void EngineImpl::soft_stop() {
 
 void EngineImpl::hard_stop() {
   stopping_.store(true, std::memory_order_release);
+  stop_cli();
   for (auto& w : workers_) {
     Worker* wp = w.get();
     wp->loop().post([wp] { wp->hard_stop(); });

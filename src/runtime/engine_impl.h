@@ -2,6 +2,7 @@
 // The Engine's implementation, shared by engine.cpp and worker.cpp.
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -10,6 +11,8 @@
 #include "proxy/backend.h"
 #include "proxy/directory.h"
 #include "proxy/frontend.h"
+#include "runtime/cli.h"
+#include "runtime/cli_server.h"
 #include "runtime/engine.h"
 #include "runtime/worker.h"
 
@@ -63,6 +66,11 @@ class EngineImpl final : public Engine {
   void on_session_start(Worker& w, proxy::Frontend& fe);
   void on_session_end(Worker& w, proxy::Frontend& fe);
 
+  // ---- runtime API (engine_cli.cpp)
+  Result<void> build_cli();  // open the stats sockets, fill the command environment
+  void start_cli(Worker& w);  // on worker 0's thread
+  void stop_cli();  // any thread
+
  private:
   void broadcast_pause(Worker& self);
 
@@ -83,6 +91,10 @@ class EngineImpl final : public Engine {
   bool started_ = false;
   std::unique_ptr<core::Workers> pool_;
   std::vector<std::unique_ptr<Worker>> workers_;  // destroyed before pool_ (declared after)
+  std::unique_ptr<CliServer> cli_;
+  CliEnv cli_env_;
+  std::map<proxy::Server*, unsigned> dyn_check_thread_;  // CLI thread only
+  std::int64_t start_wall_s_ = 0;
 };
 
 }  // namespace sluice::runtime

@@ -27,6 +27,7 @@ Worker::~Worker() {
   for (auto& s : sessions_) s->kill();
   http_->kill_all();
   for (auto& c : checks_) c->stop();
+  for (auto& [s, c] : dyn_checks_) c->stop();
   listeners_.clear();
 }
 
@@ -60,6 +61,7 @@ void Worker::init() {
     run->start(cp.first_delay);
     checks_.push_back(std::move(run));
   }
+  if (index_ == 0) engine_.start_cli(*this);
   apply_pause();
 }
 
@@ -131,6 +133,7 @@ void Worker::hard_stop() {
   for (auto& s : sessions_) s->kill();
   http_->kill_all();
   for (auto& c : checks_) c->stop();
+  for (auto& [s, c] : dyn_checks_) c->stop();
   ended_ = true;
   loop_.stop();
 }
@@ -139,6 +142,7 @@ void Worker::maybe_end() {
   if (!stopping_ || ended_ || live_ != 0) return;
   ended_ = true;
   for (auto& c : checks_) c->stop();
+  for (auto& [s, c] : dyn_checks_) c->stop();
   loop_.stop();
 }
 

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -37,6 +39,13 @@ class Worker final : public tcp::SessionHost {
   void hard_stop();
 
   unsigned index() const { return index_; }
+
+  // Runtime API (worker_cli.cpp), on this worker's thread: checks of a
+  // server added by `add server`, and `show sess` lines.
+  void add_server_checks(proxy::Backend& be, proxy::Server& s);
+  void run_server_checks(proxy::Server& s, bool run);
+  void drop_server_checks(proxy::Server& s);
+  std::string describe_sessions() const;
   unsigned live_sessions() const { return live_; }
 
   // tcp::SessionHost
@@ -67,6 +76,7 @@ class Worker final : public tcp::SessionHost {
   std::vector<tcp::TcpSession*> free_;
   std::vector<std::unique_ptr<proxy::ServerChecks>> checks_;
   std::unique_ptr<httpmode::HttpSessions> http_;  // mode http frontends
+  std::map<proxy::Server*, std::unique_ptr<proxy::ServerChecks>> dyn_checks_;
   unsigned live_ = 0;
   bool stopping_ = false;
   bool ended_ = false;

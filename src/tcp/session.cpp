@@ -13,6 +13,7 @@
 
 #include "checks/outgoing.h"
 #include "log/logger.h"
+#include "proxy/accounting.h"
 #include "proxy/directory.h"
 
 namespace sluice::tcp {
@@ -196,9 +197,9 @@ std::uint16_t TcpSession::client_dest_port() {
 
 void TcpSession::connect() {
   const config::ServerDef& def = srv_->def();
-  config::Address dst = def.addr;
+  config::Address dst = srv_->addr();
   if (def.port_from_client || def.port_offset_set) {
-    int port = def.port_from_client ? client_dest_port() : def.addr.port();
+    int port = def.port_from_client ? client_dest_port() : srv_->addr().port();
     if (def.port_offset_set) port += def.port_offset;
     set_port(dst, static_cast<std::uint16_t>(port));
   }
@@ -709,6 +710,12 @@ void TcpSession::finish() {
     be_->counters().leave();
     be_counted_ = false;
   }
+  proxy::SessionEnd end;
+  end.tw = t_queue_done_ >= 0 ? t_queue_done_ - t_accept_ : -1;
+  end.tc = tc_;
+  end.tt = loop_.now_ms() - t_accept_;
+  end.term = term_;
+  proxy::account_end(*fe_, be_, const_cast<proxy::Server*>(last_srv_), end);
   log_session();
   host_.session_done(*this);
 }

@@ -50,6 +50,8 @@ class TcpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   void start(int fd, const sockaddr_storage& peer, socklen_t peer_len, proxy::Frontend& fe);
   // Close now without logging (hard stop).
   void kill();
+  // One `show sess` line (runtime API; session_stats.cpp).
+  void describe(std::string& out, std::int64_t now_ms) const;
 
   State state() const { return state_; }
   bool active() const { return state_ != State::Idle && state_ != State::Closed; }

@@ -18,7 +18,7 @@ TEST(ConfigKeywords, NotYetKeywordsAreErrors) {
   auto r = load(
       "global\n"
       "  master-worker\n"
-      "  stats socket /run/s.sock mode 600 level admin\n"
+      "  stats maxconn 10\n"
       "  ssl-default-bind-ciphers HIGH\n"
       "  lua-load /x.lua\n"
       "  tune.ssl.cachesize 100\n"
@@ -40,7 +40,7 @@ TEST(ConfigKeywords, NotYetKeywordsAreErrors) {
       "  monitor-uri /m\n");
   EXPECT_EQ(errors(r), (V{
                            "t.cfg:2: [master-worker] not implemented yet in Sluice",
-                           "t.cfg:3: [stats] not implemented yet in Sluice",
+                           "t.cfg:3: [stats maxconn] not implemented yet in Sluice",
                            "t.cfg:4: [ssl-default-bind-ciphers] not implemented yet in Sluice",
                            "t.cfg:5: [lua-load] not implemented yet in Sluice",
                            "t.cfg:6: [tune.ssl.cachesize] not implemented yet in Sluice",
@@ -316,8 +316,7 @@ TEST(ConfigKeywords, FamiliesAndOtherSectionsSuggestions) {
       "  tcp-request foo\n");
   EXPECT_EQ(testing::errors(r),
             (std::vector<std::string>{
-                "t.cfg:4: [stats socket] unknown keyword 'stats socket' in frontend section (did "
-                "you mean 'stats scope'?)",
+                "t.cfg:4: [stats socket] 'stats socket' is not valid in a frontend section",
                 "t.cfg:5: [option redispach] unknown option 'redispach' (did you mean "
                 "'redispatch'?)",
                 "t.cfg:6: [tcp-request foo] unknown keyword 'tcp-request foo' in frontend "

@@ -1,0 +1,72 @@
+#pragma once
+// The runtime API's command language (HAProxy's stats socket CLI): a line
+// holds commands separated by ';', words separated by blanks, '\' escapes.
+// Commands come from one table (cli_commands.cpp) with the level they need;
+// the socket side (cli_server.h) only moves lines and answers.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxy/backend.h"
+#include "proxy/frontend.h"
+#include "stats/snapshot.h"
+
+namespace sluice::runtime {
+
+enum class CliLevel : std::uint8_t { User = 0, Operator = 1, Admin = 2 };
+
+// What commands reach of the running process. Filled by the engine; tests
+// fill it with objects of their own.
+struct CliEnv {
+  struct Proxy {
+    proxy::Frontend* fe = nullptr;
+    proxy::Backend* be = nullptr;
+  };
+  std::vector<Proxy> proxies;  // configuration order
+  std::int64_t start_wall_s = 0;
+  unsigned nbthread = 1;
+  unsigned maxconn = 0;
+  std::string node;
+  std::function<unsigned()> current_conns;  // may be empty
+  std::function<bool()> stopping;  // may be empty
+  // A dynamic server's checks: created (not started) on `add server ...
+  // check`, started/stopped by `enable|disable health|agent`, dropped on `del server`.
+  std::function<void(proxy::Backend&, proxy::Server&)> create_checks;
+  std::function<void(proxy::Server&, bool run)> run_checks;
+  std::function<void(proxy::Server&)> drop_checks;
+  // `show sess`: one line per live session, gathered from every thread;
+  // calls `done` on the CLI's thread. Empty: no sessions reported.
+  std::function<void(std::function<void(std::string)> done)> list_sessions;
+
+  stats::Sources sources() const;
+  proxy::Backend* backend(std::string_view name) const;  // name or #id
+  proxy::Frontend* frontend(std::string_view name) const;
+};
+
+// One connection's state.
+struct CliState {
+  CliLevel level = CliLevel::Operator;
+  bool prompt = false;  // interactive mode: "> " after each answer, stays open
+  bool quit = false;
+  std::int64_t timeout_ms = 10000;
+};
+
+// Splits a line into commands (';') and words; '\' escapes the next char.
+std::vector<std::vector<std::string>> split_commands(std::string_view line);
+
+// The answer to one command. `async` is set for commands that answer later
+// (show sess): the caller runs it and waits for the callback.
+struct CliReply {
+  std::string text;  // including its final blank line
+  std::function<void(std::function<void(std::string)>)> async;
+};
+
+CliReply run_command(CliEnv& env, CliState& st, const std::vector<std::string>& words);
+
+// `help` text for a level (also the tail of "Unknown command" answers).
+std::string help_text(CliLevel level);
+
+}  // namespace sluice::runtime

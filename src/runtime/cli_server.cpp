@@ -1,0 +1,274 @@
+#include "runtime/cli_server.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "core/listener.h"
+
+namespace sluice::runtime {
+
+struct CliServer::Socket {
+  int fd = -1;
+  CliLevel level = CliLevel::Operator;
+  std::unique_ptr<core::Listener> listener;
+};
+
+struct CliServer::Conn final : core::IoHandler {
+  CliServer& server;
+  core::Loop& loop;
+  int fd;
+  CliState st;
+  std::string in, out;
+  core::Timer timer;
+  bool waiting = false;  // an asynchronous command is running
+  bool closing = false;  // close once `out` is written
+  bool eof = false;
+  bool writable = true;
+  bool dead = false;
+  bool discard = false;  // refused line: read and drop until the client closes
+  bool shut = false;
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+
+  Conn(CliServer& s, core::Loop& l, int f, CliLevel level, std::int64_t timeout_ms)
+      : server(s), loop(l), fd(f) {
+    st.level = level;
+    st.timeout_ms = timeout_ms;
+    timer.set_callback([this] { close(); });
+  }
+  ~Conn() override {
+    *alive = false;
+    loop.cancel(timer);
+    if (fd >= 0) loop.close_fd(fd);
+  }
+
+  void touch() { loop.arm(timer, core::Millis(st.timeout_ms)); }
+
+  void on_events(std::uint32_t ev) override {
+    if (dead) return;
+    if (ev & 0x004) writable = true;  // EPOLLOUT
+    if (ev & (0x001 | 0x2000 | 0x010 | 0x008)) read_some();  // IN, RDHUP, HUP, ERR
+    if (dead) return;
+    process();
+    flush();
+  }
+
+  void read_some() {
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n > 0 && discard) continue;
+      if (n > 0) {
+        in.append(buf, static_cast<std::size_t>(n));
+        touch();
+        // An unterminated line past the limit: refuse it and hang up.
+        if (in.size() > kMaxLine && in.find('\n') == std::string::npos) {
+          in.clear();
+          out += "Command line too long.\n\n";
+          closing = true;
+          discard = true;  // closing with unread input would reset the answer away
+          continue;
+        }
+        continue;
+      }
+      if (n == 0) {
+        eof = true;
+        return;
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) {
+        eof = true;
+        closing = true;
+      }
+      return;
+    }
+  }
+
+  void process() {
+    while (!waiting && !closing) {
+      auto nl = in.find('\n');
+      std::string line;
+      if (nl == std::string::npos) {
+        if (!eof || in.empty()) break;
+        line.swap(in);  // the last line, without its newline
+      } else {
+        line = in.substr(0, nl);
+        in.erase(0, nl + 1);
+      }
+      if (line.size() > kMaxLine) {
+        out += "Command line too long.\n\n";
+        closing = true;
+        break;
+      }
+      pending = split_commands(line);
+      next = 0;
+      run_pending();
+    }
+    if (eof && !waiting && in.empty()) closing = true;
+  }
+
+  std::vector<std::vector<std::string>> pending;
+  std::size_t next = 0;
+
+  // Run the commands of the current line; an asynchronous one suspends.
+  void run_pending() {
+    const bool single_empty = pending.size() == 1 && pending[0].empty();
+    while (next < pending.size()) {
+      const auto& words = pending[next++];
+      if (words.empty() && !single_empty) continue;
+      if (words.empty() && st.prompt) continue;  // an empty line only prompts again
+      CliReply r = run_command(*server.env_, st, words);
+      out += r.text;
+      if (st.quit) {
+        closing = true;
+        return;
+      }
+      if (r.async) {
+        waiting = true;
+        std::weak_ptr<bool> guard = alive;
+        r.async([this, guard](std::string text) {
+          if (guard.expired()) return;
+          out += text;
+          out += '\n';
+          waiting = false;
+          run_pending();
+          if (!waiting && !dead) {
+            process();
+            flush();
+          }
+        });
+        return;
+      }
+    }
+    end_of_line();
+  }
+
+  void end_of_line() {
+    if (st.prompt)
+      out += "> ";
+    else
+      closing = true;  // non-interactive: one line, then close
+  }
+
+  void flush() {
+    while (!out.empty() && writable) {
+      ssize_t n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        out.erase(0, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) {
+        writable = false;
+        return;
+      }
+      out.clear();
+      closing = true;
+      break;
+    }
+    if (out.empty() && closing && !waiting) {
+      if (discard && !eof) {
+        if (!shut) ::shutdown(fd, SHUT_WR);
+        shut = true;
+        return;  // the client's close (or the timeout) ends it
+      }
+      close();
+    }
+  }
+
+  void close() {
+    if (dead) return;
+    dead = true;
+    loop.cancel(timer);
+    if (fd >= 0) {
+      ::shutdown(fd, SHUT_WR);
+      loop.remove(fd);
+      ::close(fd);
+      fd = -1;
+    }
+    server.forget(this);
+  }
+};
+
+Result<std::unique_ptr<CliServer>> CliServer::open(const config::Global& g) {
+  std::unique_ptr<CliServer> srv(new CliServer());
+  srv->timeout_ms_ = g.stats_timeout.count();
+  for (const auto& s : g.stats_sockets) {
+    core::ListenOptions o;
+    o.reuseport = false;
+    o.backlog = 64;
+    o.unix_mode = s.unix_mode;
+    o.unix_uid = s.unix_uid;
+    o.unix_gid = s.unix_gid;
+    Result<int> fd = core::open_listener(s.addr, o);
+    if (!fd)
+      return make_error(s.loc.file + ":" + std::to_string(s.loc.line) +
+                        ": [stats socket] cannot open the stats socket: " + fd.error());
+    auto sock = std::make_unique<Socket>();
+    sock->fd = *fd;
+    sock->level = s.level == config::StatsSocket::Level::Admin      ? CliLevel::Admin
+                  : s.level == config::StatsSocket::Level::Operator ? CliLevel::Operator
+                                                                     : CliLevel::User;
+    srv->sockets_.push_back(std::move(sock));
+  }
+  return srv;
+}
+
+CliServer::~CliServer() {
+  conns_.clear();
+  for (auto& s : sockets_) {
+    s->listener.reset();
+    if (s->fd >= 0) ::close(s->fd);
+  }
+}
+
+void CliServer::start(core::Loop& loop, CliEnv& env) {
+  loop_ = &loop;
+  env_ = &env;
+  for (auto& s : sockets_) {
+    CliLevel level = s->level;
+    int fd = s->fd;
+    s->fd = -1;  // the Listener's now
+    s->listener = std::make_unique<core::Listener>(
+        loop, fd, [this, level](int cfd, const sockaddr_storage&, socklen_t) { accept(cfd, level); });
+  }
+}
+
+void CliServer::stop() {
+  for (auto& s : sockets_) s->listener.reset();
+  for (auto& c : conns_) {
+    c->dead = true;
+    c->loop.cancel(c->timer);
+    if (c->fd >= 0) {
+      c->loop.remove(c->fd);
+      ::close(c->fd);
+      c->fd = -1;
+    }
+  }
+  conns_.clear();
+}
+
+void CliServer::accept(int fd, CliLevel level) {
+  auto c = std::make_unique<Conn>(*this, *loop_, fd, level, timeout_ms_);
+  Conn* raw = c.get();
+  conns_.push_back(std::move(c));
+  if (!loop_->add(fd, raw)) {
+    raw->fd = -1;
+    ::close(fd);
+    forget(raw);
+    return;
+  }
+  raw->touch();
+}
+
+void CliServer::forget(Conn* c) {
+  // Destroyed after the current batch: an event of this batch may name it.
+  loop_->defer([this, c] {
+    auto it = std::find_if(conns_.begin(), conns_.end(), [c](const auto& p) { return p.get() == c; });
+    if (it != conns_.end()) conns_.erase(it);
+  });
+}
+
+}  // namespace sluice::runtime

@@ -1,0 +1,100 @@
+// The engine's side of the runtime API: opening the stats sockets and the
+// command environment (which proxies exist, how a dynamic server's checks
+// reach a worker thread, how `show sess` gathers every thread's sessions).
+
+#include <ctime>
+#include <memory>
+
+#include "runtime/engine_impl.h"
+
+namespace sluice::runtime {
+
+Result<void> EngineImpl::build_cli() {
+  start_wall_s_ = static_cast<std::int64_t>(std::time(nullptr));
+  const config::Global& glob = model_.global;
+  // Every proxy in configuration order, with its two sides.
+  for (const auto& p : model_.proxies) {
+    if (p.disabled) continue;
+    CliEnv::Proxy e;
+    for (auto& fe : frontends_)
+      if (&fe->def() == &p) e.fe = fe.get();
+    for (auto& be : backends_)
+      if (&be->def() == &p) e.be = be.get();
+    if (e.fe || e.be) cli_env_.proxies.push_back(e);
+  }
+  cli_env_.start_wall_s = start_wall_s_;
+  cli_env_.nbthread = nthreads_;
+  cli_env_.maxconn = maxconn_;
+  cli_env_.node = glob.node;
+  cli_env_.current_conns = [this] { return actconn_.load(std::memory_order_relaxed); };
+  cli_env_.stopping = [this] { return stopping(); };
+  // Dynamic servers' checks go to the threads in turn.
+  cli_env_.create_checks = [this](proxy::Backend& be, proxy::Server& s) {
+    if (workers_.empty()) return;
+    unsigned t = static_cast<unsigned>(dyn_check_thread_.size() % workers_.size());
+    dyn_check_thread_[&s] = t;
+    Worker* w = workers_[t].get();
+    proxy::Backend* bp = &be;
+    proxy::Server* sp = &s;
+    w->loop().post([w, bp, sp] { w->add_server_checks(*bp, *sp); });
+  };
+  cli_env_.run_checks = [this](proxy::Server& s, bool run) {
+    auto it = dyn_check_thread_.find(&s);
+    if (it == dyn_check_thread_.end()) return;
+    Worker* w = workers_[it->second].get();
+    proxy::Server* sp = &s;
+    w->loop().post([w, sp, run] { w->run_server_checks(*sp, run); });
+  };
+  cli_env_.drop_checks = [this](proxy::Server& s) {
+    auto it = dyn_check_thread_.find(&s);
+    if (it == dyn_check_thread_.end()) return;
+    Worker* w = workers_[it->second].get();
+    proxy::Server* sp = &s;
+    w->loop().post([w, sp] { w->drop_server_checks(*sp); });
+    dyn_check_thread_.erase(it);
+  };
+  cli_env_.list_sessions = [this](std::function<void(std::string)> done) {
+    // Ask every thread; the last answer goes back to the CLI's loop.
+    struct Gather {
+      std::vector<std::string> parts;
+      std::atomic<unsigned> left{0};
+      std::function<void(std::string)> done;
+      core::Loop* home = nullptr;
+    };
+    auto g = std::make_shared<Gather>();
+    g->parts.resize(workers_.size());
+    g->left = static_cast<unsigned>(workers_.size());
+    g->done = std::move(done);
+    g->home = &workers_[0]->loop();
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      Worker* w = workers_[i].get();
+      w->loop().post([w, g, i] {
+        g->parts[i] = w->describe_sessions();
+        if (g->left.fetch_sub(1) == 1) {
+          g->home->post([g] {
+            std::string all;
+            for (auto& p : g->parts) all += p;
+            g->done(std::move(all));
+          });
+        }
+      });
+    }
+  };
+  if (glob.stats_sockets.empty()) return {};
+  auto cli = CliServer::open(glob);
+  if (!cli) return make_error(cli.error());
+  cli_ = std::move(*cli);
+  return {};
+}
+
+void EngineImpl::start_cli(Worker& w) {
+  if (cli_) cli_->start(w.loop(), cli_env_);
+}
+
+void EngineImpl::stop_cli() {
+  if (!cli_ || workers_.empty()) return;
+  CliServer* c = cli_.get();
+  workers_[0]->loop().post([c] { c->stop(); });
+}
+
+}  // namespace sluice::runtime

@@ -1,0 +1,207 @@
+#include "stats/format.h"
+
+#include <charconv>
+#include <cstdio>
+
+namespace sluice::stats {
+
+namespace {
+
+void put_num(std::string& out, std::int64_t n) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+// CSV cell: quoted (quotes doubled) only when it holds a separator.
+void put_csv_str(std::string& out, const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) {
+    out += s;
+    return;
+  }
+  out += '"';
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+void put_json_str(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char b[8];
+          std::snprintf(b, sizeof b, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += b;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+char kind_letter(Kind k) { return k == Kind::Frontend ? 'F' : k == Kind::Backend ? 'B' : 'S'; }
+std::string_view kind_name(Kind k) {
+  return k == Kind::Frontend ? "Frontend" : k == Kind::Backend ? "Backend" : "Server";
+}
+
+std::string_view origin_name(char c) {
+  switch (c) {
+    case 'M': return "Metric";
+    case 'S': return "Status";
+    case 'K': return "Key";
+    case 'C': return "Config";
+    case 'P': return "Product";
+  }
+  return "Unknown";
+}
+std::string_view nature_name(char c) {
+  switch (c) {
+    case 'A': return "Age";
+    case 'a': return "Avg";
+    case 'C': return "Counter";
+    case 'D': return "Duration";
+    case 'G': return "Gauge";
+    case 'L': return "Limit";
+    case 'M': return "Max";
+    case 'N': return "Name";
+    case 'O': return "Output";
+    case 'R': return "Rate";
+    case 'T': return "Time";
+  }
+  return "Unknown";
+}
+std::string_view scope_name(char c) {
+  switch (c) {
+    case 'P': return "Process";
+    case 'S': return "Service";
+    case 's': return "System";
+  }
+  return "Unknown";
+}
+
+// The tags of column `c` for a row of kind `k` (falls back to any kind's).
+std::string_view tags_of(const Column& col, Kind k) {
+  std::string_view t = col.tags[static_cast<int>(k)];
+  if (t.size() == 3) return t;
+  for (auto x : col.tags)
+    if (x.size() == 3) return x;
+  return "MGP";
+}
+
+}  // namespace
+
+std::string csv_header() {
+  std::string h = "# ";
+  for (const Column& c : columns()) {
+    if (c.module && &c == &columns()[kProxyColumns]) h += "-,";
+    h += c.name;
+    h += ',';
+  }
+  h += '\n';
+  return h;
+}
+
+void append_csv(std::string& out, const Row& r) {
+  for (std::size_t i = 0; i < kColumnCount; ++i) {
+    if (i == kProxyColumns) out += "-,";
+    const Value& v = r.v[i];
+    if (v.is == Value::Is::Num)
+      put_num(out, v.num);
+    else if (v.is == Value::Is::Str)
+      put_csv_str(out, v.str);
+    out += ',';
+  }
+  out += '\n';
+}
+
+std::string to_csv(const std::vector<Row>& rows) {
+  std::string out = csv_header();
+  out.reserve(out.size() + rows.size() * 400);
+  for (const Row& r : rows) append_csv(out, r);
+  return out;
+}
+
+void append_typed(std::string& out, const Row& r) {
+  const auto cols = columns();
+  for (std::size_t i = 0; i < kColumnCount; ++i) {
+    const Value& v = r.v[i];
+    if (v.empty()) continue;
+    out += kind_letter(r.kind);
+    out += '.';
+    put_num(out, r.iid);
+    out += '.';
+    put_num(out, r.sid);
+    out += '.';
+    put_num(out, static_cast<std::int64_t>(i));
+    out += '.';
+    out += cols[i].name;
+    out += ".1:";
+    out += tags_of(cols[i], r.kind);
+    out += ':';
+    out += type_name(cols[i].type);
+    out += ':';
+    if (v.is == Value::Is::Num)
+      put_num(out, v.num);
+    else
+      out += v.str;
+    out += '\n';
+  }
+}
+
+std::string to_json(const std::vector<Row>& rows) {
+  const auto cols = columns();
+  std::string out = "[";
+  bool first_row = true;
+  for (const Row& r : rows) {
+    if (!first_row) out += ',';
+    first_row = false;
+    out += '[';
+    bool first = true;
+    for (std::size_t i = 0; i < kColumnCount; ++i) {
+      const Value& v = r.v[i];
+      if (v.empty()) continue;
+      if (!first) out += ',';
+      first = false;
+      std::string_view tags = tags_of(cols[i], r.kind);
+      out += "{\"objType\":\"";
+      out += kind_name(r.kind);
+      out += "\",\"proxyId\":";
+      put_num(out, r.iid);
+      out += ",\"id\":";
+      put_num(out, r.sid);
+      out += ",\"field\":{\"pos\":";
+      put_num(out, static_cast<std::int64_t>(i));
+      out += ",\"name\":\"";
+      out += cols[i].name;
+      out += "\"},\"processNum\":1,\"tags\":{\"origin\":\"";
+      out += origin_name(tags[0]);
+      out += "\",\"nature\":\"";
+      out += nature_name(tags[1]);
+      out += "\",\"scope\":\"";
+      out += scope_name(tags[2]);
+      out += "\"},\"value\":{\"type\":\"";
+      out += type_name(cols[i].type);
+      out += "\",\"value\":";
+      if (v.is == Value::Is::Num)
+        put_num(out, v.num);
+      else
+        put_json_str(out, v.str);
+      out += "}}";
+    }
+    out += ']';
+  }
+  out += ']';
+  return out;
+}
+
+}  // namespace sluice::stats
