@@ -281,7 +281,10 @@ struct HttpRule {
   enum class Action {
     Allow, Deny, Tarpit, Redirect, Return, SetHeader, AddHeader, DelHeader, ReplaceHeader,
     ReplaceValue, SetPath, SetQuery, SetUri, SetMethod,
+    UseService,  // `use-service NAME`: answered by Sluice itself (httpmode/services.h)
   };
+  enum class Service { None, Prometheus, Expvar };
+  Service service = Service::None;
   enum class Redirect { Location, Prefix, Scheme };
   enum class Body { None, String, LfString, File, ErrorFile };
   Action action = Action::Allow;
@@ -302,6 +305,19 @@ struct HttpRule {
   std::optional<Condition> cond;
   std::string keyword;  // "http-request deny", for messages
   SourceLoc loc;
+};
+
+// The stats page of a proxy (`stats enable`, `stats uri`, ...).
+struct StatsPage {
+  bool enabled = false;
+  std::string uri = "/haproxy?stats";
+  unsigned refresh_s = 0;  // 0: no refresh
+  std::vector<std::string> auth;  // "user:pass" (Basic); empty: open
+  std::string realm = "HAProxy Statistics";
+  std::vector<Condition> admin;  // `stats admin if|unless COND`
+  bool hide_version = false;
+  bool show_legends = false;
+  std::vector<std::string> scope;  // proxy names shown ("." is this proxy); empty: all
 };
 
 // `capture request|response header NAME len N`.
@@ -364,6 +380,7 @@ struct Proxy {
   HttpReuse http_reuse = HttpReuse::Safe;
   ForwardFor forwardfor;
   CookieDef cookie;
+  StatsPage stats_page;
   std::vector<HttpRule> http_request_rules;
   std::vector<HttpRule> http_response_rules;
   std::vector<HeaderCapture> request_captures;
