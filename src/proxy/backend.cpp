@@ -212,6 +212,7 @@ void Backend::on_check_result(Server& s, const checks::CheckResult& r,
   }
   cv.status.store(r.status, std::memory_order_relaxed);
   cv.duration_ms.store(r.duration_ms, std::memory_order_relaxed);
+  s.check_history().push(r.duration_ms);
   cv.health.store(h.health(), std::memory_order_relaxed);
   cv.code.store(r.code, std::memory_order_relaxed);
   cv.last_run_s.store(static_cast<std::int64_t>(std::time(nullptr)), std::memory_order_relaxed);
