@@ -77,6 +77,10 @@ void HttpSession::run_service() {
   const int status = svc_page_ != nullptr
                          ? serve_stats_page(*svc_page_, svc_admin_, rq, svc_out_)
                          : httpmode::run_service(svc_which_, rq, svc_out_);
+  if (h.method == http::Method::Head) {
+    const auto end = svc_out_.find("\r\n\r\n");
+    if (end != std::string::npos) svc_out_.resize(end + 4);
+  }
   term_.set(TermCause::Local, TermPhase::Request);
   status_ = status;
   const std::size_t used = std::min<std::size_t>(h.length + body_len, req_.len);

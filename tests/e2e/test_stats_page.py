@@ -232,3 +232,28 @@ def test_bad_stats_lines_are_config_errors(sluice, tmp_path, line, message):
     out = r.stdout + r.stderr
     assert r.returncode != 0
     assert re.search(r"bad\.cfg:14: " + re.escape(message), out), out
+
+
+def test_thousand_servers_page_is_fast(sluice, start_proxy):
+    import statistics
+    import time
+    port, dead = free_port(), free_port()
+    lines = "\n".join(f"    server s{i} 127.0.0.1:{dead}" for i in range(1000))
+    cfg = ("defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n"
+           "    timeout server 5s\n\nlisten big\n    bind 127.0.0.1:" + str(port) + "\n"
+           "    stats enable\n    stats uri /st\n" + lines + "\n")
+    start_proxy(sluice, cfg, wait_ports=[port])
+    for uri in ("/st", "/st;csv"):
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            status, _, body = one_shot(port, "GET", uri, {})
+            times.append(time.perf_counter() - t)
+            assert status == 200
+        assert body.count(b"s999") >= 1
+        med = statistics.median(times)
+        print(f"\n1,000 servers {uri}: {len(body)} bytes, median {med * 1000:.1f} ms")
+        assert med < 0.05, times
+    # HEAD: the head alone.
+    status, headers, body = one_shot(port, "HEAD", "/st", {})
+    assert status == 200 and body == b"" and int(dict(headers)["content-length"]) > 100_000
