@@ -98,6 +98,17 @@ int run_service(config::HttpRule::Service which, const ServiceRequest& rq, std::
     http_response(out, 503, "text/plain", "no proxies\n", rq.keep_alive);
     return 503;
   }
+  stats::PromQuery query;
+  if (which == config::HttpRule::Service::Prometheus) {
+    const auto qm = rq.target.find('?');
+    if (qm != std::string_view::npos && !stats::parse_prom_query(rq.target.substr(qm + 1), query)) {
+      http_response(out, 400, "text/html",
+                    "<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid "
+                    "request.\n</body></html>\n",
+                    rq.keep_alive);
+      return 400;
+    }
+  }
   stats::Sources src = sources_of(*rq.directory);
   std::int64_t conns = 0;
   for (const auto& e : src.proxies)
@@ -109,7 +120,7 @@ int run_service(config::HttpRule::Service which, const ServiceRequest& rq, std::
   std::string body;
   if (which == config::HttpRule::Service::Prometheus) {
     body.reserve(rows.size() * 4096);
-    stats::append_prometheus(body, rows, info);
+    stats::append_prometheus(body, rows, info, query);
     http_response(out, 200, "text/plain; version=0.0.4; charset=utf-8", body, rq.keep_alive);
   } else {
     body = stats::expvar_json(rows, info);

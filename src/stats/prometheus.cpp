@@ -233,9 +233,42 @@ void process_metrics(std::string& out, const ProcessInfo& p) {
 
 }  // namespace
 
-void append_prometheus(std::string& out, const std::vector<Row>& rows, const ProcessInfo& p) {
-  process_metrics(out, p);
+bool parse_prom_query(std::string_view query, PromQuery& q) {
+  bool scoped = false;
+  unsigned scopes = 0;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    std::string_view kv = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (kv == "no-maint") {
+      q.no_maint = true;
+    } else if (kv.substr(0, 6) == "scope=") {
+      std::string_view v = kv.substr(6);
+      scoped = true;
+      if (v == "*") scopes |= PromQuery::All;
+      else if (v == "global") scopes |= PromQuery::Global;
+      else if (v == "frontend") scopes |= PromQuery::Frontend;
+      else if (v == "backend") scopes |= PromQuery::Backend;
+      else if (v == "server") scopes |= PromQuery::Server;
+      else if (v == "listener" || v == "sticktable" || v.empty()) {
+        // Sluice has no metrics of these scopes.
+      } else {
+        return false;
+      }
+    }
+  }
+  if (scoped) q.scopes = scopes;
+  return true;
+}
+
+void append_prometheus(std::string& out, const std::vector<Row>& rows, const ProcessInfo& p,
+                       const PromQuery& q) {
+  if (q.scopes & PromQuery::Global) process_metrics(out, p);
   for (Kind k : {Kind::Frontend, Kind::Backend, Kind::Server}) {
+    const unsigned want = k == Kind::Frontend  ? PromQuery::Frontend
+                          : k == Kind::Backend ? PromQuery::Backend
+                                               : PromQuery::Server;
+    if ((q.scopes & want) == 0) continue;
     for (const Metric& m : kMetrics) {
       if ((m.kinds & bit(k)) == 0) continue;
       bool started = false;
@@ -245,6 +278,7 @@ void append_prometheus(std::string& out, const std::vector<Row>& rows, const Pro
       };
       for (const Row& r : rows) {
         if (r.kind != k) continue;
+        if (q.no_maint && k == Kind::Server && r.v[Status].str.substr(0, 5) == "MAINT") continue;
         const Value& v = r.v[m.col];
         switch (m.shape) {
           case Shape::Plain:

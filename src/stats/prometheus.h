@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "stats/snapshot.h"
@@ -22,7 +23,19 @@ struct ProcessInfo {
   std::string version;
 };
 
+// The exporter's query string: `scope=global|frontend|backend|server|*`
+// (repeatable; `scope=` alone selects nothing) and `no-maint` (servers in
+// maintenance left out).
+struct PromQuery {
+  enum Scope : unsigned { Global = 1, Frontend = 2, Backend = 4, Server = 8, All = 15 };
+  unsigned scopes = All;
+  bool no_maint = false;
+};
+// False for an unknown scope (HAProxy answers 400).
+bool parse_prom_query(std::string_view query, PromQuery& q);
+
 // Appends the whole page (every metric family of `rows`) to `out`.
-void append_prometheus(std::string& out, const std::vector<Row>& rows, const ProcessInfo& p);
+void append_prometheus(std::string& out, const std::vector<Row>& rows, const ProcessInfo& p,
+                       const PromQuery& q = {});
 
 }  // namespace sluice::stats

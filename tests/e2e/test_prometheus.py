@@ -39,8 +39,11 @@ VALUE = re.compile(r"^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Inf|
 def parse_exposition(text: str, counter_suffix: bool = True):
     """Strict text-format parser: returns {name: {"type", "help", "samples":
     {labels-tuple: float}}}; raises AssertionError on any violation.
-    `counter_suffix`: counters must end in _total (haproxy's own page has one
-    that does not, haproxy_process_failed_resolutions)."""
+    `counter_suffix` (Sluice's page): counters end in _total and are never
+    NaN (haproxy's own page has haproxy_process_failed_resolutions, and NaN
+    counters for servers in maintenance)."""
+    if text == "":
+        return {}  # nothing selected (scope=)
     assert text.endswith("\n"), "page must end with a newline"
     families: dict = {}
     seen_series = set()
@@ -92,7 +95,8 @@ def parse_exposition(text: str, counter_suffix: bool = True):
         if fam["type"] == "counter":
             assert name.endswith("_total") or not counter_suffix, \
                 f"line {n}: counter {name} without _total"
-            assert v >= 0, f"line {n}: negative counter"
+            # haproxy writes NaN for some counters of a server in maintenance.
+            assert v >= 0 or (not counter_suffix and v != v), f"line {n}: negative counter"
         assert (name, pairs) not in seen_series, f"line {n}: duplicate series {name}{labels}"
         seen_series.add((name, pairs))
         fam["samples"][pairs] = v
@@ -223,3 +227,25 @@ def test_bad_service_is_a_config_error(sluice, tmp_path, line, message):
     out = r.stdout + r.stderr
     assert r.returncode != 0
     assert re.search(r"\.cfg:10: \[http-request\] .*" + re.escape(message), out), out
+
+
+QUERY_CONFIG = CONFIG.replace("check inter 200ms\n    server s2", "check inter 200ms\n    server s3 127.0.0.1:$closed disabled\n    server s2")
+
+
+@pytest.mark.parametrize("query", ["scope=frontend", "scope=backend&scope=server", "scope=",
+                                   "scope=global", "scope=*", "no-maint", "scope=bogus"])
+def test_scope_and_no_maint_as_haproxy(sluice, haproxy, start_proxy, servers, query):
+    echo = servers(EchoHTTPServer("s1"))
+    closed = free_port()
+    answers = {}
+    for pbin in (sluice, haproxy):
+        port = free_port()
+        cfg = render(QUERY_CONFIG, port=port, up=echo.port, closed=closed)
+        start_proxy(pbin, cfg, wait_ports=[port], name=pbin.kind)
+        status, _, body = one_shot(port, "GET", "/metrics?" + query, {})
+        fams = parse_exposition(body.decode(), counter_suffix=False) if status == 200 else {}
+        kinds = {name.split("_")[1] for name in fams}
+        maint = [k for k in fams.get("haproxy_server_status", {"samples": {}})["samples"]
+                 if ("server", "s3") in k]
+        answers[pbin.kind] = (status, kinds, bool(maint))
+    assert answers["sluice"] == answers["haproxy"]
