@@ -49,6 +49,7 @@ frontend stats_ro
 
 frontend web
     bind 127.0.0.1:$p_web
+    use_backend other if { path_beg /other }
     default_backend app
 
 backend app
@@ -58,6 +59,9 @@ backend app
     server s3 127.0.0.1:$closed check inter 200ms
 
 backend other
+    stats enable
+    stats uri /other-stats
+    stats admin if TRUE
     server o1 127.0.0.1:$e1
 """
 
@@ -257,3 +261,28 @@ def test_thousand_servers_page_is_fast(sluice, start_proxy):
     # HEAD: the head alone.
     status, headers, body = one_shot(port, "HEAD", "/st", {})
     assert status == 200 and body == b"" and int(dict(headers)["content-length"]) > 100_000
+
+
+def test_stats_in_a_backend_and_a_body_sent_late(env):
+    import socket
+    import time
+    web = env["p_web"]
+    status, _, body = one_shot(web, "GET", "/other-stats", {})
+    assert status == 200 and b'<h2 id="other">' in body
+    assert json.loads(one_shot(web, "GET", "/other/x", {})[2])["server"] == "s1"
+    # The admin POST's body arrives after its head: the page waits for it.
+    b = form_backend_id(env["p_admin"], "app")
+    form = f"s=s2&action=drain&b={b.replace('#', '%23')}".encode()
+    with socket.create_connection(("127.0.0.1", web), timeout=5) as s:
+        s.sendall(b"POST /other-stats HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                  b"application/x-www-form-urlencoded\r\nContent-Length: " +
+                  str(len(form)).encode() + b"\r\n\r\n")
+        time.sleep(0.3)
+        s.sendall(form)
+        answer = b""
+        deadline = time.monotonic() + 5
+        while b"\r\n\r\n" not in answer and time.monotonic() < deadline:
+            answer += s.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 303 ") and b"location: /other-stats;st=DONE" in answer
+    assert status_of(env["p_admin"], "/stats", "app", "s2") == "DRAIN"
+    assert set(served_by(web, 6)) == {"s1"}
