@@ -286,3 +286,90 @@ def test_stats_in_a_backend_and_a_body_sent_late(env):
     assert answer.startswith(b"HTTP/1.1 303 ") and b"location: /other-stats;st=DONE" in answer
     assert status_of(env["p_admin"], "/stats", "app", "s2") == "DRAIN"
     assert set(served_by(web, 6)) == {"s1"}
+
+
+class WebDriver:
+    """Just enough W3C WebDriver over chromedriver's HTTP API (stdlib only)
+    to drive headless Chromium: open a page, click, read the source."""
+    ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+    def __init__(self, tmp_path):
+        import http.client
+        self._http = http.client
+        self.port = free_port()
+        self.proc = subprocess.Popen(["/usr/bin/chromedriver", f"--port={self.port}"],
+                                     stdout=open(tmp_path / "chromedriver.log", "wb"),
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        wait_until(lambda: self._ready(), 20, what="chromedriver")
+        caps = {"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1400,1000"]}}}}
+        self.session = self._call("POST", "/session", caps)["sessionId"]
+
+    def _ready(self):
+        try:
+            return self._call("GET", "/status")["ready"]
+        except OSError:
+            return False
+
+    def _call(self, method, path, body=None):
+        conn = self._http.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            data = json.dumps(body).encode() if body is not None else None
+            conn.request(method, path, body=data, headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            doc = json.loads(r.read() or b"{}")
+            assert r.status == 200, doc
+            return doc["value"]
+        finally:
+            conn.close()
+
+    def s(self, method, path, body=None):
+        return self._call(method, f"/session/{self.session}{path}", body)
+
+    def get(self, url):
+        self.s("POST", "/url", {"url": url})
+
+    def click(self, css):
+        el = self.s("POST", "/element", {"using": "css selector", "value": css})[self.ELEMENT]
+        self.s("POST", f"/element/{el}/click", {})
+
+    def source(self):
+        return self.s("GET", "/source")
+
+    def url(self):
+        return self.s("GET", "/url")
+
+    def screenshot(self, path):
+        path.write_bytes(base64.b64decode(self.s("GET", "/screenshot")))
+
+    def quit(self):
+        try:
+            self.s("DELETE", "")
+        finally:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+def test_admin_from_the_page_in_chromium(env, tmp_path):
+    """A person's path: tick s1 in app's table, choose MAINT, press Apply."""
+    p, web = env["p_admin"], env["p_web"]
+    d = WebDriver(tmp_path)
+    try:
+        d.get(f"http://127.0.0.1:{p}/stats;norefresh")
+        d.click('form.admin input[name="s"][value="s1"]')
+        d.click('form.admin select[name="action"] option[value="maint"]')
+        # app's form is the first admin form on the page (stats_* and web have none).
+        d.click('form.admin input[type="submit"]')
+        wait_until(lambda: d.url().endswith("/stats;st=DONE"), 10, what="redirect")
+        html = d.source()
+        assert "Action processed successfully." in html
+        assert 'class="maint" data-name="s1"' in html
+        shot = tmp_path / "stats_page_after_maint.png"
+        d.screenshot(shot)
+        print(f"\nstats page after the admin action: {shot}")
+    finally:
+        d.quit()
+    assert status_of(p, "/stats", "app", "s1") == "MAINT"
+    assert served_by(web, 6) == ["s2"] * 6
