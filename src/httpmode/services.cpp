@@ -57,14 +57,15 @@ stats::Sources sources_of(const proxy::Directory& d) {
   return s;
 }
 
-void http_response(std::string& out, int status, std::string_view content_type,
-                   std::string_view body, bool keep_alive, std::string_view extra_headers) {
-  char head[160];
+namespace {
+
+std::string head_of(int status, std::size_t body_len, std::string_view content_type,
+                    bool keep_alive, std::string_view extra_headers) {
+  char first[160];
   const std::string_view reason = http::reason_phrase(static_cast<std::uint16_t>(status));
-  int n = std::snprintf(head, sizeof head, "HTTP/1.1 %d %.*s\r\ncontent-length: %zu\r\n",
-                        status, static_cast<int>(reason.size()), reason.data(), body.size());
-  out.reserve(out.size() + body.size() + 256);
-  out.append(head, static_cast<std::size_t>(n));
+  int n = std::snprintf(first, sizeof first, "HTTP/1.1 %d %.*s\r\ncontent-length: %zu\r\n",
+                        status, static_cast<int>(reason.size()), reason.data(), body_len);
+  std::string out(first, static_cast<std::size_t>(n));
   if (!content_type.empty()) {
     out += "content-type: ";
     out += content_type;
@@ -74,7 +75,30 @@ void http_response(std::string& out, int status, std::string_view content_type,
   out += extra_headers;
   if (!keep_alive) out += "connection: close\r\n";
   out += "\r\n";
+  return out;
+}
+
+}  // namespace
+
+void http_response(std::string& out, int status, std::string_view content_type,
+                   std::string_view body, bool keep_alive, std::string_view extra_headers) {
+  out += head_of(status, body.size(), content_type, keep_alive, extra_headers);
   out += body;
+}
+
+void begin_body(std::string& out) { out.assign(kHeadRoom, ' '); }
+
+Served finish_in_place(std::string& out, int status, std::string_view content_type,
+                       bool keep_alive, std::string_view extra_headers) {
+  const std::string head =
+      head_of(status, out.size() - kHeadRoom, content_type, keep_alive, extra_headers);
+  if (head.size() > kHeadRoom) {
+    out.replace(0, kHeadRoom, head);
+    return {status, 0};
+  }
+  const std::size_t start = kHeadRoom - head.size();
+  out.replace(start, head.size(), head);
+  return {status, start};
 }
 
 namespace {
@@ -93,10 +117,10 @@ stats::ProcessInfo process_info(const ServiceRequest& rq, const stats::Sources& 
 
 }  // namespace
 
-int run_service(config::HttpRule::Service which, const ServiceRequest& rq, std::string& out) {
+Served run_service(config::HttpRule::Service which, const ServiceRequest& rq, std::string& out) {
   if (rq.directory == nullptr) {
     http_response(out, 503, "text/plain", "no proxies\n", rq.keep_alive);
-    return 503;
+    return {503, 0};
   }
   stats::PromQuery query;
   if (which == config::HttpRule::Service::Prometheus) {
@@ -106,7 +130,7 @@ int run_service(config::HttpRule::Service which, const ServiceRequest& rq, std::
                     "<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid "
                     "request.\n</body></html>\n",
                     rq.keep_alive);
-      return 400;
+      return {400, 0};
     }
   }
   stats::Sources src = sources_of(*rq.directory);
@@ -117,16 +141,15 @@ int run_service(config::HttpRule::Service which, const ServiceRequest& rq, std::
   with.current_connections = conns;
   const stats::ProcessInfo info = process_info(with, src);
   const std::vector<stats::Row> rows = stats::snapshot(src);
-  std::string body;
   if (which == config::HttpRule::Service::Prometheus) {
-    body.reserve(rows.size() * 4096);
-    stats::append_prometheus(body, rows, info, query);
-    http_response(out, 200, "text/plain; version=0.0.4; charset=utf-8", body, rq.keep_alive);
-  } else {
-    body = stats::expvar_json(rows, info);
-    http_response(out, 200, "application/json; charset=utf-8", body, rq.keep_alive);
+    begin_body(out);
+    out.reserve(kHeadRoom + rows.size() * 4096);
+    stats::append_prometheus(out, rows, info, query);
+    return finish_in_place(out, 200, "text/plain; version=0.0.4; charset=utf-8", rq.keep_alive);
   }
-  return 200;
+  http_response(out, 200, "application/json; charset=utf-8", stats::expvar_json(rows, info),
+                rq.keep_alive);
+  return {200, 0};
 }
 
 bool stats_uri_matches(const config::StatsPage& page, std::string_view target) {

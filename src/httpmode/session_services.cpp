@@ -73,12 +73,13 @@ void HttpSession::run_service() {
   rq.directory = fe_->directory();
   rq.keep_alive = !close_client_;
   svc_out_.clear();
-  svc_sent_ = 0;
-  const int status = svc_page_ != nullptr
-                         ? serve_stats_page(*svc_page_, svc_admin_, rq, svc_out_)
-                         : httpmode::run_service(svc_which_, rq, svc_out_);
+  const Served served = svc_page_ != nullptr
+                           ? serve_stats_page(*svc_page_, svc_admin_, rq, svc_out_)
+                           : httpmode::run_service(svc_which_, rq, svc_out_);
+  const int status = served.status;
+  svc_sent_ = served.start;
   if (h.method == http::Method::Head) {
-    const auto end = svc_out_.find("\r\n\r\n");
+    const auto end = svc_out_.find("\r\n\r\n", served.start);
     if (end != std::string::npos) svc_out_.resize(end + 4);
   }
   term_.set(TermCause::Local, TermPhase::Request);

@@ -124,8 +124,8 @@ std::string_view apply_admin(const proxy::Directory& d, std::string_view body) {
 
 }  // namespace
 
-int serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequest& rq,
-                     std::string& out) {
+Served serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequest& rq,
+                        std::string& out) {
   const config::StatsPage& page = self.stats_page;
   if (!authorized(page, rq)) {
     std::string hdr = "www-authenticate: Basic realm=\"" + page.realm + "\"\r\n";
@@ -133,7 +133,7 @@ int serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequest
                   "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password "
                   "to access this content.\n</body></html>\n",
                   rq.keep_alive, hdr);
-    return 401;
+    return {401, 0};
   }
   std::string_view rest = rq.target.substr(std::min(page.uri.size(), rq.target.size()));
   bool csv = false, json = false, norefresh = false;
@@ -152,15 +152,15 @@ int serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequest
     if (admin && rq.directory != nullptr) result = apply_admin(*rq.directory, rq.body);
     std::string hdr = "location: " + page.uri + ";st=" + std::string(result) + "\r\n";
     http_response(out, 303, "text/plain", "", rq.keep_alive, hdr);
-    return 303;
+    return {303, 0};
   }
   if (rq.method != http::Method::Get && rq.method != http::Method::Head) {
     http_response(out, 405, "text/plain", "Method not allowed.\n", rq.keep_alive);
-    return 405;
+    return {405, 0};
   }
   if (rq.directory == nullptr) {
     http_response(out, 503, "text/plain", "no proxies\n", rq.keep_alive);
-    return 503;
+    return {503, 0};
   }
   stats::Sources src = sources_of(*rq.directory);
   if (!page.scope.empty()) {
@@ -173,12 +173,14 @@ int serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequest
   }
   const std::vector<stats::Row> rows = stats::snapshot(src);
   if (csv) {
-    http_response(out, 200, "text/plain", stats::to_csv(rows), rq.keep_alive);
-    return 200;
+    begin_body(out);
+    out += stats::csv_header();
+    for (const auto& r : rows) stats::append_csv(out, r);
+    return finish_in_place(out, 200, "text/plain", rq.keep_alive);
   }
   if (json) {
     http_response(out, 200, "application/json", stats::to_json(rows) + "\n", rq.keep_alive);
-    return 200;
+    return {200, 0};
   }
   stats::PageOptions o;
   o.uri = page.uri;
@@ -203,11 +205,11 @@ int serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequest
     auto it = by_id.find({iid, sid});
     return it == by_id.end() ? std::vector<std::int32_t>{} : it->second->check_history().read();
   };
-  std::string html = stats::render_page(rows, o, history);
+  begin_body(out);
+  stats::append_page(out, rows, o, history);
   std::string hdr;
   if (o.refresh_s) hdr = "refresh: " + std::to_string(o.refresh_s) + "\r\n";
-  http_response(out, 200, "text/html; charset=utf-8", html, rq.keep_alive, hdr);
-  return 200;
+  return finish_in_place(out, 200, "text/html; charset=utf-8", rq.keep_alive, hdr);
 }
 
 }  // namespace sluice::httpmode

@@ -213,7 +213,13 @@ std::string sparkline(const std::vector<std::int32_t>& ms) {
 std::string render_page(const std::vector<Row>& rows, const PageOptions& o,
                         const HistoryFn& history) {
   std::string out;
-  out.reserve(4096 + rows.size() * 1024);
+  append_page(out, rows, o, history);
+  return out;
+}
+
+void append_page(std::string& out, const std::vector<Row>& rows, const PageOptions& o,
+                 const HistoryFn& history) {
+  out.reserve(out.size() + 4096 + rows.size() * 1024);
   out += "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Statistics Report</title>";
   out += kStyle;
   out += "</head><body><h1>Statistics Report";
@@ -279,7 +285,6 @@ std::string render_page(const std::vector<Row>& rows, const PageOptions& o,
     i = j;
   }
   out += "</body></html>\n";
-  return out;
 }
 
 }  // namespace sluice::stats

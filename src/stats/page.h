@@ -33,6 +33,8 @@ using HistoryFn = std::function<std::vector<std::int32_t>(int iid, int sid)>;
 
 std::string render_page(const std::vector<Row>& rows, const PageOptions& o,
                         const HistoryFn& history);
+void append_page(std::string& out, const std::vector<Row>& rows, const PageOptions& o,
+                 const HistoryFn& history);
 
 // The SVG sparkline alone (exposed for tests): "" for fewer than 2 points.
 std::string sparkline(const std::vector<std::int32_t>& ms);
