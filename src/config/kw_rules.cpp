@@ -395,6 +395,12 @@ std::optional<std::string> header_of_legacy_regex(std::string_view re) {
 void check_http_rules_mode(Proxy& p, std::vector<Diagnostic>& errors,
                            std::vector<Diagnostic>& warnings) {
   if (p.mode == Mode::Http) return;
+  if (p.stats_page.enabled) {
+    warnings.push_back(Diagnostic{p.loc, "stats",
+                                  "'stats' statements ignored for proxy " + quote(p.name) +
+                                      " as they require 'mode http'"});
+    p.stats_page = StatsPage{};
+  }
   for (auto* list : {&p.http_request_rules, &p.http_response_rules}) {
     if (list->empty()) continue;
     const HttpRule& r = list->front();

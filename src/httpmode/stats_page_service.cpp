@@ -3,6 +3,7 @@
 // fields: b=#<proxy id>, s=<server>..., action=ready|drain|maint, answered
 // with a 303 to "<uri>;st=DONE|NONE|DENY|ERRP"), scope, and the HTML page.
 
+#include <algorithm>
 #include <ctime>
 #include <map>
 
@@ -79,7 +80,8 @@ std::string url_decode(std::string_view s) {
 
 // The admin form's POST: "DONE", "NONE" (nothing selected), "ERRP" (bad
 // parameters).
-std::string_view apply_admin(const proxy::Directory& d, std::string_view body) {
+std::string_view apply_admin(const proxy::Directory& d, std::string_view body,
+                             const stats::Sources& shown) {
   std::string be_ref, action;
   std::vector<std::string> names;
   while (!body.empty()) {
@@ -101,6 +103,11 @@ std::string_view apply_admin(const proxy::Directory& d, std::string_view body) {
     if ((!be_ref.empty() && be_ref[0] == '#' && be_ref.substr(1) == std::to_string(b->def().id)) ||
         b->name() == be_ref)
       be = b;
+  // Only a backend the page shows (`stats scope`).
+  if (be != nullptr &&
+      std::none_of(shown.proxies.begin(), shown.proxies.end(),
+                   [&](const stats::ProxyEntry& e) { return e.be == be; }))
+    be = nullptr;
   if (be == nullptr || (action != "ready" && action != "drain" && action != "maint"))
     return "ERRP";
   bool changed = false;
@@ -136,7 +143,7 @@ Served serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequ
     return {401, 0};
   }
   std::string_view rest = rq.target.substr(std::min(page.uri.size(), rq.target.size()));
-  bool csv = false, json = false, norefresh = false;
+  bool csv = false, json = false, norefresh = false, only_up = false, no_maint = false;
   std::string st;
   while (!rest.empty()) {
     auto semi = rest.find(';');
@@ -145,18 +152,9 @@ Served serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequ
     if (opt == "csv") csv = true;
     else if (opt == "json") json = true;
     else if (opt == "norefresh") norefresh = true;
+    else if (opt == "up") only_up = true;
+    else if (opt == "no-maint") no_maint = true;
     else if (opt.substr(0, 3) == "st=") st = std::string(opt.substr(3));
-  }
-  if (rq.method == http::Method::Post) {
-    std::string_view result = "DENY";
-    if (admin && rq.directory != nullptr) result = apply_admin(*rq.directory, rq.body);
-    std::string hdr = "location: " + page.uri + ";st=" + std::string(result) + "\r\n";
-    http_response(out, 303, "text/plain", "", rq.keep_alive, hdr);
-    return {303, 0};
-  }
-  if (rq.method != http::Method::Get && rq.method != http::Method::Head) {
-    http_response(out, 405, "text/plain", "Method not allowed.\n", rq.keep_alive);
-    return {405, 0};
   }
   if (rq.directory == nullptr) {
     http_response(out, 503, "text/plain", "no proxies\n", rq.keep_alive);
@@ -171,7 +169,25 @@ Served serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequ
       return true;
     });
   }
-  const std::vector<stats::Row> rows = stats::snapshot(src);
+  if (rq.method == http::Method::Post) {
+    std::string_view result = "DENY";
+    if (admin) result = apply_admin(*rq.directory, rq.body, src);
+    std::string hdr = "location: " + page.uri + ";st=" + std::string(result) + "\r\n";
+    http_response(out, 303, "text/plain", "", rq.keep_alive, hdr);
+    return {303, 0};
+  }
+  if (rq.method != http::Method::Get && rq.method != http::Method::Head) {
+    http_response(out, 405, "text/plain", "Method not allowed.\n", rq.keep_alive);
+    return {405, 0};
+  }
+  std::vector<stats::Row> rows = stats::snapshot(src);
+  // ";up": servers UP (or going down) only; ";no-maint": servers in maintenance left out.
+  std::erase_if(rows, [&](const stats::Row& r) {
+    if (r.kind != stats::Kind::Server) return false;
+    const std::string& s = r.v[stats::Status].str;
+    if (only_up && s.rfind("UP", 0) != 0 && s != "no check") return true;
+    return no_maint && s.rfind("MAINT", 0) == 0;
+  });
   if (csv) {
     begin_body(out);
     out += stats::csv_header();

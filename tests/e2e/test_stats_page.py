@@ -47,6 +47,12 @@ frontend stats_ro
     stats scope app
     default_backend app
 
+frontend stats_scoped
+    bind 127.0.0.1:$p_scoped
+    stats uri /s
+    stats scope other
+    stats admin if TRUE
+
 frontend web
     bind 127.0.0.1:$p_web
     use_backend other if { path_beg /other }
@@ -70,7 +76,8 @@ backend other
 def env(sluice, start_proxy, servers):
     e1 = servers(EchoHTTPServer("s1"))
     e2 = servers(EchoHTTPServer("s2"))
-    ports = dict(p_admin=free_port(), p_auth=free_port(), p_ro=free_port(), p_web=free_port())
+    ports = dict(p_admin=free_port(), p_auth=free_port(), p_ro=free_port(), p_web=free_port(),
+                 p_scoped=free_port())
     cfg = render(CONFIG, e1=e1.port, e2=e2.port, closed=free_port(), **ports)
     start_proxy(sluice, cfg, wait_ports=list(ports.values()))
     wait_until(lambda: status_of(ports["p_admin"], "/stats", "app", "s3") == "DOWN" and
@@ -228,7 +235,7 @@ def test_without_stats_admin_no_form_and_post_is_refused(env):
 ])
 def test_bad_stats_lines_are_config_errors(sluice, tmp_path, line, message):
     from e2eutil import run_cmd
-    cfg = render(CONFIG, e1=1, e2=2, closed=3, p_admin=4, p_auth=5, p_ro=6, p_web=7)
+    cfg = render(CONFIG, e1=1, e2=2, closed=3, p_admin=4, p_auth=5, p_ro=6, p_web=7, p_scoped=8)
     cfg = cfg.replace("    stats show-legends", "    " + line)
     path = tmp_path / "bad.cfg"
     path.write_text(cfg)
@@ -373,3 +380,18 @@ def test_admin_from_the_page_in_chromium(env, tmp_path):
         d.quit()
     assert status_of(p, "/stats", "app", "s1") == "MAINT"
     assert served_by(web, 6) == ["s2"] * 6
+
+
+def test_up_no_maint_and_admin_limited_to_the_scope(env):
+    p = env["p_admin"]
+    up = {(r["pxname"], r["svname"]) for r in csv_rows(p, "/stats;up")}
+    assert ("app", "s1") in up and ("app", "s3") not in up and ("app", "BACKEND") in up
+    b = form_backend_id(p, "app")
+    assert post_form(p, "/stats", [("s", "s2"), ("action", "maint"), ("b", b)])[0] == 303
+    no_maint = {(r["pxname"], r["svname"]) for r in csv_rows(p, "/stats;no-maint")}
+    assert ("app", "s2") not in no_maint and ("app", "s1") in no_maint
+    # A page scoped to 'other' cannot act on 'app'.
+    status, headers, _ = post_form(env["p_scoped"], "/s", [("s", "s1"), ("action", "maint"),
+                                                           ("b", b)])
+    assert status == 303 and dict(headers)["location"] == "/s;st=ERRP"
+    assert status_of(p, "/stats", "app", "s1") == "UP"

@@ -86,6 +86,16 @@ TEST(ConfigStatsPage, MalformedLinesAreErrors) {
             }));
 }
 
+TEST(ConfigStatsPage, TcpModeIgnoresTheStatsPageWithAWarning) {
+  auto r = load("listen l\n  mode tcp\n  bind :1\n  stats enable\n  server s 127.0.0.1:2\n");
+  EXPECT_TRUE(r.errors.empty()) << joined(errors(r));
+  EXPECT_FALSE(r.model.find_proxy("l")->stats_page.enabled);
+  EXPECT_NE(joined(testing::warnings(r)).find("'stats' statements ignored for proxy 'l' as they "
+                                              "require 'mode http'"),
+            std::string::npos)
+      << joined(testing::warnings(r));
+}
+
 TEST(ConfigStatsPage, AdminIsRefusedInDefaults) {
   auto r = load("defaults\n  mode http\n  stats admin if TRUE\n");
   ASSERT_EQ(errors(r).size(), 1u);
