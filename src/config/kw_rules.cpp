@@ -107,14 +107,14 @@ Result<std::string> read_file(const std::string& path) {
   return ss.str();
 }
 
-constexpr std::array<std::string_view, 14> kRequestActions = {
+constexpr std::array<std::string_view, 15> kRequestActions = {
     "allow",         "deny",          "tarpit",   "redirect", "return",   "set-header",
     "add-header",    "del-header",    "replace-header", "replace-value", "set-path",
-    "set-query",     "set-uri",       "set-method"};
+    "set-query",     "set-uri",       "set-method", "use-service"};
 constexpr std::array<std::string_view, 7> kResponseActions = {
     "allow", "deny", "set-header", "add-header", "del-header", "replace-header", "replace-value"};
 // HAProxy 2.6 actions Sluice does not implement yet.
-constexpr std::array<std::string_view, 46> kPlannedActions = {
+constexpr std::array<std::string_view, 45> kPlannedActions = {
     "add-acl", "auth", "cache-use", "cache-store", "capture", "del-acl", "del-map",
     "disable-l7-retry", "do-resolve", "early-hint", "normalize-uri", "reject", "replace-path",
     "replace-pathq", "replace-uri", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0",
@@ -122,7 +122,7 @@ constexpr std::array<std::string_view, 46> kPlannedActions = {
     "set-map", "set-mark", "set-nice", "set-pathq", "set-priority-class",
     "set-priority-offset", "set-src", "set-src-port", "set-timeout", "set-tos", "set-var",
     "set-var-fmt", "silent-drop", "strict-mode", "track-sc0", "track-sc1", "track-sc2",
-    "unset-var", "use-service", "wait-for-body", "wait-for-handshake", "set-status"};
+    "unset-var", "wait-for-body", "wait-for-handshake", "set-status"};
 
 // Parses the words of one rule (action first, condition stripped).
 Result<HttpRule> parse_rule(bool response, const std::vector<std::string>& w) {
@@ -283,6 +283,19 @@ Result<HttpRule> parse_rule(bool response, const std::vector<std::string>& w) {
                       (r.body_kind == HttpRule::Body::File && !r.body.empty());
     if (needs_type && r.content_type.empty())
       return make_error("'return' with a body needs 'content-type TYPE'");
+  } else if (act == "use-service") {
+    r.action = A::UseService;
+    if (auto e = need(1, "a service name (prometheus-exporter or expvar)"); !e)
+      return Error{e.error()};
+    if (w[1] == "prometheus-exporter")
+      r.service = HttpRule::Service::Prometheus;
+    else if (w[1] == "expvar")
+      r.service = HttpRule::Service::Expvar;
+    else
+      return make_error("unknown service " + quote(w[1]) +
+                        did_you_mean(w[1], {"prometheus-exporter", "expvar"}) +
+                        " (Sluice provides prometheus-exporter and expvar)");
+    r.value = w[1];
   } else if (act == "set-header" || act == "add-header") {
     r.action = act == "set-header" ? A::SetHeader : A::AddHeader;
     if (auto e = need(2, "a header name and a value"); !e) return Error{e.error()};
@@ -382,6 +395,12 @@ std::optional<std::string> header_of_legacy_regex(std::string_view re) {
 void check_http_rules_mode(Proxy& p, std::vector<Diagnostic>& errors,
                            std::vector<Diagnostic>& warnings) {
   if (p.mode == Mode::Http) return;
+  if (p.stats_page.enabled) {
+    warnings.push_back(Diagnostic{p.loc, "stats",
+                                  "'stats' statements ignored for proxy " + quote(p.name) +
+                                      " as they require 'mode http'"});
+    p.stats_page = StatsPage{};
+  }
   for (auto* list : {&p.http_request_rules, &p.http_response_rules}) {
     if (list->empty()) continue;
     const HttpRule& r = list->front();

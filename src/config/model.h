@@ -330,7 +330,10 @@ struct HttpRule {
   enum class Action {
     Allow, Deny, Tarpit, Redirect, Return, SetHeader, AddHeader, DelHeader, ReplaceHeader,
     ReplaceValue, SetPath, SetQuery, SetUri, SetMethod,
+    UseService,  // `use-service NAME`: answered by Sluice itself (httpmode/services.h)
   };
+  enum class Service { None, Prometheus, Expvar };
+  Service service = Service::None;
   enum class Redirect { Location, Prefix, Scheme };
   enum class Body { None, String, LfString, File, ErrorFile };
   Action action = Action::Allow;
@@ -351,6 +354,19 @@ struct HttpRule {
   std::optional<Condition> cond;
   std::string keyword;  // "http-request deny", for messages
   SourceLoc loc;
+};
+
+// The stats page of a proxy (`stats enable`, `stats uri`, ...).
+struct StatsPage {
+  bool enabled = false;
+  std::string uri = "/haproxy?stats";
+  unsigned refresh_s = 0;  // 0: no refresh
+  std::vector<std::string> auth;  // "user:pass" (Basic); empty: open
+  std::string realm = "HAProxy Statistics";
+  std::vector<Condition> admin;  // `stats admin if|unless COND`
+  bool hide_version = false;
+  bool show_legends = false;
+  std::vector<std::string> scope;  // proxy names shown ("." is this proxy); empty: all
 };
 
 // `capture request|response header NAME len N`.
@@ -416,6 +432,7 @@ struct Proxy {
   ForwardFor originalto;  // `option originalto` (header X-Original-To; if-none unused)
   CookieDef cookie;
   std::map<int, ErrorPage> error_pages;  // by status; resolved in file order
+  StatsPage stats_page;
   std::vector<HttpRule> http_request_rules;
   std::vector<HttpRule> http_response_rules;
   std::vector<HeaderCapture> request_captures;

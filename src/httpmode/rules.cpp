@@ -73,7 +73,8 @@ Result<void> attach_proxy_http(const config::Model& model,
                                std::vector<std::unique_ptr<proxy::Backend>>& backends,
                                std::vector<std::unique_ptr<ProxyHttp>>& store) {
   for (const config::Proxy& p : model.proxies) {
-    if (p.http_request_rules.empty() && p.http_response_rules.empty() && p.log_format.empty())
+    if (p.http_request_rules.empty() && p.http_response_rules.empty() && p.log_format.empty() &&
+        p.stats_page.admin.empty())
       continue;
     if (p.mode != config::Mode::Http) continue;  // the loader warned or refused
     auto c = compile_proxy_http(p, model);
@@ -105,7 +106,8 @@ Result<std::unique_ptr<ProxyHttp>> compile_proxy_http(const config::Proxy& p,
         c.cond = std::make_unique<acl::CompiledCondition>(std::move(cond.value()));
       }
       const std::string& text = d.action == A::Return ? d.body : d.value;
-      if (d.action != A::Return || d.body_kind == HttpRule::Body::LfString) {
+      if ((d.action != A::Return && d.action != A::UseService) ||
+          d.body_kind == HttpRule::Body::LfString) {
         auto lf = log::LogFormat::compile(text, &binder);
         if (!lf) return make_error(where(p, d) + lf.error());
         c.value = std::move(lf.value());
@@ -134,6 +136,13 @@ Result<std::unique_ptr<ProxyHttp>> compile_proxy_http(const config::Proxy& p,
       return make_error(p.log_format_loc.file + ":" + std::to_string(p.log_format_loc.line) +
                         ": proxy '" + p.name + "': log-format: " + lf.error());
     out->log_format = std::make_unique<log::LogFormat>(std::move(lf.value()));
+  }
+  for (const config::Condition& cond : p.stats_page.admin) {
+    auto c = acl::compile(p, cond, co);
+    if (!c)
+      return make_error(cond.loc.file + ":" + std::to_string(cond.loc.line) + ": proxy '" +
+                        p.name + "': stats admin: " + c.error());
+    out->stats_admin.push_back(std::make_unique<acl::CompiledCondition>(std::move(c.value())));
   }
   return out;
 }
@@ -483,6 +492,10 @@ Verdict run_rules(const std::vector<CompiledRule>& rules, bool response, Editabl
         out.status = d.status;
         out.reply_len = reply(r, ev, reply_buf, reply_cap);
         if (out.reply_len == 0) out.kind = Verdict::Kind::RewriteFailed;
+        return out;
+      case A::UseService:
+        out.kind = Verdict::Kind::Service;
+        out.service = d.service;
         return out;
       default:
         if (!edit(r, response, msg, ev)) {

@@ -41,6 +41,8 @@ struct ProxyHttp {
   std::vector<CompiledRule> request;
   std::vector<CompiledRule> response;
   std::unique_ptr<log::LogFormat> log_format;  // null: httplog / tcplog
+  // `stats admin if|unless COND`: any one true allows the stats page's admin form.
+  std::vector<std::unique_ptr<acl::CompiledCondition>> stats_admin;
   bool empty() const { return request.empty() && response.empty() && !log_format; }
 };
 
@@ -59,8 +61,9 @@ struct EditableMessage {
 };
 
 struct Verdict {
-  enum class Kind { Continue, Allow, Deny, Tarpit, Reply, RewriteFailed };
+  enum class Kind { Continue, Allow, Deny, Tarpit, Reply, RewriteFailed, Service };
   Kind kind = Kind::Continue;
+  config::HttpRule::Service service = config::HttpRule::Service::None;  // Kind::Service
   int status = 0;  // Deny / Tarpit: the status to send; Reply: the status sent
   std::size_t reply_len = 0;  // Reply: bytes written to the reply buffer
 };

@@ -21,6 +21,7 @@
 #include "httpmode/errors.h"
 #include "httpmode/retry.h"
 #include "httpmode/rules.h"
+#include "httpmode/services.h"
 #include "log/logformat.h"
 #include "log/httplog.h"
 #include "log/logger.h"
@@ -230,6 +231,7 @@ void HttpSession::progress() {
       case Phase::Tunnel: moved = step_tunnel(); break;
       case Phase::SendError: moved = step_send_error(); break;
       case Phase::LocalReply: moved = step_local_reply(); break;
+      case Phase::ServiceBody: moved = step_service_body(); break;
       default: break;
     }
     if (!moved) break;
@@ -429,6 +431,11 @@ void HttpSession::route() {
   if (fe_rules != nullptr && !fe_rules->request.empty() &&
       !apply_request_rules(fe_rules->request))
     return;
+  if (fe_->def().stats_page.enabled &&
+      httpmode::stats_uri_matches(fe_->def().stats_page, req_parser_.view(std::string_view(req_.buf, req_.len)).target())) {
+    start_service(config::HttpRule::Service::None, &fe_->def(), fe_rules);
+    return;
+  }
   proxy::Backend* be = nullptr;
   for (const auto& r : fe_->routes()) {
     if (r.cond && !r.cond->evaluate(*this)) continue;
@@ -447,6 +454,11 @@ void HttpSession::route() {
   if (be_rules != nullptr && be_rules != fe_rules && !be_rules->request.empty() &&
       !apply_request_rules(be_rules->request))
     return;
+  if (&be_->def() != &fe_->def() && be_->def().stats_page.enabled &&
+      httpmode::stats_uri_matches(be_->def().stats_page, req_parser_.view(std::string_view(req_.buf, req_.len)).target())) {
+    start_service(config::HttpRule::Service::None, &be_->def(), be_rules);
+    return;
+  }
   res_parser_.set_request_method(req_parser_.head().method);  // set-method may change it
 
   const config::Proxy& fd = fe_->def();
@@ -1393,6 +1405,9 @@ void HttpSession::rearm_timer() {
     case Phase::LocalReply:
       at(loop_.now_ms(), ft.client);
       break;
+    case Phase::ServiceBody:
+      at(t_head_, first_of(ft.http_request, ft.client));
+      break;
     case Phase::Tarpit: {
       const config::Timeouts& bt = be_ != nullptr ? be_->def().timeouts : ft;
       at(t_head_, first_of(ft.tarpit, first_of(bt.tarpit, first_of(ft.connect, bt.connect))).value_or(
@@ -1478,6 +1493,9 @@ void HttpSession::on_timer() {
     case Phase::LocalReply:
       term_.set(TermCause::ClientTimeout, TermPhase::Data);
       close_all(true);
+      return;
+    case Phase::ServiceBody:
+      fail(408, TermCause::ClientTimeout, TermPhase::Request);
       return;
     case Phase::Tarpit:
       t_queue_done_ = loop_.now_ms();
@@ -1630,6 +1648,9 @@ bool HttpSession::apply_request_rules(const std::vector<CompiledRule>& rules) {
     case K::Reply:
       local_reply(v.reply_len, v.status, TermCause::Local, TermPhase::Request);
       return false;
+    case K::Service:
+      start_service(v.service, nullptr, nullptr);
+      return false;
     case K::RewriteFailed:
       break;
   }
@@ -1733,6 +1754,29 @@ void HttpSession::start_local_reply(std::size_t len) {
 }
 
 bool HttpSession::step_local_reply() {
+  while (svc_sent_ < svc_out_.size()) {
+    if (!client_.writable) return false;
+    ssize_t w = ::send(client_.fd, svc_out_.data() + svc_sent_, svc_out_.size() - svc_sent_,
+                       MSG_NOSIGNAL);
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      client_.writable = false;
+      return false;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      term_.set(TermCause::ClientAbort, TermPhase::Data);
+      close_all(true);
+      return false;
+    }
+    svc_sent_ += static_cast<std::size_t>(w);
+    res_.bytes_out += static_cast<std::uint64_t>(w);
+  }
+  if (!svc_out_.empty()) {
+    // A large page (Prometheus, stats) is not kept between requests.
+    if (svc_out_.capacity() > 65536) std::string().swap(svc_out_);
+    svc_out_.clear();
+    svc_sent_ = 0;
+  }
   Io io = flush(client_.fd, res_, client_.writable);
   if (io == Io::Blocked) return false;
   if (io == Io::Failed) {

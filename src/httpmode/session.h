@@ -36,6 +36,7 @@ namespace sluice::httpmode {
 
 class HttpSession;
 struct CompiledRule;  // httpmode/rules.h
+struct ProxyHttp;
 
 // A keep-alive client connection between requests, parked without a
 // session: an idle connection costs this record (about 200 bytes), not a
@@ -130,6 +131,7 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
     SendError,   // writing a response of our own, then close
     Tarpit,      // http-request tarpit: holding the request before answering
     LocalReply,  // writing a response of our own (rules), then the next request
+    ServiceBody,  // reading a request body for a service of our own (stats admin POST)
     Closed,
   };
   struct Client final : core::IoHandler {
@@ -196,6 +198,12 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   void local_error_page(int status, proxy::TermCause c, proxy::TermPhase p);
   void start_local_reply(std::size_t len);
   bool step_local_reply();
+  // Services answered by Sluice itself (httpmode/services.h): use-service,
+  // the stats page (`page` non-null).
+  void start_service(config::HttpRule::Service which, const config::Proxy* page,
+                     const httpmode::ProxyHttp* rules);
+  bool step_service_body();
+  void run_service();
   void count_transaction();  // stats counters (session_stats.cpp)
   void rearm_timer();
 
@@ -283,6 +291,12 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   std::size_t res_cap_len_ = 0;
   bool tarpit_ = false;
   int tarpit_status_ = 500;
+  // A service's whole response, sent before res_ in LocalReply.
+  std::string svc_out_;
+  std::size_t svc_sent_ = 0;
+  config::HttpRule::Service svc_which_ = config::HttpRule::Service::None;
+  const config::Proxy* svc_page_ = nullptr;
+  bool svc_admin_ = false;
 };
 
 }  // namespace sluice::httpmode

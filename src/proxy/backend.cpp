@@ -225,7 +225,10 @@ void Backend::on_check_result(Server& s, const checks::CheckResult& r,
       log(log::Level::Notice, duration_alert_message(s, false));
   }
   cv.status.store(r.status, std::memory_order_relaxed);
-  if (r.duration_ms >= 0) cv.duration_ms.store(r.duration_ms, std::memory_order_relaxed);
+  if (r.duration_ms >= 0) {
+    cv.duration_ms.store(r.duration_ms, std::memory_order_relaxed);
+    s.check_history().push(r.duration_ms);
+  }
   cv.health.store(h.health(), std::memory_order_relaxed);
   if (r.passed()) s.reset_observed_errors();
   cv.code.store(r.code, std::memory_order_relaxed);

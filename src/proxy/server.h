@@ -13,6 +13,7 @@
 #include "checks/duration_watch.h"
 #include "checks/health.h"
 #include "config/model.h"
+#include "proxy/check_history.h"
 #include "proxy/counters.h"
 #include "proxy/queue.h"
 #include "proxy/server_links.h"
@@ -186,6 +187,9 @@ class Server {
   };
   CheckView& check() { return check_; }
   const CheckView& check() const { return check_; }
+  // Recent check durations (stats page sparkline).
+  CheckHistory& check_history() { return history_; }
+  const CheckHistory& check_history() const { return history_; }
   CheckView& agent() { return agent_; }
   const CheckView& agent() const { return agent_; }
 
@@ -224,6 +228,7 @@ class Server {
   SessionCounters counters_;
   CheckView check_;
   CheckView agent_;
+  CheckHistory history_;
   CheckLocal local_;
   std::atomic<std::uint32_t> errors_{0};  // consecutive observed errors
   std::atomic<ObserveSink*> sink_{nullptr};

@@ -30,7 +30,7 @@ TEST(ConfigKeywords, NotYetKeywordsAreErrors) {
       "  tcp-request content accept\n"
       "  stick-table type ip size 1m\n"
       "  stick on src\n"
-      "  stats enable\n"
+      "  stats show-node\n"
       "  http-after-response allow\n"
       "  capture cookie SID len 20\n"
       "  compression algo gzip\n"
@@ -49,7 +49,7 @@ TEST(ConfigKeywords, NotYetKeywordsAreErrors) {
                            "t.cfg:12: [tcp-request content] not implemented yet in Sluice",
                            "t.cfg:13: [stick-table] not implemented yet in Sluice",
                            "t.cfg:14: [stick on] not implemented yet in Sluice",
-                           "t.cfg:15: [stats enable] not implemented yet in Sluice",
+                           "t.cfg:15: [stats show-node] not implemented yet in Sluice",
                            "t.cfg:16: [http-after-response] not implemented yet in Sluice",
                            "t.cfg:17: [capture] 'capture cookie' is not implemented yet in Sluice",
                            "t.cfg:18: [compression] not implemented yet in Sluice",
