@@ -32,21 +32,25 @@ nlohmann::json cmdline() {
 // between two reads, so it never goes down.
 nlohmann::json memstats() {
   struct mallinfo2 mi = ::mallinfo2();
-  const std::uint64_t in_use = mi.uordblks + mi.hblkhd;
-  const std::uint64_t heap_sys = mi.arena + mi.hblkhd;
-  static std::atomic<std::uint64_t> last_in_use{0}, total{0};
-  const std::uint64_t prev = last_in_use.exchange(in_use);
-  if (in_use > prev) total.fetch_add(in_use - prev);
-  std::uint64_t size_pages = 0, resident_pages = 0;
+  std::uint64_t size_pages = 0, resident_pages = 0, data_pages = 0;
   if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-    unsigned long long a = 0, b = 0;
-    if (std::fscanf(f, "%llu %llu", &a, &b) == 2) {
+    unsigned long long a = 0, b = 0, shared = 0, text = 0, lib = 0, data = 0;
+    if (std::fscanf(f, "%llu %llu %llu %llu %llu %llu", &a, &b, &shared, &text, &lib, &data) >= 2) {
       size_pages = a;
       resident_pages = b;
+      data_pages = data;
     }
     std::fclose(f);
   }
   const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  std::uint64_t in_use = mi.uordblks + mi.hblkhd;
+  std::uint64_t heap_sys = mi.arena + mi.hblkhd;
+  // Another allocator in front of glibc's (a sanitizer, jemalloc) leaves
+  // mallinfo2 empty: the data segment is the nearest figure then.
+  if (in_use == 0) in_use = heap_sys = data_pages * page;
+  static std::atomic<std::uint64_t> last_in_use{0}, total{0};
+  const std::uint64_t prev = last_in_use.exchange(in_use);
+  if (in_use > prev) total.fetch_add(in_use - prev);
   nlohmann::json m;
   m["Alloc"] = in_use;
   m["TotalAlloc"] = total.load();
