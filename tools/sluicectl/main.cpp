@@ -15,6 +15,7 @@
 #include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -156,15 +157,27 @@ std::string fmt_duration(long s) {
 
 int cmd_status(const std::string& sock, const std::string& backend, bool json) {
   auto rows = stats(sock);
-  std::vector<const StatRow*> shown;
-  bool found = backend.empty();
+  // `show stat` lists a proxy's servers before its BACKEND line: show each
+  // backend first, then its servers, backends in their order.
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<const StatRow*>> servers_of;
+  std::map<std::string, const StatRow*> backend_of;
   for (const auto& r : rows) {
     if (!r.is_backend() && !r.is_server()) continue;
-    if (!backend.empty() && r.get("pxname") != backend) continue;
-    found = true;
-    shown.push_back(&r);
+    const std::string& px = r.get("pxname");
+    if (!backend.empty() && px != backend) continue;
+    if (!backend_of.count(px) && !servers_of.count(px)) order.push_back(px);
+    if (r.is_backend())
+      backend_of[px] = &r;
+    else
+      servers_of[px].push_back(&r);
   }
-  if (!found) throw Failure{"no such backend '" + backend + "'"};
+  if (!backend.empty() && order.empty()) throw Failure{"no such backend '" + backend + "'"};
+  std::vector<const StatRow*> shown;
+  for (const auto& px : order) {
+    if (backend_of.count(px)) shown.push_back(backend_of[px]);
+    for (const StatRow* r : servers_of[px]) shown.push_back(r);
+  }
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     nlohmann::json* cur = nullptr;
@@ -241,7 +254,7 @@ struct RollOptions {
   std::string backend, exec;
   std::vector<std::string> servers;
   int batch = 1, min_up = 1;
-  double drain_timeout = 60, ready_timeout = 60, poll = 0.2;
+  double drain_timeout = 60, ready_timeout = 60, poll = 0.2, settle = 1;
   bool dry_run = false;
 };
 
@@ -398,15 +411,24 @@ int cmd_roll(const std::string& sock, const RollOptions& o) {
     }
     for (const auto& s : batch) pending.insert(s.name);
     t0 = Clock::now();
+    std::map<std::string, Clock::time_point> up_since;
     while (!pending.empty()) {
       auto now = stats(sock);
       for (auto it = pending.begin(); it != pending.end();) {
         const StatRow* r = find_server(now, o.backend, *it);
         if (r != nullptr && server_ready(*r)) {
-          prog.set(*it, "up", "UP, weight " + r->get("weight") + " (took " +
-                                  std::to_string(secs_since(t0)).substr(0, 4) + "s)");
-          it = pending.erase(it);
-          continue;
+          // UP on every poll for --settle seconds: a status from before the
+          // restart (a check that has not run since) is not taken for ready.
+          auto since = up_since.try_emplace(*it, Clock::now()).first->second;
+          if (secs_since(since) >= o.settle) {
+            char took[32];
+            std::snprintf(took, sizeof took, "%.1fs", secs_since(t0));
+            prog.set(*it, "up", "UP, weight " + r->get("weight") + " (ready after " + took + ")");
+            it = pending.erase(it);
+            continue;
+          }
+        } else {
+          up_since.erase(*it);
         }
         if (r != nullptr) {
           std::string d = "status " + r->get("status") + ", weight " + r->get("weight") + "/" + r->get("uweight");
@@ -483,6 +505,9 @@ int main(int argc, char** argv) {
   roll->add_option("--drain-timeout", ro.drain_timeout, "seconds to wait for a server's sessions to end")->capture_default_str();
   roll->add_option("--ready-timeout", ro.ready_timeout, "seconds to wait for a server to be UP again")->capture_default_str();
   roll->add_option("--min-up", ro.min_up, "refuse to take out a batch leaving fewer servers UP")->capture_default_str();
+  roll->add_option("--settle", ro.settle,
+                   "seconds a server must stay UP before the next (above the check/agent interval)")
+      ->capture_default_str();
   roll->add_option("--poll", ro.poll, "seconds between polls of 'show stat'")->capture_default_str();
   roll->add_flag("--dry-run", ro.dry_run, "print the plan, change nothing");
 
