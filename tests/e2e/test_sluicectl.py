@@ -142,10 +142,10 @@ class Load:
                     self.ok += 1
                 else:
                     self.failed += 1
-                    self.errors.append(f"{status} {body[:80]}")
+                    self.errors.append(f"{time.time():.2f} ka={keepalive} {status} {body[:80]}")
             except (OSError, http.client.HTTPException) as e:
                 self.failed += 1
-                self.errors.append(repr(e))
+                self.errors.append(f"{time.time():.2f} ka={keepalive} {e!r}")
                 if conn is not None:
                     conn.close()
                 conn = None
@@ -426,3 +426,38 @@ def test_roll_dry_run_and_min_up(farm):
     assert rc != 0 and "only 2 server(s)" in err, err
     assert stat_json(farm.sluice, farm.sock)["a"]["status"] == "UP"
     assert {n: farm.starts(n) for n in farm.names} == before
+
+
+@pytest.mark.timeout(60)
+def test_roll_progress_redrawn_on_a_terminal(farm):
+    import pty
+    import select
+    master, slave = pty.openpty()
+    p = subprocess.Popen([ctl_path(farm.sluice), "-s", str(farm.sock), "roll", "app", "--servers", "b",
+                          "--exec", f"sh {farm.restart} {{server}}", "--ready-timeout", "20"],
+                         stdout=slave, stderr=subprocess.PIPE)
+    os.close(slave)
+    out = b""
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([master], [], [], 0.5)
+        if r:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+        elif p.poll() is not None:
+            break
+    os.close(master)
+    assert p.wait(10) == 0, p.stderr.read()
+    text = out.decode(errors="replace")
+    # Redrawn in place (cursor up, clear line), not one line per phase.
+    assert "\x1b[1A" in text and "\x1b[K" in text, repr(text[:400])
+    assert "[   " not in text, text  # no plain progress lines
+    assert "app/b " in text and "app/a " not in text, text
+    for phase in ("drain", "maint", "exec", "ready", "up"):
+        assert f" {phase} " in text, (phase, text[-400:])
+    assert len(farm.starts("b")) == 2 and len(farm.starts("a")) == 1

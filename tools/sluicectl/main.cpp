@@ -396,6 +396,21 @@ int cmd_roll(const std::string& sock, const RollOptions& o) {
       }
       poll_sleep();
     }
+    // In maintenance, the sessions dispatched just before the drain took
+    // effect must be over too before the server is restarted.
+    for (const auto& s : batch) {
+      for (;;) {
+        const StatRow* r = nullptr;
+        auto now = stats(sock);
+        r = find_server(now, o.backend, s.name);
+        if (r == nullptr || r->num("scur") == 0) break;
+        if (secs_since(t0) > o.drain_timeout)
+          return fail(s.name, std::to_string(r->num("scur")) + " session(s) still open after --drain-timeout " +
+                                  std::to_string(static_cast<long>(o.drain_timeout)) + "s");
+        prog.set(s.name, "maint", std::to_string(r->num("scur")) + " session(s) left");
+        poll_sleep();
+      }
+    }
     // exec, one server after the other within the batch
     for (const auto& s : batch) {
       std::string cmd = substitute(o.exec, o.backend, s.name, s.addr, s.port);
