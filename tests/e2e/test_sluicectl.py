@@ -165,7 +165,7 @@ class Load:
 class Farm:
     """Four backends a..d with their agents, and a Sluice balancing them."""
 
-    def __init__(self, sluice, start_proxy, tmp_path, delay=2.0):
+    def __init__(self, sluice, start_proxy, tmp_path, delay=2.0, server_extra=""):
         self.dir = tmp_path / "farm"
         self.dir.mkdir()
         (self.dir / "backend.py").write_text(BACKEND)
@@ -179,7 +179,7 @@ class Farm:
             self.procs.append(subprocess.Popen([sys.executable, str(self.dir / "backend.py"), n, str(hp),
                                                 str(ap), str(delay), str(self.dir)]))
             lines.append(f"    server {n} 127.0.0.1:{hp} check inter 100ms agent-check agent-port {ap} "
-                         f"agent-inter 100ms")
+                         f"agent-inter 100ms {server_extra}")
         self.sock = tmp_path / "admin.sock"
         self.fe = free_port()
         self.sluice = sluice
@@ -304,10 +304,14 @@ def test_status_table_json_and_state_changes(sluice, start_proxy, servers, tmp_p
     assert r.returncode != 0 and "BACKEND/SERVER" in r.stderr, r
     r = ctl(sluice, "-s", str(tmp_path / "missing.sock"), "status")
     assert r.returncode != 0 and "no such socket" in r.stderr, r
-    if os.geteuid() != 0:  # root ignores file modes
+    # Permission denied: root ignores file modes, so run as nobody then.
+    os.chmod(sock, 0o600)
+    as_other = [] if os.geteuid() != 0 else ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    if os.geteuid() != 0:
         os.chmod(sock, 0)
-        r = ctl(sluice, "-s", str(sock), "status")
-        assert r.returncode != 0 and "permission denied" in r.stderr, r
+    r = subprocess.run([*as_other, ctl_path(sluice), "-s", str(sock), "status"], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode != 0 and "permission denied" in r.stderr, r
 
 
 @pytest.mark.timeout(60)
@@ -461,3 +465,23 @@ def test_roll_progress_redrawn_on_a_terminal(farm):
     for phase in ("drain", "maint", "exec", "ready", "up"):
         assert f" {phase} " in text, (phase, text[-400:])
     assert len(farm.starts("b")) == 2 and len(farm.starts("a")) == 1
+
+
+@pytest.mark.timeout(90)
+def test_roll_waits_for_the_slowstart_ramp(sluice, start_proxy, tmp_path):
+    farm = Farm(sluice, start_proxy, tmp_path, delay=0.5, server_extra="weight 20 slowstart 3s")
+    try:
+        wait_until(lambda: all(s["weight"] == 20 for s in stat_json(sluice, farm.sock).values()),
+                   timeout=10, what="full weights")
+        rc, lines, err = roll(farm, "--servers", "a,b", "--exec", f"sh {farm.restart} {{server}}",
+                              "--ready-timeout", "20")
+        text = "\n".join(l for _, l in lines)
+        assert rc == 0, text + err
+        for n in ("a", "b"):
+            ph = phases(lines, n)
+            assert [p for _, p in ph] == ["drain", "maint", "exec", "ready", "up"], text
+            # UP after 0.5 s, then 3 s of ramp before the full weight.
+            assert ph[-1][0] - farm.starts(n)[-1] >= 3.0, (n, text)
+        assert "UP, weight 20" in text, text
+    finally:
+        farm.close()
