@@ -46,6 +46,8 @@ started = time.time()
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
+        if self.path == "/slow":
+            time.sleep(3)
         body = name.encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -485,3 +487,69 @@ def test_roll_waits_for_the_slowstart_ramp(sluice, start_proxy, tmp_path):
         assert "UP, weight 20" in text, text
     finally:
         farm.close()
+
+
+def slow_requests(fe, n=4):
+    """n concurrent 3-second requests: one per server in round robin."""
+    out = []
+
+    def one():
+        c = http.client.HTTPConnection("127.0.0.1", fe, timeout=20)
+        c.request("GET", "/slow")
+        r = c.getresponse()
+        out.append((r.status, r.read().decode()))
+        c.close()
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(n)]
+    for t in threads:
+        t.start()
+    return threads, out
+
+
+@pytest.mark.timeout(90)
+def test_roll_drain_waits_for_sessions_and_times_out(farm):
+    def busy_server():
+        st = stat_json(farm.sluice, farm.sock)
+        if sum(s["sessions"]["cur"] for s in st.values()) < 4:
+            return None
+        return next(n for n, s in st.items() if s["sessions"]["cur"] > 0)
+
+    # Sessions in progress: the drain waits for them.
+    threads, out = slow_requests(farm.fe)
+    busy = wait_until(busy_server, timeout=5, what="four slow sessions")
+    t0 = time.time()
+    rc, lines, err = roll(farm, "--servers", busy, "--exec", f"sh {farm.restart} {{server}}", "--ready-timeout", "20")
+    text = "\n".join(l for _, l in lines)
+    assert rc == 0, text + err
+    ph = dict((p, t) for t, p in phases(lines, busy))
+    assert ph["maint"] - t0 >= 2.0, text  # the 3 s request ended first
+    for t in threads:
+        t.join(10)
+    assert [st for st, _ in out] == [200] * 4, out
+
+    # Sessions that outlast --drain-timeout: the roll stops, the server stays in maint.
+    threads, out = slow_requests(farm.fe)
+    busy = wait_until(busy_server, timeout=5, what="four slow sessions")
+    other = next(n for n in farm.names if n != busy)
+    before = farm.starts(busy)
+    rc, lines, err = roll(farm, "--servers", f"{busy},{other}", "--exec", f"sh {farm.restart} {{server}}",
+                          "--drain-timeout", "1")
+    assert rc == 2, err
+    assert f"roll stopped at app/{busy}" in err and "--drain-timeout 1s" in err, err
+    st = stat_json(farm.sluice, farm.sock)
+    assert st[busy]["status"] == "MAINT" and st[other]["status"] == "UP", st
+    assert farm.starts(busy) == before
+    assert phases(lines, other) == []
+    for t in threads:
+        t.join(10)
+    assert [st for st, _ in out] == [200] * 4, out  # the draining session was not cut
+
+
+@pytest.mark.timeout(60)
+def test_roll_ready_timeout_stops(farm):
+    rc, lines, err = roll(farm, "--exec", f"sh {farm.restart} {{server}}", "--ready-timeout", "1")
+    assert rc == 2, err
+    assert "roll stopped at app/a" in err and "not UP within --ready-timeout 1s" in err, err
+    st = stat_json(farm.sluice, farm.sock)
+    assert st["a"]["status"] == "MAINT" and st["b"]["status"] == "UP", st
+    assert len(farm.starts("a")) == 2 and len(farm.starts("b")) == 1
+    assert phases(lines, "b") == []
