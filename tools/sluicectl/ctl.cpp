@@ -56,14 +56,17 @@ std::optional<std::vector<StatRow>> parse_stat_csv(std::string_view text) {
     if (!header) continue;
     auto values = split_csv_line(line);
     StatRow r;
-    for (std::size_t i = 0; i < names.size() && i < values.size(); ++i) r.field[names[i]] = values[i];
+    for (std::size_t i = 0; i < names.size() && i < values.size(); ++i)
+      r.field[names[i]] = values[i];
     rows.push_back(std::move(r));
   }
   if (!header) return std::nullopt;
   return rows;
 }
 
-bool server_up(const StatRow& r) { return r.get("status") == "UP"; }
+bool server_up(const StatRow& r) {
+  return r.get("status") == "UP";
+}
 
 bool server_ready(const StatRow& r) {
   if (!server_up(r)) return false;
@@ -169,7 +172,8 @@ Plan build_plan(const std::vector<StatRow>& rows, const std::string& backend,
     chosen = all;
   } else {
     for (const auto& name : only) {
-      auto it = std::find_if(all.begin(), all.end(), [&](const PlanServer& s) { return s.name == name; });
+      auto it =
+          std::find_if(all.begin(), all.end(), [&](const PlanServer& s) { return s.name == name; });
       if (it == all.end()) {
         p.error = "no such server '" + backend + "/" + name + "'";
         return p;
@@ -183,23 +187,26 @@ Plan build_plan(const std::vector<StatRow>& rows, const std::string& backend,
   }
   p.min_up_during = p.up_now;
   for (std::size_t i = 0; i < chosen.size(); i += static_cast<std::size_t>(batch)) {
-    std::vector<PlanServer> b(chosen.begin() + static_cast<long>(i),
-                              chosen.begin() + static_cast<long>(std::min(chosen.size(), i + static_cast<std::size_t>(batch))));
-    int out = static_cast<int>(std::count_if(b.begin(), b.end(), [](const PlanServer& s) { return s.up; }));
+    std::vector<PlanServer> b(
+        chosen.begin() + static_cast<long>(i),
+        chosen.begin() +
+            static_cast<long>(std::min(chosen.size(), i + static_cast<std::size_t>(batch))));
+    int out = static_cast<int>(
+        std::count_if(b.begin(), b.end(), [](const PlanServer& s) { return s.up; }));
     p.min_up_during = std::min(p.min_up_during, p.up_now - out);
     p.batches.push_back(std::move(b));
   }
   if (p.min_up_during < min_up) {
-    p.error = "refusing to roll: only " + std::to_string(p.min_up_during) + " server(s) of '" + backend +
-              "' would stay UP during a batch (" + std::to_string(p.up_now) + " UP now), --min-up is " +
-              std::to_string(min_up);
+    p.error = "refusing to roll: only " + std::to_string(p.min_up_during) + " server(s) of '" +
+              backend + "' would stay UP during a batch (" + std::to_string(p.up_now) +
+              " UP now), --min-up is " + std::to_string(min_up);
   }
   return p;
 }
 
 std::string describe_plan(const Plan& p, std::string_view exec_tmpl) {
-  std::string out = "plan for backend " + p.backend + ": " + std::to_string(p.batches.size()) + " batch(es), " +
-                    std::to_string(p.up_now) + " server(s) UP now, at least " +
+  std::string out = "plan for backend " + p.backend + ": " + std::to_string(p.batches.size()) +
+                    " batch(es), " + std::to_string(p.up_now) + " server(s) UP now, at least " +
                     std::to_string(p.min_up_during) + " UP during the roll\n";
   int n = 1;
   for (const auto& b : p.batches) {

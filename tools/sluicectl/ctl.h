@@ -48,9 +48,9 @@ struct PlanServer {
 struct Plan {
   std::string backend;
   std::vector<std::vector<PlanServer>> batches;
-  int up_now = 0;               // servers UP in the backend before the roll
-  int min_up_during = 0;        // the fewest UP while a batch is out
-  std::string error;            // non-empty: the roll must not start
+  int up_now = 0;         // servers UP in the backend before the roll
+  int min_up_during = 0;  // the fewest UP while a batch is out
+  std::string error;      // non-empty: the roll must not start
 };
 
 // Servers of BACKEND (all, or ONLY in that order), BATCH at a time; refuses

@@ -14,8 +14,8 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -46,7 +46,8 @@ std::string ask(const std::string& where, const std::string& command, double tim
     hints.ai_family = where.starts_with("ipv4@") ? AF_INET : AF_INET6;
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* res = nullptr;
-    if (port.empty() || getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || res == nullptr)
+    if (port.empty() || getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 ||
+        res == nullptr)
       throw Failure{"bad socket address '" + where + "' (want ipv4@HOST:PORT)"};
     fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int rc = fd < 0 ? -1 : connect(fd, res->ai_addr, res->ai_addrlen);
@@ -66,10 +67,11 @@ std::string ask(const std::string& where, const std::string& command, double tim
     if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
       int err = errno;
       if (fd >= 0) close(fd);
-      std::string why = err == ENOENT ? "no such socket (is Sluice running with a 'stats socket'/-S here?)"
-                        : err == EACCES ? "permission denied (check the socket's mode/user/group)"
-                        : err == ECONNREFUSED ? "connection refused (stale socket: Sluice not running?)"
-                                              : std::strerror(err);
+      std::string why =
+          err == ENOENT   ? "no such socket (is Sluice running with a 'stats socket'/-S here?)"
+          : err == EACCES ? "permission denied (check the socket's mode/user/group)"
+          : err == ECONNREFUSED ? "connection refused (stale socket: Sluice not running?)"
+                                : std::strerror(err);
       throw Failure{"cannot connect to " + path + ": " + why};
     }
   }
@@ -84,7 +86,8 @@ std::string ask(const std::string& where, const std::string& command, double tim
   auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));
   char buf[65536];
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) {
       close(fd);
       throw Failure{"timeout waiting for the answer to '" + command + "' on " + what};
@@ -122,7 +125,8 @@ void act(const std::string& sock, const std::string& command) {
   if (!ans.empty()) throw Failure{"'" + command + "': " + ans};
 }
 
-const StatRow* find_server(const std::vector<StatRow>& rows, const std::string& be, const std::string& sv) {
+const StatRow* find_server(const std::vector<StatRow>& rows, const std::string& be,
+                           const std::string& sv) {
   for (const auto& r : rows)
     if (r.is_server() && r.get("pxname") == be && r.get("svname") == sv) return &r;
   return nullptr;
@@ -142,16 +146,21 @@ void check_server_exists(const std::string& sock, const std::string& bs) {
   for (const auto& r : rows)
     if (r.get("pxname") == be && (r.is_backend() || r.is_server())) be_found = true;
   if (!be_found) throw Failure{"no such backend '" + be + "'"};
-  if (!find_server(rows, be, sv)) throw Failure{"no such server '" + sv + "' in backend '" + be + "'"};
+  if (!find_server(rows, be, sv))
+    throw Failure{"no such server '" + sv + "' in backend '" + be + "'"};
 }
 
 std::string fmt_duration(long s) {
   if (s < 0 || s == 0) return s == 0 ? "0s" : "-";
   char b[32];
-  if (s < 60) std::snprintf(b, sizeof b, "%lds", s);
-  else if (s < 3600) std::snprintf(b, sizeof b, "%ldm%02lds", s / 60, s % 60);
-  else if (s < 86400) std::snprintf(b, sizeof b, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-  else std::snprintf(b, sizeof b, "%ldd%02ldh", s / 86400, (s / 3600) % 24);
+  if (s < 60)
+    std::snprintf(b, sizeof b, "%lds", s);
+  else if (s < 3600)
+    std::snprintf(b, sizeof b, "%ldm%02lds", s / 60, s % 60);
+  else if (s < 86400)
+    std::snprintf(b, sizeof b, "%ldh%02ldm", s / 3600, (s / 60) % 60);
+  else
+    std::snprintf(b, sizeof b, "%ldd%02ldh", s / 86400, (s / 3600) % 24);
   return b;
 }
 
@@ -187,19 +196,33 @@ int cmd_status(const std::string& sock, const std::string& backend, bool json) {
     };
     for (const StatRow* r : shown) {
       if (r->is_backend()) {
-        out.push_back({{"backend", r->get("pxname")}, {"status", r->get("status")},
+        out.push_back({{"backend", r->get("pxname")},
+                       {"status", r->get("status")},
                        {"weight", as_num(*r, "weight")},
-                       {"sessions", {{"cur", as_num(*r, "scur")}, {"max", as_num(*r, "smax")}, {"total", as_num(*r, "stot")}}},
-                       {"last_change_s", as_num(*r, "lastchg")}, {"servers", nlohmann::json::array()}});
+                       {"sessions",
+                        {{"cur", as_num(*r, "scur")},
+                         {"max", as_num(*r, "smax")},
+                         {"total", as_num(*r, "stot")}}},
+                       {"last_change_s", as_num(*r, "lastchg")},
+                       {"servers", nlohmann::json::array()}});
         cur = &out.back();
         continue;
       }
-      nlohmann::json s = {{"name", r->get("svname")}, {"addr", r->get("addr")}, {"status", r->get("status")},
-                          {"weight", as_num(*r, "weight")}, {"uweight", as_num(*r, "uweight")},
-                          {"sessions", {{"cur", as_num(*r, "scur")}, {"max", as_num(*r, "smax")}, {"total", as_num(*r, "stot")}}},
-                          {"check", {{"status", r->get("check_status")}, {"duration_ms", as_num(*r, "check_duration")}}},
-                          {"agent", {{"status", r->get("agent_status")}, {"duration_ms", as_num(*r, "agent_duration")}}},
-                          {"last_change_s", as_num(*r, "lastchg")}};
+      nlohmann::json s = {
+          {"name", r->get("svname")},
+          {"addr", r->get("addr")},
+          {"status", r->get("status")},
+          {"weight", as_num(*r, "weight")},
+          {"uweight", as_num(*r, "uweight")},
+          {"sessions",
+           {{"cur", as_num(*r, "scur")},
+            {"max", as_num(*r, "smax")},
+            {"total", as_num(*r, "stot")}}},
+          {"check",
+           {{"status", r->get("check_status")}, {"duration_ms", as_num(*r, "check_duration")}}},
+          {"agent",
+           {{"status", r->get("agent_status")}, {"duration_ms", as_num(*r, "agent_duration")}}},
+          {"last_change_s", as_num(*r, "lastchg")}};
       if (cur == nullptr || (*cur)["backend"] != r->get("pxname")) {
         out.push_back({{"backend", r->get("pxname")}, {"servers", nlohmann::json::array()}});
         cur = &out.back();
@@ -212,7 +235,8 @@ int cmd_status(const std::string& sock, const std::string& backend, bool json) {
   std::printf("%-28s %-14s %7s %17s %-10s %8s %-8s %9s\n", "BACKEND/SERVER", "STATE", "WEIGHT",
               "SESS CUR/MAX/TOT", "CHECK", "CHK_MS", "AGENT", "LASTCHG");
   for (const StatRow* r : shown) {
-    std::string name = r->is_backend() ? r->get("pxname") : "  " + r->get("pxname") + "/" + r->get("svname");
+    std::string name =
+        r->is_backend() ? r->get("pxname") : "  " + r->get("pxname") + "/" + r->get("svname");
     std::string weight = r->get("weight");
     if (r->is_server() && !r->get("uweight").empty() && r->get("uweight") != weight)
       weight += "/" + r->get("uweight");
@@ -221,15 +245,16 @@ int cmd_status(const std::string& sock, const std::string& backend, bool json) {
     std::string dur = r->get("check_duration");
     std::string agent = r->get("agent_status");
     std::string last = r->get("lastchg").empty() ? "-" : fmt_duration(r->num("lastchg"));
-    std::printf("%-28s %-14s %7s %17s %-10s %8s %-8s %9s\n", name.c_str(), r->get("status").c_str(), weight.c_str(),
-                sess.c_str(), chk.empty() ? "-" : chk.c_str(), dur.empty() ? "-" : dur.c_str(),
-                agent.empty() ? "-" : agent.c_str(), last.c_str());
+    std::printf("%-28s %-14s %7s %17s %-10s %8s %-8s %9s\n", name.c_str(), r->get("status").c_str(),
+                weight.c_str(), sess.c_str(), chk.empty() ? "-" : chk.c_str(),
+                dur.empty() ? "-" : dur.c_str(), agent.empty() ? "-" : agent.c_str(), last.c_str());
   }
   return 0;
 }
 
 int cmd_reload(const std::string& master) {
-  if (master.empty()) throw Failure{"reload needs the master CLI socket: --master PATH (sluice -W -S PATH)"};
+  if (master.empty())
+    throw Failure{"reload needs the master CLI socket: --master PATH (sluice -W -S PATH)"};
   std::string ans = ask(master, "reload", 60);
   std::string first = ans.substr(0, ans.find('\n'));
   std::string rest = ans.find('\n') == std::string::npos ? "" : ans.substr(ans.find('\n') + 1);
@@ -275,8 +300,8 @@ class Progress {
       l.phase = phase;
       l.detail = detail;
       if (!tty_ && changed) {
-        std::printf("[%6.1fs] %s/%s %s: %s\n", secs_since(start_), backend.c_str(), server.c_str(), phase.c_str(),
-                    detail.c_str());
+        std::printf("[%6.1fs] %s/%s %s: %s\n", secs_since(start_), backend.c_str(), server.c_str(),
+                    phase.c_str(), detail.c_str());
         std::fflush(stdout);
       }
     }
@@ -286,8 +311,8 @@ class Progress {
     if (!tty_) return;
     if (drawn_ > 0) std::printf("\033[%dA", drawn_);
     for (const auto& l : lines_)
-      std::printf("\r\033[K  %s/%-20s %-6s %6.1fs  %s\n", backend.c_str(), l.server.c_str(), l.phase.c_str(),
-                  secs_since(l.since), l.detail.c_str());
+      std::printf("\r\033[K  %s/%-20s %-6s %6.1fs  %s\n", backend.c_str(), l.server.c_str(),
+                  l.phase.c_str(), secs_since(l.since), l.detail.c_str());
     drawn_ = static_cast<int>(lines_.size());
     std::fflush(stdout);
   }
@@ -337,13 +362,17 @@ int cmd_roll(const std::string& sock, const RollOptions& o) {
   Progress prog(tty);
   prog.backend = o.backend;
   auto start = Clock::now();
-  std::printf("rolling %s: %zu batch(es) of up to %d\n", o.backend.c_str(), plan.batches.size(), o.batch);
+  std::printf("rolling %s: %zu batch(es) of up to %d\n", o.backend.c_str(), plan.batches.size(),
+              o.batch);
   std::fflush(stdout);
-  auto poll_sleep = [&] { std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(o.poll * 1000))); };
+  auto poll_sleep = [&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(o.poll * 1000)));
+  };
   auto fail = [&](const std::string& server, const std::string& why) -> int {
     prog.set(server, "FAILED", why);
-    std::fprintf(stderr, "sluicectl: roll stopped at %s/%s: %s; the server is left in maintenance (MAINT)\n",
-                 o.backend.c_str(), server.c_str(), why.c_str());
+    std::fprintf(
+        stderr, "sluicectl: roll stopped at %s/%s: %s; the server is left in maintenance (MAINT)\n",
+        o.backend.c_str(), server.c_str(), why.c_str());
     return 2;
   };
   for (const auto& batch : plan.batches) {
@@ -355,10 +384,14 @@ int cmd_roll(const std::string& sock, const RollOptions& o) {
       std::set<std::string> names;
       for (const auto& s : batch) names.insert(s.name);
       for (const auto& r : now)
-        if (r.is_server() && r.get("pxname") == o.backend && server_up(r) && !names.count(r.get("svname"))) ++up;
+        if (r.is_server() && r.get("pxname") == o.backend && server_up(r) &&
+            !names.count(r.get("svname")))
+          ++up;
       if (up < o.min_up) {
-        std::fprintf(stderr, "sluicectl: roll stopped before %s/%s: only %d other server(s) UP, --min-up is %d\n",
-                     o.backend.c_str(), batch.front().name.c_str(), up, o.min_up);
+        std::fprintf(
+            stderr,
+            "sluicectl: roll stopped before %s/%s: only %d other server(s) UP, --min-up is %d\n",
+            o.backend.c_str(), batch.front().name.c_str(), up, o.min_up);
         return 2;
       }
     }
@@ -390,7 +423,8 @@ int cmd_roll(const std::string& sock, const RollOptions& o) {
       }
       if (pending.empty()) break;
       if (secs_since(t0) > o.drain_timeout) {
-        for (const auto& n : pending) act(sock, "set server " + o.backend + "/" + n + " state maint");
+        for (const auto& n : pending)
+          act(sock, "set server " + o.backend + "/" + n + " state maint");
         return fail(*pending.begin(), "sessions did not reach 0 within --drain-timeout " +
                                           std::to_string(static_cast<long>(o.drain_timeout)) + "s");
       }
@@ -405,7 +439,8 @@ int cmd_roll(const std::string& sock, const RollOptions& o) {
         r = find_server(now, o.backend, s.name);
         if (r == nullptr || r->num("scur") == 0) break;
         if (secs_since(t0) > o.drain_timeout)
-          return fail(s.name, std::to_string(r->num("scur")) + " session(s) still open after --drain-timeout " +
+          return fail(s.name, std::to_string(r->num("scur")) +
+                                  " session(s) still open after --drain-timeout " +
                                   std::to_string(static_cast<long>(o.drain_timeout)) + "s");
         prog.set(s.name, "maint", std::to_string(r->num("scur")) + " session(s) left");
         poll_sleep();
@@ -446,7 +481,8 @@ int cmd_roll(const std::string& sock, const RollOptions& o) {
           up_since.erase(*it);
         }
         if (r != nullptr) {
-          std::string d = "status " + r->get("status") + ", weight " + r->get("weight") + "/" + r->get("uweight");
+          std::string d = "status " + r->get("status") + ", weight " + r->get("weight") + "/" +
+                          r->get("uweight");
           if (!r->get("check_status").empty()) d += ", check " + r->get("check_status");
           if (!r->get("agent_status").empty()) d += ", agent " + r->get("agent_status");
           prog.set(*it, "ready", d);
@@ -457,9 +493,11 @@ int cmd_roll(const std::string& sock, const RollOptions& o) {
       if (secs_since(t0) > o.ready_timeout) {
         std::string name = *pending.begin();
         const StatRow* r = find_server(stats(sock), o.backend, name);
-        for (const auto& n : pending) act(sock, "set server " + o.backend + "/" + n + " state maint");
-        return fail(name, "not UP within --ready-timeout " + std::to_string(static_cast<long>(o.ready_timeout)) +
-                              "s (status " + (r ? r->get("status") : std::string("?")) + ")");
+        for (const auto& n : pending)
+          act(sock, "set server " + o.backend + "/" + n + " state maint");
+        return fail(name, "not UP within --ready-timeout " +
+                              std::to_string(static_cast<long>(o.ready_timeout)) + "s (status " +
+                              (r ? r->get("status") : std::string("?")) + ")");
       }
       poll_sleep();
     }
@@ -474,7 +512,8 @@ int main(int argc, char** argv) {
   CLI::App app{"sluicectl: status, server state, reload and rolling restarts for Sluice"};
   app.require_subcommand(1);
   std::string sock = "/run/sluice/admin.sock", master;
-  app.add_option("-s,--socket", sock, "stats socket: a path, unix@PATH or ipv4@HOST:PORT")->capture_default_str();
+  app.add_option("-s,--socket", sock, "stats socket: a path, unix@PATH or ipv4@HOST:PORT")
+      ->capture_default_str();
   app.add_option("--master", master, "master CLI socket (sluice -W -S PATH), for reload");
 
   std::string backend;
@@ -494,8 +533,10 @@ int main(int argc, char** argv) {
   static const Simple simple[] = {
       {"enable", "take a server out of maintenance (enable server)", "enable server ", ""},
       {"disable", "put a server in maintenance (disable server)", "disable server ", ""},
-      {"drain", "drain a server: no new sessions except persistent ones", "set server ", " state drain"},
-      {"ready", "put a server back in service (ends drain and maintenance)", "set server ", " state ready"},
+      {"drain", "drain a server: no new sessions except persistent ones", "set server ",
+       " state drain"},
+      {"ready", "put a server back in service (ends drain and maintenance)", "set server ",
+       " state ready"},
       {"maint", "put a server in maintenance", "set server ", " state maint"},
   };
   std::vector<CLI::App*> simple_cmds;
@@ -507,23 +548,35 @@ int main(int argc, char** argv) {
   auto* wc = app.add_subcommand("weight", "set a server's weight (set weight)");
   wc->add_option("server", bs, "BACKEND/SERVER")->required();
   wc->add_option("weight", weight, "new weight (0-256)")->required()->check(CLI::Range(0, 256));
-  auto* rl = app.add_subcommand("reload", "reload through the master CLI (--master); non-zero exit on failure");
+  auto* rl = app.add_subcommand(
+      "reload", "reload through the master CLI (--master); non-zero exit on failure");
 
   RollOptions ro;
   std::string servers;
-  auto* roll = app.add_subcommand("roll", "restart a backend's servers one batch at a time without losing a request");
+  auto* roll = app.add_subcommand(
+      "roll", "restart a backend's servers one batch at a time without losing a request");
   roll->add_option("backend", ro.backend, "backend to roll")->required();
-  roll->add_option("--exec", ro.exec, "shell command restarting one server; {backend} {server} {addr} {port} are substituted")
+  roll->add_option(
+          "--exec", ro.exec,
+          "shell command restarting one server; {backend} {server} {addr} {port} are substituted")
       ->required();
   roll->add_option("--servers", servers, "only these servers, in this order (a,b,c)");
-  roll->add_option("--batch", ro.batch, "servers restarted at a time")->capture_default_str()->check(CLI::PositiveNumber);
-  roll->add_option("--drain-timeout", ro.drain_timeout, "seconds to wait for a server's sessions to end")->capture_default_str();
-  roll->add_option("--ready-timeout", ro.ready_timeout, "seconds to wait for a server to be UP again")->capture_default_str();
-  roll->add_option("--min-up", ro.min_up, "refuse to take out a batch leaving fewer servers UP")->capture_default_str();
+  roll->add_option("--batch", ro.batch, "servers restarted at a time")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  roll->add_option("--drain-timeout", ro.drain_timeout,
+                   "seconds to wait for a server's sessions to end")
+      ->capture_default_str();
+  roll->add_option("--ready-timeout", ro.ready_timeout,
+                   "seconds to wait for a server to be UP again")
+      ->capture_default_str();
+  roll->add_option("--min-up", ro.min_up, "refuse to take out a batch leaving fewer servers UP")
+      ->capture_default_str();
   roll->add_option("--settle", ro.settle,
                    "seconds a server must stay UP before the next (above the check/agent interval)")
       ->capture_default_str();
-  roll->add_option("--poll", ro.poll, "seconds between polls of 'show stat'")->capture_default_str();
+  roll->add_option("--poll", ro.poll, "seconds between polls of 'show stat'")
+      ->capture_default_str();
   roll->add_flag("--dry-run", ro.dry_run, "print the plan, change nothing");
 
   CLI11_PARSE(app, argc, argv);

@@ -15,7 +15,9 @@ const char* kCsv =
     "app,BACKEND,0,0,2,5,,160,UP,30,1,,,\n"
     "\n";
 
-std::vector<StatRow> rows() { return *parse_stat_csv(kCsv); }
+std::vector<StatRow> rows() {
+  return *parse_stat_csv(kCsv);
+}
 
 TEST(StatCsv, NamesColumnsFromHeaderAndDropsTrailingComma) {
   auto r = rows();
@@ -51,18 +53,22 @@ TEST(StatCsv, ReadyNeedsExactUpAndFullWeight) {
 }
 
 TEST(Template, SubstitutesShellQuoted) {
-  EXPECT_EQ(substitute("restart {backend} {server} {addr}:{port} {other}", "app", "a", "10.0.0.1", "80"),
-            "restart 'app' 'a' '10.0.0.1':'80' {other}");
-  EXPECT_EQ(substitute("echo {server}", "b", "it's; rm -rf /", "", ""), "echo 'it'\\''s; rm -rf /'");
+  EXPECT_EQ(
+      substitute("restart {backend} {server} {addr}:{port} {other}", "app", "a", "10.0.0.1", "80"),
+      "restart 'app' 'a' '10.0.0.1':'80' {other}");
+  EXPECT_EQ(substitute("echo {server}", "b", "it's; rm -rf /", "", ""),
+            "echo 'it'\\''s; rm -rf /'");
   EXPECT_EQ(shell_quote(""), "''");
   EXPECT_EQ(substitute("{server}{server}", "b", "x", "", ""), "'x''x'");
   EXPECT_EQ(substitute("{", "b", "x", "", ""), "{");
 }
 
 TEST(Template, SplitsAddresses) {
-  EXPECT_EQ(split_addr("127.0.0.1:8080"), (std::pair<std::string, std::string>{"127.0.0.1", "8080"}));
+  EXPECT_EQ(split_addr("127.0.0.1:8080"),
+            (std::pair<std::string, std::string>{"127.0.0.1", "8080"}));
   EXPECT_EQ(split_addr("[::1]:80"), (std::pair<std::string, std::string>{"::1", "80"}));
-  EXPECT_EQ(split_addr("/run/app.sock"), (std::pair<std::string, std::string>{"/run/app.sock", ""}));
+  EXPECT_EQ(split_addr("/run/app.sock"),
+            (std::pair<std::string, std::string>{"/run/app.sock", ""}));
   EXPECT_EQ(split_list("a,,b,", ','), (std::vector<std::string>{"a", "b"}));
 }
 
