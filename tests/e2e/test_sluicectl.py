@@ -36,7 +36,8 @@ $servers
 
 # A backend that restarts itself on SIGHUP (exec, so its sockets close and
 # reopen like a real restart) and whose agent answers "down" until DELAY
-# seconds after each start, then "up ready": readiness from the app.
+# seconds after each start, then "up": readiness from the app. (Not "ready":
+# an agent's "ready" cancels a maintenance set from the CLI, as in HAProxy.)
 BACKEND = r'''
 import os, signal, socket, socketserver, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,7 +59,9 @@ class H(BaseHTTPRequestHandler):
 
 class Agent(socketserver.BaseRequestHandler):
     def handle(self):
-        word = b"up ready\n" if time.time() >= started + delay else b"down\n"
+        word = b"up\n" if time.time() >= started + delay else b"down\n"
+        if os.path.exists(os.path.join(state, "say-ready")):  # misconfigured agent: cancels maint
+            word = b"up ready\n"
         self.request.sendall(word)
 
 class AgentServer(socketserver.ThreadingTCPServer):
@@ -185,7 +188,8 @@ class Farm:
         self.sock = tmp_path / "admin.sock"
         self.fe = free_port()
         self.sluice = sluice
-        start_proxy(sluice, render(CFG, sock=self.sock, fe=self.fe, servers="\n".join(lines), extra_global=""),
+        start_proxy(sluice, render(CFG, sock=self.sock, fe=self.fe, servers="\n".join(["    log global", "    option httplog", *lines]),
+                           extra_global="    log stdout format raw local0 info"),
                     wait_ports=[self.fe])
         wait_until(lambda: all(s["status"] == "UP" for s in stat_json(sluice, self.sock).values()),
                    timeout=15, what="all four servers UP")
@@ -372,7 +376,8 @@ def test_roll_under_load_loses_nothing_and_waits_for_the_agent(farm):
         time.sleep(0.5)
     text = "\n".join(l for _, l in lines)
     assert rc == 0, text + err
-    assert load.failed == 0 and load.ok > 100, (load.ok, load.failed, load.errors[:5])
+    stamped = "\n".join(f"{t:.2f} {l}" for t, l in lines)
+    assert load.failed == 0 and load.ok > 100, (load.ok, load.failed, load.errors[:5], stamped)
     for n in farm.names:
         starts = farm.starts(n)
         assert len(starts) == len(before[n]) + 1, (n, starts)
@@ -553,3 +558,13 @@ def test_roll_ready_timeout_stops(farm):
     assert st["a"]["status"] == "MAINT" and st["b"]["status"] == "UP", st
     assert len(farm.starts("a")) == 2 and len(farm.starts("b")) == 1
     assert phases(lines, "b") == []
+
+
+@pytest.mark.timeout(60)
+def test_roll_stops_when_an_agent_cancels_maint(farm):
+    (farm.dir / "say-ready").write_text("")
+    time.sleep(0.5)
+    rc, lines, err = roll(farm, "--exec", f"sh {farm.restart} {{server}}", "--ready-timeout", "20")
+    assert rc == 2, err
+    assert "roll stopped at app/a" in err and "left maintenance by itself" in err, err
+    assert len(farm.starts("a")) == 1  # not restarted while in service

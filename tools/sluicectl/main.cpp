@@ -431,12 +431,22 @@ int cmd_roll(const std::string& sock, const RollOptions& o) {
       poll_sleep();
     }
     // In maintenance, the sessions dispatched just before the drain took
-    // effect must be over too before the server is restarted.
+    // effect must be over too before the server is restarted: a request
+    // whose server was picked just before the drain is counted only once it
+    // holds its slot, so look again after a poll interval.
+    poll_sleep();
     for (const auto& s : batch) {
       for (;;) {
         const StatRow* r = nullptr;
         auto now = stats(sock);
         r = find_server(now, o.backend, s.name);
+        if (r != nullptr && !r->get("status").starts_with("MAINT")) {
+          // An agent answering "ready" cancels a maintenance set here (as in
+          // HAProxy): restarting now would cut live traffic.
+          act(sock, "set server " + o.backend + "/" + s.name + " state maint");
+          return fail(s.name, "left maintenance by itself (status " + r->get("status") +
+                                  "; an agent answering 'ready' cancels maint: answer 'up')");
+        }
         if (r == nullptr || r->num("scur") == 0) break;
         if (secs_since(t0) > o.drain_timeout)
           return fail(s.name, std::to_string(r->num("scur")) +
