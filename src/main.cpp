@@ -430,6 +430,7 @@ int serve(Model& model, const Options& opt, ServeEnv env) {
     return 1;
   }
   std::unique_ptr<sluice::runtime::Engine> engine = std::move(created.value());
+  for (const auto& w : engine->take_warnings()) warning(w);
 
   // Opened before chroot and setuid, written once we know our final pid.
   int pid_fd = -1;

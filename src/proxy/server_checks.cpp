@@ -18,6 +18,7 @@ ServerChecks::ServerChecks(core::Loop& loop, Backend& be, Server& srv,
           be_.on_check_result(srv_, r, ch, h);
           after_result();
         });
+    if (!srv.up()) check_->health().set_up(false);  // DOWN from the server state file
     srv.check().health.store(check_->health().health());
     if (be.def().health_check.send_state) {
       std::string node = global.node;

@@ -8,6 +8,7 @@
 #include "core/listener.h"
 #include "httpmode/rules.h"
 #include "runtime/engine_impl.h"
+#include "runtime/server_state.h"
 
 namespace sluice::runtime {
 
@@ -200,6 +201,10 @@ Result<void> EngineImpl::build() {
       }
     }
   }
+
+  // Server states saved by `show servers state`, before any check runs.
+  warnings_ = load_server_states(g, directory_.backends);
+  for (const auto& w : warnings_) logger_.send(log::Level::Warning, w);
 
   // Health checks: servers spread round-robin over threads, the first check
   // of each spread over `inter` by position (HAProxy's start-up spreading).

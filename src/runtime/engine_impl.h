@@ -41,6 +41,7 @@ class EngineImpl final : public Engine {
 
   Result<void> build();
   void start() override;
+  std::vector<std::string> take_warnings() override { return std::move(warnings_); }
   void soft_stop() override;
   void hard_stop() override;
   void wait() override;
@@ -81,6 +82,7 @@ class EngineImpl final : public Engine {
   std::vector<proxy::BackendPtr> backends_;
   std::vector<proxy::FrontendPtr> frontends_;
   proxy::Directory directory_;
+  std::vector<std::string> warnings_;
   std::vector<std::unique_ptr<httpmode::ProxyHttp>> http_rules_;  // per proxy with rules
   std::vector<BoundAddress> bound_;
   std::vector<CheckPlacement> checks_;
