@@ -138,8 +138,11 @@ ServerStateFile parse_server_state_file(std::string_view text, std::string_view 
     }
     Result<ServerStateLine> l = parse_server_state_line(line);
     if (!l) {
-      out.warnings.push_back(where + "malformed server state line ignored: " + l.error());
-      continue;
+      // As haproxy: a corrupted file is not trusted at all.
+      out.warnings.push_back(where + "corrupted server state file (" + l.error() +
+                             "); file ignored");
+      out.lines.clear();
+      return out;
     }
     out.lines.push_back(std::move(*l));
   }
@@ -190,6 +193,9 @@ void apply_server_state(proxy::Backend& be, proxy::Server& s, const ServerStateL
     if (l.op_state == 0) {
       be.set_server_down(s, nullptr);
       cv.health.store(0, std::memory_order_relaxed);
+    } else if (l.op_state == 2 && s.up()) {
+      cv.health.store(std::max(1U, s.def().rise) + std::max(1U, s.def().fall) - 1,
+                      std::memory_order_relaxed);
     }
     cv.last_change_s.store(now - std::max<std::int64_t>(0, l.since_last_change),
                            std::memory_order_relaxed);
@@ -230,7 +236,9 @@ std::vector<std::string> load_server_states(const config::Global& g,
       std::ifstream in(path, std::ios::binary);
       ServerStateFile f;
       if (!in) {
-        warnings.push_back("Can't open server state file '" + path + "': " + std::strerror(errno));
+        warnings.push_back(std::string("Can't open ") +
+                           (p.load_server_state == config::Proxy::LoadState::Global ? "global " : "") +
+                           "server state file '" + path + "': " + std::strerror(errno));
       } else {
         std::ostringstream ss;
         ss << in.rdbuf();

@@ -4,7 +4,8 @@
 // start-up so that what operators set at runtime (maintenance, drain, weight,
 // address) and what checks learned (UP/DOWN) outlive a reload or restart.
 // As in HAProxy, a line is applied to the server of the same backend name and
-// server name; bad lines are warnings, never fatal.
+// server name. A corrupted file is ignored whole (as haproxy does) with a
+// warning; nothing in it is ever fatal.
 
 #include <cstdint>
 #include <string>
@@ -51,7 +52,7 @@ Result<ServerStateLine> parse_server_state_line(std::string_view line);
 
 struct ServerStateFile {
   std::vector<ServerStateLine> lines;
-  std::vector<std::string> warnings;  // "FILE:LINE: why" per rejected line
+  std::vector<std::string> warnings;  // "FILE:LINE: why"; lines empty then
 };
 // Parses a whole file: version line "1", '#' comments, data lines.
 ServerStateFile parse_server_state_file(std::string_view text, std::string_view name);
