@@ -24,6 +24,7 @@ struct BoundAddress {
   proxy::Frontend* frontend = nullptr;
   std::vector<int> fds;  // per thread; size 1 when shared
   bool shared = false;
+  std::string key;  // ListenInventory::key of the address and options (`_getsocks`)
 };
 
 // A server's health check, placed on one thread.
