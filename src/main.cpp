@@ -711,5 +711,7 @@ int main(int argc, char** argv) {
   }
   Model& model = *loaded;
   if (!opt.master_worker && !model.global.master_worker) return serve(model, opt, ServeEnv{});
+  // The master keeps the listening sockets across reloads itself.
+  if (!opt.fd_socket.empty()) warning("-x is ignored in master-worker mode; binding anew");
   return run_master_process(model, opt);
 }

@@ -88,17 +88,14 @@ Result<ServerStateLine> parse_server_state_line(std::string_view line) {
   };
   int bk_forced = 0;
   int srv_forced = 0;
-  for (auto r : {num(0, l.be_id, "be_id"), num(2, l.srv_id, "srv_id"),
-                 num(5, l.op_state, "srv_op_state"), num(6, l.admin_state, "srv_admin_state"),
-                 num(7, l.uweight, "srv_uweight"), num(8, l.iweight, "srv_iweight"),
-                 num(9, l.since_last_change, "srv_time_since_last_change"),
-                 num(10, l.check_status, "srv_check_status"),
-                 num(11, l.check_result, "srv_check_result"),
-                 num(12, l.check_health, "srv_check_health"),
-                 num(13, l.check_state, "srv_check_state"),
-                 num(14, l.agent_state, "srv_agent_state"),
-                 num(15, bk_forced, "bk_f_forced_id"), num(16, srv_forced, "srv_f_forced_id"),
-                 num(18, l.port, "srv_port")})
+  for (auto r :
+       {num(0, l.be_id, "be_id"), num(2, l.srv_id, "srv_id"), num(5, l.op_state, "srv_op_state"),
+        num(6, l.admin_state, "srv_admin_state"), num(7, l.uweight, "srv_uweight"),
+        num(8, l.iweight, "srv_iweight"), num(9, l.since_last_change, "srv_time_since_last_change"),
+        num(10, l.check_status, "srv_check_status"), num(11, l.check_result, "srv_check_result"),
+        num(12, l.check_health, "srv_check_health"), num(13, l.check_state, "srv_check_state"),
+        num(14, l.agent_state, "srv_agent_state"), num(15, bk_forced, "bk_f_forced_id"),
+        num(16, srv_forced, "srv_f_forced_id"), num(18, l.port, "srv_port")})
     if (!r) return make_error(r.error());
   l.be_name = f[1];
   l.srv_name = f[3];
@@ -110,7 +107,8 @@ Result<ServerStateLine> parse_server_state_line(std::string_view line) {
     return make_error("invalid srv_op_state '" + std::string(f[5]) + "'");
   if (l.admin_state < 0 || l.admin_state > 0x3f)
     return make_error("invalid srv_admin_state '" + std::string(f[6]) + "'");
-  if (l.port < 0 || l.port > 65535) return make_error("invalid srv_port '" + std::string(f[18]) + "'");
+  if (l.port < 0 || l.port > 65535)
+    return make_error("invalid srv_port '" + std::string(f[18]) + "'");
   if (l.uweight > 256 || l.iweight > 256) return make_error("invalid weight");
   return l;
 }
@@ -132,8 +130,8 @@ ServerStateFile parse_server_state_file(std::string_view text, std::string_view 
     if (!version_seen) {
       version_seen = true;
       if (fields(line).size() == 1 && fields(line)[0] == "1") continue;
-      out.warnings.push_back(where + "unsupported server state file version '" +
-                             std::string(line) + "' (expected 1); file ignored");
+      out.warnings.push_back(where + "unsupported server state file version '" + std::string(line) +
+                             "' (expected 1); file ignored");
       return out;
     }
     Result<ServerStateLine> l = parse_server_state_line(line);
@@ -236,9 +234,10 @@ std::vector<std::string> load_server_states(const config::Global& g,
       std::ifstream in(path, std::ios::binary);
       ServerStateFile f;
       if (!in) {
-        warnings.push_back(std::string("Can't open ") +
-                           (p.load_server_state == config::Proxy::LoadState::Global ? "global " : "") +
-                           "server state file '" + path + "': " + std::strerror(errno));
+        warnings.push_back(
+            std::string("Can't open ") +
+            (p.load_server_state == config::Proxy::LoadState::Global ? "global " : "") +
+            "server state file '" + path + "': " + std::strerror(errno));
       } else {
         std::ostringstream ss;
         ss << in.rdbuf();
@@ -251,8 +250,8 @@ std::vector<std::string> load_server_states(const config::Global& g,
     for (const ServerStateLine& l : it->second.lines) {
       if (l.be_name != p.name) continue;
       if (l.bk_forced_id && l.be_id != p.id) {
-        warnings.push_back("server-state: backend '" + p.name + "': id " +
-                           std::to_string(l.be_id) + " in the file, " + std::to_string(p.id) +
+        warnings.push_back("server-state: backend '" + p.name + "': id " + std::to_string(l.be_id) +
+                           " in the file, " + std::to_string(p.id) +
                            " in the configuration; line skipped");
         continue;
       }

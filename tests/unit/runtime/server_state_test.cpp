@@ -13,8 +13,7 @@ namespace sluice::runtime {
 namespace {
 
 // A line as haproxy 2.6 writes it (25 fields).
-constexpr const char* kLine =
-    "3 app 1 a 127.0.0.1 2 8 10 1 12 6 3 4 6 0 0 0 - 81 - 0 0 - - 0";
+constexpr const char* kLine = "3 app 1 a 127.0.0.1 2 8 10 1 12 6 3 4 6 0 0 0 - 81 - 0 0 - - 0";
 
 TEST(ServerStateParse, Haproxy26Line) {
   auto l = parse_server_state_line(kLine);
@@ -41,7 +40,7 @@ TEST(ServerStateParse, OlderLineWithNineteenFields) {
 
 TEST(ServerStateParse, MalformedLinesAreErrors) {
   EXPECT_FALSE(parse_server_state_line(""));
-  EXPECT_FALSE(parse_server_state_line("3 app 1 a 127.0.0.1 2"));  // too few
+  EXPECT_FALSE(parse_server_state_line("3 app 1 a 127.0.0.1 2"));    // too few
   EXPECT_FALSE(parse_server_state_line(std::string(kLine) + " 1"));  // too many
   EXPECT_FALSE(parse_server_state_line("x app 1 a 127.0.0.1 2 8 10 1 12 6 3 4 6 0 0 0 - 81"));
   EXPECT_FALSE(parse_server_state_line("3 app 1 a 127.0.0.1 9 8 10 1 12 6 3 4 6 0 0 0 - 81"));
