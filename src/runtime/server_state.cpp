@@ -161,7 +161,11 @@ void apply_server_state(proxy::Backend& be, proxy::Server& s, const ServerStateL
   }
   // Admin state: forced maintenance and drain are the operator's; the
   // configuration's `disabled` stays the configuration's (CMAINT not restored).
-  if ((l.admin_state & kStateForcedMaint) && !s.maint()) be.set_server_maint(s, true);
+  // Maintenance that came from a `disabled` the configuration no longer has
+  // (CMAINT in the file) is not restored, as haproxy.
+  const bool from_config = (l.admin_state & kStateConfigMaint) && !s.def().disabled;
+  if ((l.admin_state & kStateForcedMaint) && !from_config && !s.maint())
+    be.set_server_maint(s, true);
   if ((l.admin_state & kStateForcedDrain) && !(s.admin() & proxy::kAdminDrain))
     be.set_server_drain(s, true);
   // The weight, unless the configuration changed the initial weight.

@@ -133,6 +133,20 @@ TEST(ServerStateApply, ServerWithoutCheckIsNeverRestoredDown) {
   EXPECT_TRUE(server(o, 0, 0).up());
 }
 
+TEST(ServerStateApply, MaintFromARemovedDisabledIsNotRestored) {
+  testing::Objects o{kConfig};
+  std::vector<std::string> warnings;
+  auto l = parse_server_state_line("1 app 1 a 127.0.0.1 0 5 1 1 0 0 0 0 0 0 0 0 - 81");
+  ASSERT_TRUE(l);
+  apply_server_state(*o.backends[0], server(o, 0, 0), *l, 1, warnings);
+  EXPECT_FALSE(server(o, 0, 0).maint());
+  // And `disabled` is written as haproxy writes it: 5 (forced + config).
+  testing::Objects d{std::string(kConfig).replace(std::string(kConfig).find("127.0.0.1:81"), 12,
+                                                  "127.0.0.1:81 disabled")};
+  std::string line = server_state_line(*d.backends[0], server(d, 0, 0), 1);
+  EXPECT_NE(line.find(" a 127.0.0.1 2 5 "), std::string::npos) << line;
+}
+
 TEST(ServerStateApply, ForcedIdMismatchSkipsTheLine) {
   testing::Objects o{kConfig};
   std::vector<std::string> warnings;
