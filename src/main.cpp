@@ -34,6 +34,8 @@
 #include "config/model.h"
 #include "log/logger.h"
 #include "runtime/engine.h"
+#include "runtime/fd_passing.h"
+#include "runtime/listen_inventory.h"
 #include "runtime/master.h"
 
 namespace {
@@ -79,6 +81,7 @@ struct Options {
   std::optional<unsigned> proxy_maxconn;  // -N
   bool master_worker = false;  // -W / -Ws
   std::string master_cli;  // -S
+  std::string fd_socket;   // -x: the old process's stats socket (expose-fd listeners)
   std::vector<pid_t> soft_stop_pids;  // -sf: SIGUSR1 once we accept
   std::vector<pid_t> hard_stop_pids;  // -st: SIGTERM once we accept
 };
@@ -86,7 +89,7 @@ struct Options {
 void usage(const char* argv0) {
   std::fprintf(stderr,
                "Usage : %s [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> ]\n"
-               "        [ -p <pidfile> ] [ -c ] [ -q ] [ -W ] [ -S <path> ] [ -sf|-st <pid>* ]\n"
+               "        [ -p <pidfile> ] [ -c ] [ -q ] [ -W ] [ -S <path> ] [ -sf|-st <pid>* ] [ -x <socket> ]\n"
                "        -v displays version ; -vv shows known build options.\n"
                "        -f <file|dir> loads a configuration file or the *.cfg files of a "
                "directory (repeatable)\n"
@@ -97,6 +100,7 @@ void usage(const char* argv0) {
                "        -q quiet mode: only alerts are printed\n"
                "        -W master-worker mode (reload with SIGUSR2) ; -S <path> master CLI socket\n"
                "        -sf/-st <pid>* tells those processes to stop softly/now once we accept\n"
+               "        -x <socket> takes the listening sockets of the process behind that stats socket\n"
                "        -- <file>* reads the remaining arguments as configuration files\n",
                argv0);
 }
@@ -226,7 +230,13 @@ int parse_args(int argc, char** argv, Options& o) {
         }
         pids.push_back(static_cast<pid_t>(v));
       }
-    } else if (a == "-x" || a == "-L" || a == "-C") {
+    } else if (a == "-x") {
+      if (i + 1 >= argc) {
+        alert("option '-x' expects the path of a stats socket");
+        return 2;
+      }
+      o.fd_socket = argv[++i];
+    } else if (a == "-L" || a == "-C") {
       alert("option '" + std::string(a) + "' is not implemented yet in Sluice");
       return 2;
     } else {
@@ -423,13 +433,58 @@ int serve(Model& model, const Options& opt, ServeEnv env) {
                              model.global.log_send_hostname);
   Life life(logger, !background);
 
+  // -x: the old process's sockets (as haproxy: failing to get them is only
+  // a warning, and we bind anew).
+  std::shared_ptr<sluice::runtime::KeyedFds> inherited;
+  if (!env.worker && !opt.fd_socket.empty()) {
+    auto got = sluice::runtime::fetch_listening_fds(opt.fd_socket, 5000);
+    if (!got) {
+      warning("-x: " + got.error() + "; binding the listening sockets anew");
+    } else {
+      inherited = std::make_shared<sluice::runtime::KeyedFds>(std::move(*got));
+      env.source = [inherited](const sluice::config::Address& a,
+                               const sluice::core::ListenOptions& o,
+                               unsigned count) -> sluice::Result<std::vector<int>> {
+        const std::string key = sluice::runtime::ListenInventory::key(a, o);
+        std::vector<int> fds;
+        for (auto& [k, fd] : *inherited)
+          if (fd >= 0 && k == key) {
+            fds.push_back(fd);
+            fd = -1;
+          }
+        while (fds.size() < count) {
+          sluice::Result<int> fd = sluice::core::open_listener(a, o);
+          if (!fd) {
+            for (int f : fds) ::close(f);
+            return sluice::make_error(fd.error());
+          }
+          fds.push_back(*fd);
+        }
+        return fds;
+      };
+    }
+  }
   auto created = sluice::runtime::Engine::create(model, logger, std::move(env.source));
+  if (inherited) {
+    std::size_t used = 0;
+    for (auto& [k, fd] : *inherited) {
+      if (fd < 0) {
+        ++used;
+        continue;
+      }
+      ::close(fd);  // an address the new configuration no longer has
+      fd = -1;
+    }
+    if (created) notice("-x: " + std::to_string(used) + " of " + std::to_string(inherited->size()) +
+                        " listening sockets taken from " + opt.fd_socket);
+  }
   if (!created) {
     logger.send(Level::Alert, created.error());
     alert(created.error());  // still attached to the terminal here
     return 1;
   }
   std::unique_ptr<sluice::runtime::Engine> engine = std::move(created.value());
+  for (const auto& w : engine->take_warnings()) warning(w);
 
   // Opened before chroot and setuid, written once we know our final pid.
   int pid_fd = -1;
@@ -656,5 +711,7 @@ int main(int argc, char** argv) {
   }
   Model& model = *loaded;
   if (!opt.master_worker && !model.global.master_worker) return serve(model, opt, ServeEnv{});
+  // The master keeps the listening sockets across reloads itself.
+  if (!opt.fd_socket.empty()) warning("-x is ignored in master-worker mode; binding anew");
   return run_master_process(model, opt);
 }

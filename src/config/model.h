@@ -91,6 +91,8 @@ struct Global {
   unsigned spread_checks = 0;  // percent
   std::vector<StatsSocket> stats_sockets;
   Millis stats_timeout{10000};
+  std::string server_state_base;  // `server-state-base DIR`
+  std::string server_state_file;  // `server-state-file FILE` (as written)
 };
 
 // ---------------------------------------------------------------- ACLs
@@ -401,6 +403,10 @@ struct Proxy {
   std::vector<AclDef> anonymous_acls;
 
   // backend side
+  // `load-server-state-from-file` / `server-state-file-name` (state at start-up).
+  enum class LoadState : std::uint8_t { None, Global, Local };
+  LoadState load_server_state = LoadState::None;
+  std::string server_state_file_name;  // empty: the backend's name
   Balance balance;
   std::vector<ServerDef> servers;
   unsigned retries = 3;

@@ -118,6 +118,10 @@ Result<void> hard_stop_after(Parser&, const Stmt&);
 Result<void> spread_checks(Parser&, const Stmt&);
 Result<void> stats_socket(Parser&, const Stmt&);  // kw_stats.cpp
 Result<void> stats_timeout(Parser&, const Stmt&);
+Result<void> server_state_base(Parser&, const Stmt&);  // kw_server_state.cpp
+Result<void> server_state_file(Parser&, const Stmt&);
+Result<void> load_server_state_from_file(Parser&, const Stmt&);
+Result<void> server_state_file_name(Parser&, const Stmt&);
 Result<void> stats_page(Parser&, const Stmt&);  // kw_stats_page.cpp
 Result<unsigned> lookup_user(const std::string& name);  // getpwnam: uid
 Result<unsigned> lookup_group(const std::string& name);  // getgrnam: gid

@@ -18,6 +18,12 @@ ServerChecks::ServerChecks(core::Loop& loop, Backend& be, Server& srv,
           be_.on_check_result(srv_, r, ch, h);
           after_result();
         });
+    // The server state file's verdict (runtime/server_state.h): DOWN stays
+    // DOWN until `rise` passes; UP starts fully UP.
+    if (!srv.up())
+      check_->health().set_up(false);
+    else if (srv.check().health.load() > check_->health().health())
+      check_->health().set_health(srv.check().health.load());
     srv.check().health.store(check_->health().health());
     if (be.def().health_check.send_state) {
       std::string node = global.node;

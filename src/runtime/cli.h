@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "proxy/backend.h"
@@ -43,6 +44,9 @@ struct CliEnv {
   // `shutdown sessions server B/S`: close every session of the server (on
   // their threads). Empty: the command answers "not implemented yet".
   std::function<void(proxy::Server&)> shutdown_sessions;
+  // `_getsocks` (expose-fd listeners): every listening socket with its key
+  // (ListenInventory::key). Empty: none to give.
+  std::function<std::vector<std::pair<std::string, int>>()> listening_fds;
 
   stats::Sources sources() const;
   proxy::Backend* backend(std::string_view name) const;  // name or #id
@@ -55,6 +59,7 @@ struct CliState {
   bool prompt = false;  // interactive mode: "> " after each answer, stays open
   bool quit = false;
   std::int64_t timeout_ms = 10000;
+  bool expose_fd = false;  // the socket has `expose-fd listeners`
 };
 
 // Splits a line into commands (';') and words; '\' escapes the next char.

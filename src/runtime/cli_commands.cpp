@@ -375,6 +375,8 @@ std::string server_state_line(const proxy::Backend& be, const proxy::Server& s, 
   std::uint8_t a = s.admin();
   int op = !s.up() ? 0 : (a & proxy::kAdminCheckDrain) ? 3 : 2;
   int admin = ((a & proxy::kAdminMaint) ? 0x01 : 0) | ((a & proxy::kAdminDrain) ? 0x08 : 0);
+  // `disabled` in the configuration: haproxy's CMAINT beside FMAINT (5).
+  if ((a & proxy::kAdminMaint) && d.disabled && !s.dynamic()) admin |= 0x04;
   std::int64_t last = cv.last_change_s.load(std::memory_order_relaxed);
   checks::CheckStatus st =
       d.check ? cv.status.load(std::memory_order_relaxed) : checks::CheckStatus::Init;

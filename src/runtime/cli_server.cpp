@@ -1,4 +1,5 @@
 #include "runtime/cli_server.h"
+#include "runtime/fd_passing.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@ namespace sluice::runtime {
 struct CliServer::Socket {
   int fd = -1;
   CliLevel level = CliLevel::Operator;
+  bool expose_fd = false;
   std::unique_ptr<core::Listener> listener;
 };
 
@@ -119,6 +121,10 @@ struct CliServer::Conn final : core::IoHandler {
       const auto& words = pending[next++];
       if (words.empty() && !single_empty) continue;
       if (words.empty() && st.prompt) continue;  // an empty line only prompts again
+      if (!words.empty() && words[0] == "_getsocks") {
+        get_socks();
+        return;
+      }
       CliReply r = run_command(*server.env_, st, words);
       out += r.text;
       if (st.quit) {
@@ -143,6 +149,18 @@ struct CliServer::Conn final : core::IoHandler {
       }
     }
     end_of_line();
+  }
+
+  // `_getsocks` (runtime/fd_passing.h): the listening sockets, then close.
+  void get_socks() {
+    closing = true;
+    if (st.level != CliLevel::Admin || !st.expose_fd) {
+      out += "Permission denied: needs a stats socket with level admin and expose-fd listeners\n";
+      return;
+    }
+    KeyedFds fds = server.env_->listening_fds ? server.env_->listening_fds() : KeyedFds{};
+    out.clear();  // the answer is the sockets alone
+    if (fd >= 0 && !dead) (void)send_listening_fds(fd, fds);
   }
 
   void end_of_line() {
@@ -211,6 +229,7 @@ Result<std::unique_ptr<CliServer>> CliServer::open(const config::Global& g) {
     sock->level = s.level == config::StatsSocket::Level::Admin      ? CliLevel::Admin
                   : s.level == config::StatsSocket::Level::Operator ? CliLevel::Operator
                                                                     : CliLevel::User;
+    sock->expose_fd = s.expose_fd_listeners;
     srv->sockets_.push_back(std::move(sock));
   }
   return srv;
@@ -229,11 +248,14 @@ void CliServer::start(core::Loop& loop, CliEnv& env) {
   env_ = &env;
   for (auto& s : sockets_) {
     CliLevel level = s->level;
+    bool expose = s->expose_fd;
     int fd = s->fd;
     s->fd = -1;  // the Listener's now
     s->listener = std::make_unique<core::Listener>(
         loop, fd,
-        [this, level](int cfd, const sockaddr_storage&, socklen_t) { accept(cfd, level); });
+        [this, level, expose](int cfd, const sockaddr_storage&, socklen_t) {
+          accept(cfd, level, expose);
+        });
   }
 }
 
@@ -251,8 +273,9 @@ void CliServer::stop() {
   conns_.clear();
 }
 
-void CliServer::accept(int fd, CliLevel level) {
+void CliServer::accept(int fd, CliLevel level, bool expose_fd) {
   auto c = std::make_unique<Conn>(*this, *loop_, fd, level, timeout_ms_);
+  c->st.expose_fd = expose_fd;
   Conn* raw = c.get();
   conns_.push_back(std::move(c));
   if (!loop_->add(fd, raw)) {

@@ -34,7 +34,7 @@ class CliServer {
  private:
   CliServer() = default;
   struct Socket;
-  void accept(int fd, CliLevel level);
+  void accept(int fd, CliLevel level, bool expose_fd);
   void forget(Conn* c);
 
   std::vector<std::unique_ptr<Socket>> sockets_;

@@ -8,6 +8,8 @@
 #include "core/listener.h"
 #include "httpmode/rules.h"
 #include "runtime/engine_impl.h"
+#include "runtime/listen_inventory.h"
+#include "runtime/server_state.h"
 
 namespace sluice::runtime {
 
@@ -164,6 +166,7 @@ Result<void> EngineImpl::build() {
         ba.shared = a.is_unix();
         unsigned n = ba.shared ? 1 : nthreads_;
         o.reuseport = !ba.shared;
+        ba.key = ListenInventory::key(a, o);
         if (source_) {
           Result<std::vector<int>> fds = source_(a, o, n);
           if (!fds) return make_error("Starting proxy " + p.name + ": " + fds.error());
@@ -177,6 +180,7 @@ Result<void> EngineImpl::build() {
             BoundAddress extra;
             extra.frontend = fe.get();
             extra.shared = true;
+            extra.key = ba.key;
             extra.fds.push_back(got[i]);
             bound_.push_back(std::move(extra));
           }
@@ -200,6 +204,10 @@ Result<void> EngineImpl::build() {
       }
     }
   }
+
+  // Server states saved by `show servers state`, before any check runs.
+  warnings_ = load_server_states(g, directory_.backends);
+  for (const auto& w : warnings_) logger_.send(log::Level::Warning, w);
 
   // Health checks: servers spread round-robin over threads, the first check
   // of each spread over `inter` by position (HAProxy's start-up spreading).

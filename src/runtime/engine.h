@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "config/model.h"
@@ -38,6 +39,9 @@ class Engine {
                                                 ListenerSource source = {});
   // The sockets create() will ask for, in the same order.
   static std::vector<ListenNeed> listen_plan(const config::Model& model);
+
+  // Warnings found while building (server state file), for the operator.
+  virtual std::vector<std::string> take_warnings() = 0;
 
   // Spawn the worker threads (after any fork/chroot/setuid).
   virtual void start() = 0;

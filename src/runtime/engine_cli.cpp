@@ -28,6 +28,13 @@ Result<void> EngineImpl::build_cli() {
   cli_env_.node = glob.node;
   // `shutdown sessions server B/S`: closes them on every worker thread (posted).
   cli_env_.shutdown_sessions = [](proxy::Server& s) { s.shutdown_sessions(proxy::TermCause::Killed); };
+  // Recorded now: the workers take the per-thread fds out of bound_ later,
+  // and hold them open until the soft stop (which closes the stats socket first).
+  std::vector<std::pair<std::string, int>> exposed;
+  for (const auto& b : bound_)
+    for (int fd : b.fds)
+      if (fd >= 0) exposed.emplace_back(b.key, fd);
+  cli_env_.listening_fds = [exposed] { return exposed; };
   cli_env_.current_conns = [this] { return actconn_.load(std::memory_order_relaxed); };
   cli_env_.stopping = [this] { return stopping(); };
   // Dynamic servers' checks go to the threads in turn.

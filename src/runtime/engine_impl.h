@@ -24,6 +24,7 @@ struct BoundAddress {
   proxy::Frontend* frontend = nullptr;
   std::vector<int> fds;  // per thread; size 1 when shared
   bool shared = false;
+  std::string key;  // ListenInventory::key of the address and options (`_getsocks`)
 };
 
 // A server's health check, placed on one thread.
@@ -41,6 +42,7 @@ class EngineImpl final : public Engine {
 
   Result<void> build();
   void start() override;
+  std::vector<std::string> take_warnings() override { return std::move(warnings_); }
   void soft_stop() override;
   void hard_stop() override;
   void wait() override;
@@ -81,6 +83,7 @@ class EngineImpl final : public Engine {
   std::vector<proxy::BackendPtr> backends_;
   std::vector<proxy::FrontendPtr> frontends_;
   proxy::Directory directory_;
+  std::vector<std::string> warnings_;
   std::vector<std::unique_ptr<httpmode::ProxyHttp>> http_rules_;  // per proxy with rules
   std::vector<BoundAddress> bound_;
   std::vector<CheckPlacement> checks_;

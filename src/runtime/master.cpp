@@ -23,6 +23,8 @@
 #include <vector>
 
 #include "runtime/listen_inventory.h"
+#include "runtime/server_state.h"
+#include "runtime/state_save.h"
 
 namespace sluice::runtime {
 
@@ -107,6 +109,7 @@ class Master {
   void log(Level l, const std::string& m) const { setup_.log(l, m); }
   Spawned spawn(config::Model& model, std::string& report);
   bool reload(std::string& report);
+  void save_state(const config::Model& next);
   void reap();
   void signal_all(int sig);
   bool open_cli(std::string& err);
@@ -208,6 +211,20 @@ Master::Spawned Master::spawn(config::Model& model, std::string& report) {
   return out;
 }
 
+// With a `server-state-file`, the running worker's server states are saved
+// to it just before the new worker starts (and loads it).
+void Master::save_state(const config::Model& next) {
+  const std::string path = global_server_state_path(next.global);
+  if (path.empty()) return;
+  Result<std::string> text = fetch_server_state(model_.global, 5000);
+  if (!text) {
+    log(Level::Warning, "Server states not saved to '" + path + "': " + text.error());
+    return;
+  }
+  if (Result<void> w = write_state_file(path, *text); !w)
+    log(Level::Warning, "Server states not saved: " + w.error());
+}
+
 bool Master::reload(std::string& report) {
   notify("RELOADING=1\nMONOTONIC_USEC=" + monotonic_usec());
   log(Level::Notice, "Reloading: checking the new configuration");
@@ -234,6 +251,7 @@ bool Master::reload(std::string& report) {
     if (line.rfind("[WARNING] ", 0) == 0) log(Level::Warning, line.substr(10));
   }
   config::Model& next = *loaded;
+  save_state(next);
   if (Result<void> r = listeners_.prepare(Engine::listen_plan(next)); !r) {
     report += r.error() + "\n";
     return fail("cannot open the new listeners");

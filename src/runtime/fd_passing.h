@@ -1,0 +1,31 @@
+#pragma once
+// Listening sockets handed from a running Sluice to a new one (`-x SOCKET`,
+// `stats socket ... expose-fd listeners`), so the new process accepts on the
+// very sockets the old one listens on: nothing queued in a backlog is lost.
+//
+// Wire format of `_getsocks` (between two Sluice processes, over a UNIX
+// stats socket at level admin with expose-fd listeners):
+//   client: "_getsocks\n"
+//   server: text "<n>\n" then n lines "<key>\n" (ListenInventory::key: the
+//           address and bind-time options), then the n descriptors in
+//           order, sent by SCM_RIGHTS in batches of at most 200, each batch
+//           carried by one byte 'F'; then it closes.
+// Refused (level or expose-fd missing): a one-line text answer, no fds.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "util/result.h"
+
+namespace sluice::runtime {
+
+using KeyedFds = std::vector<std::pair<std::string, int>>;
+
+// Server side: writes the answer on `fd` (blocking until written or 5 s).
+Result<void> send_listening_fds(int fd, const KeyedFds& fds);
+
+// Client side: connects to `path`, asks, returns the sockets (now ours).
+Result<KeyedFds> fetch_listening_fds(const std::string& path, int timeout_ms);
+
+}  // namespace sluice::runtime
