@@ -412,6 +412,18 @@ std::optional<Model> load_model(const Options& opt, std::string* messages) {
   return model;
 }
 
+// Remove the pid file at exit unless a newer process (-sf/-st reload) has
+// written its own pid there since. May fail after chroot/setuid: harmless.
+void remove_pidfile_if_ours(const std::string& path) {
+  char buf[32] = {};
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0 || std::atol(buf) != static_cast<long>(::getpid())) return;
+  ::unlink(path.c_str());
+}
+
 // How serve() runs: alone (daemon, pidfile, its own sockets) or as a worker
 // forked by the master (which did those and holds the sockets).
 struct ServeEnv {
@@ -611,7 +623,7 @@ int serve(Model& model, const Options& opt, ServeEnv env) {
   waiter.join();
   for (const auto& p : model.proxies) life.log(Level::Warning, "Proxy " + p.name + " stopped.");
   engine.reset();
-  if (!pidfile.empty()) ::unlink(pidfile.c_str());  // may fail after chroot/setuid: harmless
+  if (!pidfile.empty()) remove_pidfile_if_ours(pidfile);
   return 0;
 }
 
@@ -679,7 +691,7 @@ int run_master_process(Model& model, const Options& opt) {
     ready_fd = -1;
   };
   const int status = sluice::runtime::run_master(model, std::move(ms));
-  if (!pidfile.empty()) ::unlink(pidfile.c_str());
+  if (!pidfile.empty()) remove_pidfile_if_ours(pidfile);
   return status;
 }
 }  // namespace

@@ -406,13 +406,18 @@ def test_st_stops_the_old_process_now(sluice, start_proxy, servers, tmp_path):
     be = servers(EchoServer(name="echo"))
     fe = free_port()
     cfg = render(TCP_CFG, fe=fe, be=be.port, extra="")
-    old = start_proxy(sluice, cfg, wait_ports=[fe], name="st0")
+    pidfile = tmp_path / "st.pid"
+    old = start_proxy(sluice, cfg, wait_ports=[fe], name="st0", extra_args=["-p", str(pidfile)])
+    assert int(pidfile.read_text()) == old.pid
     live = connect(fe)
     live.sendall(b"x")
     assert recv_exact(live, 1) == b"x"
-    new = start_proxy(sluice, cfg, wait_ports=[fe], name="st1", extra_args=["-st", str(old.pid)])
+    new = start_proxy(sluice, cfg, wait_ports=[fe], name="st1",
+                      extra_args=["-p", str(pidfile), "-st", str(old.pid)])
     assert old.wait_exit(timeout=10) == 0
     live.close()
+    # The old process leaves the pid file alone: the new one wrote its pid there.
+    assert int(pidfile.read_text()) == new.pid
     s = connect(fe)
     s.sendall(b"y")
     assert recv_exact(s, 1) == b"y"
