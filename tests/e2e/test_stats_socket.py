@@ -439,6 +439,7 @@ def test_levels(running):
 
 SHUTDOWN = """
 global
+    nbthread 1
     stats socket $sock level admin
 defaults
     mode tcp
