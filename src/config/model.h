@@ -71,6 +71,17 @@ struct StatsSocket {
   SourceLoc loc;
 };
 
+// `graphite ADDR:PORT [interval T] [prefix P] [metrics all|a,b,...] [buffer N]`:
+// stats pushed to a carbon server in its plaintext protocol (stats/graphite.h).
+struct GraphiteDef {
+  Address addr;
+  Millis interval{10000};
+  std::string prefix = "servers.<host>.haproxy";  // <host>: hostname, dots as '_'
+  std::vector<std::string> metrics;  // stat column names; empty: all numeric ones
+  std::size_t buffer_lines = 10000;  // kept while carbon is away; oldest dropped
+  SourceLoc loc;
+};
+
 struct Global {
   bool daemon = false;
   std::string chroot;
@@ -91,6 +102,7 @@ struct Global {
   unsigned spread_checks = 0;  // percent
   std::vector<StatsSocket> stats_sockets;
   Millis stats_timeout{10000};
+  std::optional<GraphiteDef> graphite;
 };
 
 // ---------------------------------------------------------------- ACLs

@@ -118,6 +118,7 @@ Result<void> hard_stop_after(Parser&, const Stmt&);
 Result<void> spread_checks(Parser&, const Stmt&);
 Result<void> stats_socket(Parser&, const Stmt&);  // kw_stats.cpp
 Result<void> stats_timeout(Parser&, const Stmt&);
+Result<void> graphite(Parser&, const Stmt&);  // kw_graphite.cpp
 Result<void> stats_page(Parser&, const Stmt&);  // kw_stats_page.cpp
 Result<unsigned> lookup_user(const std::string& name);  // getpwnam: uid
 Result<unsigned> lookup_group(const std::string& name);  // getgrnam: gid

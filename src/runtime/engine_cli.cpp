@@ -82,6 +82,9 @@ Result<void> EngineImpl::build_cli() {
       });
     }
   };
+  if (glob.graphite)
+    graphite_ = std::make_unique<stats::GraphitePusher>(
+        *glob.graphite, [this] { return cli_env_.sources(); }, logger_);
   if (glob.stats_sockets.empty()) return {};
   auto cli = CliServer::open(glob);
   if (!cli) return make_error(cli.error());
@@ -91,9 +94,14 @@ Result<void> EngineImpl::build_cli() {
 
 void EngineImpl::start_cli(Worker& w) {
   if (cli_) cli_->start(w.loop(), cli_env_);
+  if (graphite_) graphite_->start(w.loop());
 }
 
 void EngineImpl::stop_cli() {
+  if (graphite_ && !workers_.empty()) {
+    stats::GraphitePusher* g = graphite_.get();
+    workers_[0]->loop().post([g] { g->stop(); });
+  }
   if (!cli_ || workers_.empty()) return;
   CliServer* c = cli_.get();
   workers_[0]->loop().post([c] { c->stop(); });
