@@ -92,6 +92,7 @@ constexpr SectionKeyword kSectionKeywords[] = {
     {"stats maxconn", kSecGlobal, KwStatus::NotYet, "", nullptr, ""},
     {"stats bind-process", kSecGlobal, KwStatus::NotYet, "", nullptr, ""},
     {"stats timeout", kSecGlobal, KwStatus::Implemented, "TIME", kw::stats_timeout, "idle timeout of runtime API connections"},
+    {"alert", kSecBackend|kSecListen, KwStatus::Implemented, "NAME if METRIC OP VALUE [over T] exec CMD|post URL", kw::alert, "threshold alert on the backend's stats (Sluice)"},
     {"graphite", kSecGlobal, KwStatus::Implemented, "ADDR:PORT [interval T] [prefix P] [metrics M,...] [buffer N]", kw::graphite, "push stats to carbon (Sluice)"},
     {"strict-limits", kSecGlobal, KwStatus::NotYet, "", nullptr, ""},
     {"uid", kSecGlobal, KwStatus::Implemented, "N", kw::uid, "user id to run as"},

@@ -389,7 +389,24 @@ struct HeaderCapture {
 
 enum class ProxyCap : unsigned { Frontend = 1, Backend = 2, Listen = 3 };
 
+// `alert NAME if METRIC OP VALUE [over WINDOW] exec CMD|post URL` (Sluice):
+// METRIC is a stat column of the backend, rate(COLUMN) (per second over the
+// window) or median(check_duration) (its servers' durations over the window).
+struct AlertDef {
+  std::string name;
+  std::string metric;  // as written
+  std::string column;  // the stat column inside it
+  enum class Fn { Value, Rate, Median } fn = Fn::Value;
+  std::string op;  // > >= < <= == !=
+  double threshold = 0;
+  Millis window{10000};
+  enum class Action { Exec, Post } action = Action::Exec;
+  std::string target;  // the command, or the URL
+  SourceLoc loc;
+};
+
 struct Proxy {
+  std::vector<AlertDef> alerts;
   std::string name;
   int id = 0;  // 1-based, unique across proxies (HAProxy's iid)
   ProxyCap cap = ProxyCap::Listen;

@@ -119,6 +119,7 @@ Result<void> spread_checks(Parser&, const Stmt&);
 Result<void> stats_socket(Parser&, const Stmt&);  // kw_stats.cpp
 Result<void> stats_timeout(Parser&, const Stmt&);
 Result<void> graphite(Parser&, const Stmt&);  // kw_graphite.cpp
+Result<void> alert(Parser&, const Stmt&);  // kw_alert.cpp
 Result<void> stats_page(Parser&, const Stmt&);  // kw_stats_page.cpp
 Result<unsigned> lookup_user(const std::string& name);  // getpwnam: uid
 Result<unsigned> lookup_group(const std::string& name);  // getgrnam: gid

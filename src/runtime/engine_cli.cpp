@@ -85,6 +85,14 @@ Result<void> EngineImpl::build_cli() {
   if (glob.graphite)
     graphite_ = std::make_unique<stats::GraphitePusher>(
         *glob.graphite, [this] { return cli_env_.sources(); }, logger_);
+  {
+    std::vector<const config::Proxy*> with_alerts;
+    for (const auto& p : model_.proxies)
+      if (!p.disabled && !p.alerts.empty()) with_alerts.push_back(&p);
+    if (!with_alerts.empty())
+      alerts_ = std::make_unique<stats::AlertWatch>(
+          with_alerts, [this] { return cli_env_.sources(); }, logger_);
+  }
   if (glob.stats_sockets.empty()) return {};
   auto cli = CliServer::open(glob);
   if (!cli) return make_error(cli.error());
@@ -95,12 +103,17 @@ Result<void> EngineImpl::build_cli() {
 void EngineImpl::start_cli(Worker& w) {
   if (cli_) cli_->start(w.loop(), cli_env_);
   if (graphite_) graphite_->start(w.loop());
+  if (alerts_) alerts_->start(w.loop());
 }
 
 void EngineImpl::stop_cli() {
   if (graphite_ && !workers_.empty()) {
     stats::GraphitePusher* g = graphite_.get();
     workers_[0]->loop().post([g] { g->stop(); });
+  }
+  if (alerts_ && !workers_.empty()) {
+    stats::AlertWatch* a = alerts_.get();
+    workers_[0]->loop().post([a] { a->stop(); });
   }
   if (!cli_ || workers_.empty()) return;
   CliServer* c = cli_.get();

@@ -56,3 +56,48 @@ TEST(ConfigGraphite, Errors) {
 
 }  // namespace
 }  // namespace sluice::config
+
+namespace sluice::config {
+namespace {
+
+TEST(ConfigAlert, Parse) {
+  auto r = testing::load(
+      "backend app\n  timeout connect 1s\n  timeout server 1s\n  server s 127.0.0.1:2\n"
+      "  alert errs if rate(hrsp_5xx) > 2.5 over 5s exec \"touch /tmp/x\"\n"
+      "  alert slow if median(check_duration) >= 100 post http://127.0.0.1:9/hook\n"
+      "  alert none if act == 0 exec true\n");
+  EXPECT_EQ(testing::errors(r), V{});
+  const auto& a = r.model.proxies[0].alerts;
+  ASSERT_EQ(a.size(), 3U);
+  EXPECT_EQ(a[0].fn, AlertDef::Fn::Rate);
+  EXPECT_EQ(a[0].column, "hrsp_5xx");
+  EXPECT_EQ(a[0].threshold, 2.5);
+  EXPECT_EQ(a[0].window, std::chrono::seconds(5));
+  EXPECT_EQ(a[0].target, "touch /tmp/x");
+  EXPECT_EQ(a[1].fn, AlertDef::Fn::Median);
+  EXPECT_EQ(a[1].action, AlertDef::Action::Post);
+  EXPECT_EQ(a[2].fn, AlertDef::Fn::Value);
+  EXPECT_EQ(a[2].window, std::chrono::seconds(10));
+}
+
+TEST(ConfigAlert, Errors) {
+  auto r = testing::load(
+      "backend app\n  timeout connect 1s\n  timeout server 1s\n  server s 127.0.0.1:2\n"
+      "  alert x if scur ~ 1 exec true\n"
+      "  alert x if median(scur) > 1 exec true\n"
+      "  alert x if scur > 1 mail root\n"
+      "  alert x if scur > 1 post ftp://a\n"
+      "  alert x if scur > abc exec true\n"
+      "  alert x\n");
+  auto e = testing::errors(r);
+  ASSERT_EQ(e.size(), 6U);
+  EXPECT_EQ(e[0], "t.cfg:5: [alert] unknown operator '~' (expected >, >=, <, <=, == or !=)");
+  EXPECT_EQ(e[1], "t.cfg:6: [alert] 'median(...)' supports check_duration only, got 'median(scur)'");
+  EXPECT_EQ(e[2], "t.cfg:7: [alert] unknown alert action 'mail' (expected exec or post)");
+  EXPECT_EQ(e[3], "t.cfg:8: [alert] 'post' expects an http:// URL, got 'ftp://a'");
+  EXPECT_EQ(e[4], "t.cfg:9: [alert] invalid threshold 'abc'");
+  EXPECT_EQ(e[5].rfind("t.cfg:10: [alert] 'alert' expects NAME if", 0), 0U);
+}
+
+}  // namespace
+}  // namespace sluice::config
