@@ -389,6 +389,25 @@ struct HeaderCapture {
 
 enum class ProxyCap : unsigned { Frontend = 1, Backend = 2, Listen = 3 };
 
+// `mailers NAME` with `mailer NAME ADDR:PORT` lines and `timeout mail`.
+struct MailersDef {
+  std::string name;
+  struct Mailer {
+    std::string name;
+    Address addr;
+  };
+  std::vector<Mailer> mailers;
+  Millis timeout{10000};
+  SourceLoc loc;
+};
+
+// `email-alert ...` of a proxy (inherited from defaults).
+struct EmailAlert {
+  std::string mailers, from, to, myhostname;
+  int level = 1;  // syslog level: HAProxy's default "alert"
+  SourceLoc loc;
+};
+
 // `alert NAME if METRIC OP VALUE [over WINDOW] exec CMD|post URL` (Sluice):
 // METRIC is a stat column of the backend, rate(COLUMN) (per second over the
 // window) or median(check_duration) (its servers' durations over the window).
@@ -407,6 +426,7 @@ struct AlertDef {
 
 struct Proxy {
   std::vector<AlertDef> alerts;
+  EmailAlert email_alert;
   std::string name;
   int id = 0;  // 1-based, unique across proxies (HAProxy's iid)
   ProxyCap cap = ProxyCap::Listen;
@@ -484,6 +504,7 @@ struct Diagnostic {
 };
 
 struct Model {
+  std::vector<MailersDef> mailers;
   Global global;
   std::vector<Proxy> proxies;  // in file order; ids assigned
   std::vector<Diagnostic> warnings;

@@ -93,6 +93,22 @@ Result<void> EngineImpl::build_cli() {
       alerts_ = std::make_unique<stats::AlertWatch>(
           with_alerts, [this] { return cli_env_.sources(); }, logger_);
   }
+  // email-alert: state changes at or above the level go to worker 0, which mails them.
+  for (auto& be : backends_) {
+    const config::EmailAlert& ea = be->def().email_alert;
+    if (ea.mailers.empty() || ea.from.empty() || ea.to.empty()) continue;
+    const config::MailersDef* ms = nullptr;
+    for (const auto& m : model_.mailers)
+      if (m.name == ea.mailers) ms = &m;
+    if (!ms) continue;
+    if (!email_) email_ = std::make_unique<stats::EmailAlerts>(logger_);
+    stats::EmailAlerts* mail = email_.get();
+    be->set_state_hook([this, mail, ms, &ea](log::Level lvl, const std::string& line) {
+      if (static_cast<int>(lvl) > ea.level || workers_.empty()) return;
+      core::Loop* loop = &workers_[0]->loop();
+      loop->post([mail, loop, ms, &ea, line] { mail->send(*loop, *ms, ea, line); });
+    });
+  }
   if (glob.stats_sockets.empty()) return {};
   auto cli = CliServer::open(glob);
   if (!cli) return make_error(cli.error());
@@ -110,6 +126,10 @@ void EngineImpl::stop_cli() {
   if (graphite_ && !workers_.empty()) {
     stats::GraphitePusher* g = graphite_.get();
     workers_[0]->loop().post([g] { g->stop(); });
+  }
+  if (email_ && !workers_.empty()) {
+    stats::EmailAlerts* m = email_.get();
+    workers_[0]->loop().post([m] { m->stop(); });
   }
   if (alerts_ && !workers_.empty()) {
     stats::AlertWatch* a = alerts_.get();

@@ -101,3 +101,41 @@ TEST(ConfigAlert, Errors) {
 
 }  // namespace
 }  // namespace sluice::config
+
+namespace sluice::config {
+namespace {
+
+TEST(ConfigMailers, SectionAndEmailAlert) {
+  auto r = testing::load(
+      "mailers m\n  mailer smtp1 127.0.0.1:25\n  mailer smtp2 127.0.0.1:2525\n"
+      "  timeout mail 20s\n"
+      "defaults\n  email-alert mailers m\n  email-alert from a@b\n  email-alert to c@d\n"
+      "backend app\n  timeout connect 1s\n  timeout server 1s\n  email-alert level notice\n"
+      "  server s 127.0.0.1:2\n");
+  EXPECT_EQ(testing::errors(r), V{});
+  ASSERT_EQ(r.model.mailers.size(), 1U);
+  EXPECT_EQ(r.model.mailers[0].mailers.size(), 2U);
+  EXPECT_EQ(r.model.mailers[0].mailers[1].addr.port(), 2525);
+  EXPECT_EQ(r.model.mailers[0].timeout, std::chrono::seconds(20));
+  const auto& e = r.model.proxies[0].email_alert;
+  EXPECT_EQ(e.mailers, "m");  // from defaults
+  EXPECT_EQ(e.from, "a@b");
+  EXPECT_EQ(e.to, "c@d");
+  EXPECT_EQ(e.level, 5);  // notice
+}
+
+TEST(ConfigMailers, Errors) {
+  auto r = testing::load(
+      "mailers m\n  mailer smtp1 127.0.0.1\n  timeout mail 0\n"
+      "backend app\n  timeout connect 1s\n  timeout server 1s\n  email-alert level loud\n"
+      "  email-alert mailers nope\n  server s 127.0.0.1:2\n");
+  auto e = testing::errors(r);
+  ASSERT_EQ(e.size(), 4U) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0].rfind("t.cfg:2: [mailer]", 0), 0U);
+  EXPECT_EQ(e[1], "t.cfg:3: [timeout mail] 'timeout mail' must be positive");
+  EXPECT_EQ(e[2], "t.cfg:7: [email-alert level] unknown log level 'loud'");
+  EXPECT_EQ(e[3], "t.cfg:8: [email-alert mailers] unknown mailers section 'nope'");
+}
+
+}  // namespace
+}  // namespace sluice::config

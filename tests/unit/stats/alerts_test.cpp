@@ -88,3 +88,22 @@ TEST(Alerts, JsonAndEnv) {
 
 }  // namespace
 }  // namespace sluice::stats
+
+#include "stats/email_alert.h"
+
+namespace sluice::stats {
+namespace {
+
+TEST(EmailAlert, Data) {
+  config::EmailAlert e;
+  e.from = "lb@x";
+  e.to = "ops@x";
+  auto d = email_alert_data(e, "Server app/s1 is DOWN.", 0);
+  EXPECT_EQ(d, "From: lb@x\r\nTo: ops@x\r\nDate: Thu, 01 Jan 1970 00:00:00 +0000\r\n"
+               "Subject: [HAproxy Alert] Server app/s1 is DOWN.\r\n\r\n"
+               "Server app/s1 is DOWN.\r\n.\r\n");
+  EXPECT_NE(email_alert_data(e, ".x", 0).find("\r\n\r\n..x\r\n.\r\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::stats
