@@ -260,7 +260,8 @@ CliReply show_info(CliEnv& env, CliState&, const Words&) {
   line("PoolUsed_bytes", "0");
   line("Start_time_sec", n(env.start_wall_s));
   line("Tainted", "0");
-  line("GraphiteDropped", n(stats::graphite_dropped_total()));  // Sluice
+  if (stats::graphite_configured())
+    line("GraphiteDropped", n(stats::graphite_dropped_total()));  // Sluice
   return msg(o);
 }
 

@@ -17,6 +17,7 @@ namespace sluice::stats {
 
 namespace {
 std::atomic<std::uint64_t> g_dropped_total{0};
+std::atomic<bool> g_configured{false};
 
 bool sane(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -25,6 +26,7 @@ bool sane(char c) {
 }  // namespace
 
 std::uint64_t graphite_dropped_total() { return g_dropped_total.load(std::memory_order_relaxed); }
+bool graphite_configured() { return g_configured.load(std::memory_order_relaxed); }
 
 std::string graphite_sanitize(std::string_view s) {
   std::string o(s);
@@ -156,6 +158,7 @@ void LineBuffer::consume(std::size_t n) {
 GraphitePusher::GraphitePusher(const config::GraphiteDef& def, std::function<Sources()> sources,
                                const log::Logger& logger)
     : def_(def), sources_(std::move(sources)), logger_(logger), buf_(def.buffer_lines) {
+  g_configured.store(true, std::memory_order_relaxed);
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "localhost");
   prefix_ = graphite_prefix(def_.prefix, host);

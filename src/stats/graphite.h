@@ -83,8 +83,10 @@ class Backoff {
   std::int64_t first_, max_, next_;
 };
 
-// Lines dropped by every pusher of this process (`show info`: GraphiteDropped).
+// Lines dropped by every pusher of this process (`show info`: GraphiteDropped,
+// shown only when a pusher exists, so that `show info` stays haproxy's otherwise).
 std::uint64_t graphite_dropped_total();
+bool graphite_configured();
 
 class GraphitePusher final : public core::IoHandler {
  public:
