@@ -20,8 +20,7 @@ bool column_word(std::string_view w) {
 }  // namespace
 
 Result<void> alert(Parser& p, const Stmt& st) {
-  const char* shape =
-      "'alert' expects NAME if METRIC OP VALUE [over WINDOW] exec CMD|post URL";
+  const char* shape = "'alert' expects NAME if METRIC OP VALUE [over WINDOW] exec CMD|post URL";
   if (st.args.size() < 7 || st.args[1] != "if") return make_error(shape);
   AlertDef a;
   a.loc = p.loc();

@@ -24,8 +24,9 @@ bool metric_word(std::string_view w) {
 
 Result<void> graphite(Parser& p, const Stmt& st) {
   if (st.args.empty())
-    return make_error("'graphite' expects ADDR:PORT [interval TIME] [prefix PATH] "
-                      "[metrics all|NAME,...] [buffer LINES]");
+    return make_error(
+        "'graphite' expects ADDR:PORT [interval TIME] [prefix PATH] "
+        "[metrics all|NAME,...] [buffer LINES]");
   if (p.global().graphite) return make_error("'graphite' is already set in this global section");
   GraphiteDef g;
   g.loc = p.loc();

@@ -14,7 +14,8 @@ Result<void> mailer(Parser& p, const Stmt& st) {
   if (auto r = want_args(st, 2, 2, "NAME ADDR:PORT"); !r) return r;
   auto& sec = p.mailers_section();
   for (const auto& m : sec.mailers)
-    if (m.name == st.args[0]) return make_error("mailer " + quote(st.args[0]) + " is already defined");
+    if (m.name == st.args[0])
+      return make_error("mailer " + quote(st.args[0]) + " is already defined");
   auto a = parse_address(st.args[1], AddrUse::Server, p.addr_opts());
   if (!a) return make_error(a.error());
   if (a->addr.is_unix() || a->addr.port() == 0)
@@ -37,12 +38,16 @@ Result<void> email_alert(Parser& p, const Stmt& st) {
   EmailAlert& e = p.proxy().email_alert;
   const std::string& v = st.args[0];
   std::string_view k = st.keyword.substr(std::string_view("email-alert ").size());
-  if (k == "mailers") e.mailers = v;
-  else if (k == "from") e.from = v;
-  else if (k == "to") e.to = v;
-  else if (k == "myhostname") e.myhostname = v;
+  if (k == "mailers")
+    e.mailers = v;
+  else if (k == "from")
+    e.from = v;
+  else if (k == "to")
+    e.to = v;
+  else if (k == "myhostname")
+    e.myhostname = v;
   else {
-    static constexpr std::string_view kLevels[] = {"emerg", "alert", "crit", "err",
+    static constexpr std::string_view kLevels[] = {"emerg",   "alert",  "crit", "err",
                                                    "warning", "notice", "info", "debug"};
     int found = -1;
     for (int i = 0; i < 8; ++i)

@@ -124,8 +124,8 @@ class AlertWatch::Post final : public core::IoHandler {
     auto a = config::parse_address(hostport, config::AddrUse::Server, o);
     if (!a) return fail("bad URL " + url + ": " + a.error());
     out_ = "POST " + path + " HTTP/1.1\r\nHost: " + rest.substr(0, slash) +
-           "\r\nContent-Type: application/json\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\nConnection: close\r\n\r\n" + body;
     int err = 0;
     fd_ = checks::open_outgoing(a->addr, {}, err);
     if (fd_ < 0) return fail("cannot connect to " + url + ": " + std::strerror(err));
@@ -138,8 +138,10 @@ class AlertWatch::Post final : public core::IoHandler {
     if (fd_ < 0) return;
     if ((ev & EPOLLOUT) && sent_ < out_.size()) {
       ssize_t n = ::send(fd_, out_.data() + sent_, out_.size() - sent_, MSG_NOSIGNAL);
-      if (n > 0) sent_ += static_cast<std::size_t>(n);
-      else if (n < 0 && errno != EAGAIN) return fail(std::string("send: ") + std::strerror(errno));
+      if (n > 0)
+        sent_ += static_cast<std::size_t>(n);
+      else if (n < 0 && errno != EAGAIN)
+        return fail(std::string("send: ") + std::strerror(errno));
     }
     if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
       char b[1024];
@@ -236,7 +238,8 @@ void AlertWatch::act(const Rule& r, bool fired) {
   std::string msg = "alert " + d.name + " " + (fired ? "firing" : "cleared") + " on backend " +
                     r.backend + ": " + d.metric + " = " + v + " (" + d.op + " " +
                     std::to_string(d.threshold) + ")";
-  if (logger_.wants(log::Level::Alert)) logger_.send(fired ? log::Level::Alert : log::Level::Notice, msg);
+  if (logger_.wants(log::Level::Alert))
+    logger_.send(fired ? log::Level::Alert : log::Level::Notice, msg);
   if (d.action == config::AlertDef::Action::Post) {
     auto p = std::make_unique<Post>(*loop_, logger_);
     p->start(d.target, alert_json(r.backend, r.state, fired));
@@ -258,8 +261,8 @@ void AlertWatch::act(const Rule& r, bool fired) {
   int rc = ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv, envp.data());
   if (rc != 0) {
     if (logger_.wants(log::Level::Warning))
-      logger_.send(log::Level::Warning, "alert " + d.name + ": cannot run the command: " +
-                                            std::strerror(rc));
+      logger_.send(log::Level::Warning,
+                   "alert " + d.name + ": cannot run the command: " + std::strerror(rc));
     return;
   }
   children_.push_back(pid);

@@ -118,7 +118,8 @@ class EmailAlerts::Session final : public core::IoHandler {
   }
   void fail(const std::string& why) {
     if (logger_.wants(log::Level::Warning))
-      logger_.send(log::Level::Warning, "email alert through mailer " + mailer_ + " failed: " + why);
+      logger_.send(log::Level::Warning,
+                   "email alert through mailer " + mailer_ + " failed: " + why);
     close();
   }
   void close() {
@@ -155,6 +156,8 @@ void EmailAlerts::send(core::Loop& loop, const config::MailersDef& mailers,
   }
 }
 
-void EmailAlerts::stop() { sessions_.clear(); }
+void EmailAlerts::stop() {
+  sessions_.clear();
+}
 
 }  // namespace sluice::stats

@@ -25,8 +25,12 @@ bool sane(char c) {
 }
 }  // namespace
 
-std::uint64_t graphite_dropped_total() { return g_dropped_total.load(std::memory_order_relaxed); }
-bool graphite_configured() { return g_configured.load(std::memory_order_relaxed); }
+std::uint64_t graphite_dropped_total() {
+  return g_dropped_total.load(std::memory_order_relaxed);
+}
+bool graphite_configured() {
+  return g_configured.load(std::memory_order_relaxed);
+}
 
 std::string graphite_sanitize(std::string_view s) {
   std::string o(s);
@@ -164,7 +168,8 @@ GraphitePusher::GraphitePusher(const config::GraphiteDef& def, std::function<Sou
   prefix_ = graphite_prefix(def_.prefix, host);
   std::vector<std::string> unknown;
   cols_ = graphite_columns(def_.metrics, unknown);
-  for (const auto& u : unknown) log(log::Level::Warning, "graphite: unknown or non-numeric metric '" + u + "' ignored");
+  for (const auto& u : unknown)
+    log(log::Level::Warning, "graphite: unknown or non-numeric metric '" + u + "' ignored");
 }
 
 GraphitePusher::~GraphitePusher() {

@@ -38,9 +38,9 @@ int graphite_status_value(std::string_view status);
 
 // The lines for one snapshot, appended to `out` one line per element.
 // Empty values are skipped; check_duration is in ms, as in the CSV.
-void graphite_lines(const std::vector<Row>& rows,
-                    std::string_view prefix, const std::vector<std::size_t>& cols,
-                    std::int64_t unix_time, std::vector<std::string>& out);
+void graphite_lines(const std::vector<Row>& rows, std::string_view prefix,
+                    const std::vector<std::size_t>& cols, std::int64_t unix_time,
+                    std::vector<std::string>& out);
 
 // Lines waiting for carbon, at most `max_lines`; the oldest beyond it are
 // dropped and counted. The front line may be partly sent (`sent` bytes).
@@ -71,7 +71,8 @@ class LineBuffer {
 // reset() after a connection that worked.
 class Backoff {
  public:
-  Backoff(std::int64_t first_ms, std::int64_t max_ms) : first_(first_ms), max_(max_ms), next_(first_ms) {}
+  Backoff(std::int64_t first_ms, std::int64_t max_ms)
+      : first_(first_ms), max_(max_ms), next_(first_ms) {}
   std::int64_t next() {
     std::int64_t d = next_;
     next_ = next_ * 2 > max_ ? max_ : next_ * 2;

@@ -47,8 +47,9 @@ TEST(ConfigGraphite, Errors) {
   ASSERT_EQ(e.size(), 6U);
   EXPECT_EQ(e[0].rfind("t.cfg:2: [graphite] 'graphite' expects ADDR:PORT", 0), 0U) << e[0];
   EXPECT_EQ(e[1].rfind("t.cfg:3: [graphite]", 0), 0U) << e[1];
-  EXPECT_EQ(e[2], "t.cfg:4: [graphite] unknown 'graphite' option 'colour' (expected interval, "
-                  "prefix, metrics or buffer)");
+  EXPECT_EQ(e[2],
+            "t.cfg:4: [graphite] unknown 'graphite' option 'colour' (expected interval, "
+            "prefix, metrics or buffer)");
   EXPECT_EQ(e[3], "t.cfg:5: [graphite] 'interval' expects a value");
   EXPECT_EQ(e[4], "t.cfg:6: [graphite] invalid metric name 'Scur' in 'metrics'");
   EXPECT_EQ(e[5], "t.cfg:7: [graphite] 'interval' must be at least 100ms, got '10ms'");
@@ -92,7 +93,8 @@ TEST(ConfigAlert, Errors) {
   auto e = testing::errors(r);
   ASSERT_EQ(e.size(), 6U);
   EXPECT_EQ(e[0], "t.cfg:5: [alert] unknown operator '~' (expected >, >=, <, <=, == or !=)");
-  EXPECT_EQ(e[1], "t.cfg:6: [alert] 'median(...)' supports check_duration only, got 'median(scur)'");
+  EXPECT_EQ(e[1],
+            "t.cfg:6: [alert] 'median(...)' supports check_duration only, got 'median(scur)'");
   EXPECT_EQ(e[2], "t.cfg:7: [alert] unknown alert action 'mail' (expected exec or post)");
   EXPECT_EQ(e[3], "t.cfg:8: [alert] 'post' expects an http:// URL, got 'ftp://a'");
   EXPECT_EQ(e[4], "t.cfg:9: [alert] invalid threshold 'abc'");

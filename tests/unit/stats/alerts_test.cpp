@@ -64,7 +64,7 @@ TEST(Alerts, MedianOverWindow) {
   EXPECT_DOUBLE_EQ(s.value(), 15.0);
   EXPECT_EQ(s.update(1000, {200, 300, 400}), C::Fired);  // 10 20 200 300 400
   EXPECT_DOUBLE_EQ(s.value(), 200.0);
-  EXPECT_EQ(s.update(3000, {5}), C::None);  // t=0 out: 200 300 400 5 → 250
+  EXPECT_EQ(s.update(3000, {5}), C::None);        // t=0 out: 200 300 400 5 → 250
   EXPECT_EQ(s.update(4000, {5, 5}), C::Cleared);  // 5 5 5 (t=1000 out)
 }
 
@@ -99,9 +99,10 @@ TEST(EmailAlert, Data) {
   e.from = "lb@x";
   e.to = "ops@x";
   auto d = email_alert_data(e, "Server app/s1 is DOWN.", 0);
-  EXPECT_EQ(d, "From: lb@x\r\nTo: ops@x\r\nDate: Thu, 01 Jan 1970 00:00:00 +0000\r\n"
-               "Subject: [HAproxy Alert] Server app/s1 is DOWN.\r\n\r\n"
-               "Server app/s1 is DOWN.\r\n.\r\n");
+  EXPECT_EQ(d,
+            "From: lb@x\r\nTo: ops@x\r\nDate: Thu, 01 Jan 1970 00:00:00 +0000\r\n"
+            "Subject: [HAproxy Alert] Server app/s1 is DOWN.\r\n\r\n"
+            "Server app/s1 is DOWN.\r\n.\r\n");
   EXPECT_NE(email_alert_data(e, ".x", 0).find("\r\n\r\n..x\r\n.\r\n"), std::string::npos);
 }
 

@@ -52,8 +52,11 @@ TEST(Graphite, Lines) {
   auto cols = graphite_columns({"scur", "stot", "status", "check_duration"}, unknown);
   V out;
   graphite_lines(rows, "servers.h.haproxy", cols, 1700000000, out);
-  auto has = [&](const std::string& l) { return std::find(out.begin(), out.end(), l) != out.end(); };
-  EXPECT_TRUE(has("servers.h.haproxy.web_site.BACKEND.stot 42 1700000000\n")) << ::testing::PrintToString(out);
+  auto has = [&](const std::string& l) {
+    return std::find(out.begin(), out.end(), l) != out.end();
+  };
+  EXPECT_TRUE(has("servers.h.haproxy.web_site.BACKEND.stot 42 1700000000\n"))
+      << ::testing::PrintToString(out);
   EXPECT_TRUE(has("servers.h.haproxy.web_site.BACKEND.scur 3 1700000000\n"));
   EXPECT_TRUE(has("servers.h.haproxy.web_site.FRONTEND.status 1 1700000000\n"));
   EXPECT_TRUE(has("servers.h.haproxy.web_site.s_1.scur 0 1700000000\n"));
