@@ -92,6 +92,10 @@ constexpr SectionKeyword kSectionKeywords[] = {
     {"stats maxconn", kSecGlobal, KwStatus::NotYet, "", nullptr, ""},
     {"stats bind-process", kSecGlobal, KwStatus::NotYet, "", nullptr, ""},
     {"stats timeout", kSecGlobal, KwStatus::Implemented, "TIME", kw::stats_timeout, "idle timeout of runtime API connections"},
+    {"mailer", kSecMailers, KwStatus::Implemented, "NAME ADDR:PORT", kw::mailer, "an SMTP server of a mailers section"},
+    {"timeout mail", kSecMailers, KwStatus::Implemented, "TIME", kw::timeout_mail, "time to deliver one email alert"},
+    {"alert", kSecBackend|kSecListen, KwStatus::Implemented, "NAME if METRIC OP VALUE [over T] exec CMD|post URL", kw::alert, "threshold alert on the backend's stats (Sluice)"},
+    {"graphite", kSecGlobal, KwStatus::Implemented, "ADDR:PORT [interval T] [prefix P] [metrics M,...] [buffer N]", kw::graphite, "push stats to carbon (Sluice)"},
     {"strict-limits", kSecGlobal, KwStatus::NotYet, "", nullptr, ""},
     {"uid", kSecGlobal, KwStatus::Implemented, "N", kw::uid, "user id to run as"},
     {"ulimit-n", kSecGlobal, KwStatus::Implemented, "N", kw::ulimit_n, "file descriptor limit"},
@@ -211,11 +215,11 @@ constexpr SectionKeyword kSectionKeywords[] = {
     {"description", kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "TEXT", kw::description, "free text shown on stats pages", {}, false},
     {"disabled", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "", kw::disabled, "starts the proxy disabled", {}, false},
     {"dispatch", kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
-    {"email-alert from", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
-    {"email-alert level", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
-    {"email-alert mailers", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
-    {"email-alert myhostname", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
-    {"email-alert to", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::NotYet, "", nullptr, "", {}, false},
+    {"email-alert from", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "VALUE", kw::email_alert, "mail server state changes", {}, false},
+    {"email-alert level", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "VALUE", kw::email_alert, "mail server state changes", {}, false},
+    {"email-alert mailers", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "VALUE", kw::email_alert, "mail server state changes", {}, false},
+    {"email-alert myhostname", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "VALUE", kw::email_alert, "mail server state changes", {}, false},
+    {"email-alert to", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "VALUE", kw::email_alert, "mail server state changes", {}, false},
     {"enabled", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "", kw::enabled, "starts the proxy enabled", {}, false},
     {"errorfile", kSecDefaults|kSecFrontend|kSecListen|kSecBackend|kSecHttpErrors, KwStatus::Implemented, "CODE FILE", kw::errorfile, "serves a file instead of an error of our own", {}, false},
     {"errorfiles", kSecDefaults|kSecFrontend|kSecListen|kSecBackend, KwStatus::Implemented, "NAME [CODE...]", kw::errorfiles, "imports pages of an http-errors section", {}, false},
@@ -415,7 +419,7 @@ constexpr OptionKeyword kOptionKeywords[] = {
 // clang-format on
 
 constexpr std::string_view kUnsupportedSections[] = {
-    "userlist", "peers", "resolvers", "mailers", "cache", "program", "ring",
+    "userlist", "peers", "resolvers", "cache", "program", "ring",
     "fcgi-app", "dynamic-update"};
 
 }  // namespace

@@ -71,6 +71,17 @@ struct StatsSocket {
   SourceLoc loc;
 };
 
+// `graphite ADDR:PORT [interval T] [prefix P] [metrics all|a,b,...] [buffer N]`:
+// stats pushed to a carbon server in its plaintext protocol (stats/graphite.h).
+struct GraphiteDef {
+  Address addr;
+  Millis interval{10000};
+  std::string prefix = "servers.<host>.haproxy";  // <host>: hostname, dots as '_'
+  std::vector<std::string> metrics;  // stat column names; empty: all numeric ones
+  std::size_t buffer_lines = 10000;  // kept while carbon is away; oldest dropped
+  SourceLoc loc;
+};
+
 struct Global {
   bool daemon = false;
   std::string chroot;
@@ -93,6 +104,7 @@ struct Global {
   Millis stats_timeout{10000};
   std::string server_state_base;  // `server-state-base DIR`
   std::string server_state_file;  // `server-state-file FILE` (as written)
+  std::optional<GraphiteDef> graphite;
 };
 
 // ---------------------------------------------------------------- ACLs
@@ -379,7 +391,44 @@ struct HeaderCapture {
 
 enum class ProxyCap : unsigned { Frontend = 1, Backend = 2, Listen = 3 };
 
+// `mailers NAME` with `mailer NAME ADDR:PORT` lines and `timeout mail`.
+struct MailersDef {
+  std::string name;
+  struct Mailer {
+    std::string name;
+    Address addr;
+  };
+  std::vector<Mailer> mailers;
+  Millis timeout{10000};
+  SourceLoc loc;
+};
+
+// `email-alert ...` of a proxy (inherited from defaults).
+struct EmailAlert {
+  std::string mailers, from, to, myhostname;
+  int level = 1;  // syslog level: HAProxy's default "alert"
+  SourceLoc loc;
+};
+
+// `alert NAME if METRIC OP VALUE [over WINDOW] exec CMD|post URL` (Sluice):
+// METRIC is a stat column of the backend, rate(COLUMN) (per second over the
+// window) or median(check_duration) (its servers' durations over the window).
+struct AlertDef {
+  std::string name;
+  std::string metric;  // as written
+  std::string column;  // the stat column inside it
+  enum class Fn { Value, Rate, Median } fn = Fn::Value;
+  std::string op;  // > >= < <= == !=
+  double threshold = 0;
+  Millis window{10000};
+  enum class Action { Exec, Post } action = Action::Exec;
+  std::string target;  // the command, or the URL
+  SourceLoc loc;
+};
+
 struct Proxy {
+  std::vector<AlertDef> alerts;
+  EmailAlert email_alert;
   std::string name;
   int id = 0;  // 1-based, unique across proxies (HAProxy's iid)
   ProxyCap cap = ProxyCap::Listen;
@@ -461,6 +510,7 @@ struct Diagnostic {
 };
 
 struct Model {
+  std::vector<MailersDef> mailers;
   Global global;
   std::vector<Proxy> proxies;  // in file order; ids assigned
   std::vector<Diagnostic> warnings;

@@ -61,6 +61,7 @@ std::string_view section_name(unsigned bit) {
     case kSecBackend: return "backend";
     case kSecListen: return "listen";
     case kSecHttpErrors: return "http-errors";
+    case kSecMailers: return "mailers";
     default: return "unknown";
   }
 }
@@ -272,9 +273,22 @@ bool Parser::start_section(const std::vector<std::string>& words) {
   else if (w0 == "backend") bit = kSecBackend;
   else if (w0 == "listen") bit = kSecListen;
   else if (w0 == "http-errors") bit = kSecHttpErrors;
+  else if (w0 == "mailers") bit = kSecMailers;
   else return false;
 
   end_section();
+  if (w0 == "mailers") {
+    if (words.size() != 2) error(w0, "'mailers' expects a section name");
+    MailersDef m;
+    m.name = words.size() > 1 ? words[1] : "";
+    m.loc = loc_;
+    for (const auto& o : out_.model.mailers)
+      if (o.name == m.name) error(w0, "mailers section " + q(m.name) + " is already defined");
+    out_.model.mailers.push_back(std::move(m));
+    section_ = kSecMailers;
+    section_label_ = words.size() > 1 ? words[1] : "";
+    return true;
+  }
   if (w0 == "http-errors") {
     if (words.size() != 2) error(w0, "'http-errors' expects a section name");
     errors_group_ = words.size() > 1 ? words[1] : "";
@@ -419,6 +433,13 @@ void Parser::finish() {
   for (auto& d : proxies_) {
     Proxy& p = d->proxy;
     resolve_error_pages(d->error_directives, http_errors_, p.error_pages, out_.errors);
+    if (!p.email_alert.mailers.empty()) {
+      bool known = false;
+      for (const auto& ms : m.mailers) known = known || ms.name == p.email_alert.mailers;
+      if (!known)
+        out_.errors.push_back(Diagnostic{p.email_alert.loc, "email-alert mailers",
+                                         "unknown mailers section " + q(p.email_alert.mailers)});
+    }
     // As HAProxy: not an error, but connections may hang forever without them.
     std::string missing;
     auto need = [&](bool cond, const std::optional<Millis>& t, std::string_view n) {

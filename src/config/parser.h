@@ -45,6 +45,7 @@ class Parser {
 
   // ---- for keyword handlers
   Global& global() { return out_.model.global; }
+  MailersDef& mailers_section() { return out_.model.mailers.back(); }
   Proxy& proxy() { return cur_->proxy; }
   ProxyDraft& draft() { return *cur_; }
   unsigned section() const { return section_; }
@@ -122,6 +123,11 @@ Result<void> server_state_base(Parser&, const Stmt&);  // kw_server_state.cpp
 Result<void> server_state_file(Parser&, const Stmt&);
 Result<void> load_server_state_from_file(Parser&, const Stmt&);
 Result<void> server_state_file_name(Parser&, const Stmt&);
+Result<void> graphite(Parser&, const Stmt&);  // kw_graphite.cpp
+Result<void> alert(Parser&, const Stmt&);  // kw_alert.cpp
+Result<void> mailer(Parser&, const Stmt&);  // kw_mailers.cpp
+Result<void> timeout_mail(Parser&, const Stmt&);
+Result<void> email_alert(Parser&, const Stmt&);
 Result<void> stats_page(Parser&, const Stmt&);  // kw_stats_page.cpp
 Result<unsigned> lookup_user(const std::string& name);  // getpwnam: uid
 Result<unsigned> lookup_group(const std::string& name);  // getgrnam: gid

@@ -32,6 +32,7 @@ enum SectionBits : unsigned {
   kSecBackend = 1U << 3,
   kSecListen = 1U << 4,
   kSecHttpErrors = 1U << 5,
+  kSecMailers = 1U << 6,
   kSecProxy = kSecFrontend | kSecBackend | kSecListen,
   kSecAllProxy = kSecDefaults | kSecProxy,
   kSecFeSide = kSecDefaults | kSecFrontend | kSecListen,  // frontend capability

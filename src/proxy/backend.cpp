@@ -206,6 +206,11 @@ void Backend::log(log::Level lvl, const std::string& line) const {
   if (logger_ != nullptr) logger_->send(lvl, line);
 }
 
+void Backend::log_state(log::Level lvl, const std::string& line) const {
+  log(lvl, line);
+  if (state_hook_) state_hook_(lvl, line);
+}
+
 namespace {
 std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -482,7 +487,7 @@ void Backend::set_server_down(Server& s, const checks::CheckResult* r) {
   cv.downs.fetch_add(1, std::memory_order_relaxed);
   cv.last_change_s.store(wall_seconds(), std::memory_order_relaxed);
   unsigned requeued = redistribute(s);
-  log(log::Level::Alert, down_message(s, r, requeued));
+  log_state(log::Level::Alert, down_message(s, r, requeued));
   if (s.def().shutdown_on_down) s.shutdown_sessions(TermCause::Down);
   if (active_up() == 0 && backup_up() == 0) log(log::Level::Emerg, no_server_message());
   // Waiters moved to the backend queue may fit on another server.
@@ -504,7 +509,7 @@ void Backend::set_server_up(Server& s, const checks::CheckResult* r) {
   std::uint32_t before = queue_.size();
   dispatch(s);
   std::uint32_t after = queue_.size();
-  log(log::Level::Notice, up_message(s, r, before > after ? before - after : 0));
+  log_state(log::Level::Notice, up_message(s, r, before > after ? before - after : 0));
   if (s.def().shutdown_backups_on_up) shutdown_backup_sessions(s);
 }
 

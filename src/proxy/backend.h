@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +40,10 @@ class Backend {
   Backend& operator=(const Backend&) = delete;
 
   const config::Proxy& def() const { return def_; }
+  // Called (on the check's thread) with each server state change's log line
+  // (email alerts). Set before the workers start.
+  using StateHook = std::function<void(log::Level, const std::string&)>;
+  void set_state_hook(StateHook h) { state_hook_ = std::move(h); }
   const std::string& name() const { return def_.name; }
   std::uint32_t index() const { return index_; }
   std::vector<ServerPtr>& servers() { return servers_; }
@@ -141,8 +146,10 @@ class Backend {
   unsigned redistribute(Server& s);
   Pending* pop_for(Server& s, bool from_backend);
   void log(log::Level lvl, const std::string& line) const;
+  void log_state(log::Level lvl, const std::string& line) const;  // and state_hook_
 
   const config::Proxy& def_;
+  StateHook state_hook_;
   std::uint32_t index_;
   const log::Logger* logger_;
   std::vector<ServerPtr> servers_;

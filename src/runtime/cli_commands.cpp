@@ -17,6 +17,7 @@
 #include "config/load.h"
 #include "runtime/cli.h"
 #include "stats/format.h"
+#include "stats/graphite.h"
 
 namespace sluice::runtime {
 
@@ -259,6 +260,8 @@ CliReply show_info(CliEnv& env, CliState&, const Words&) {
   line("PoolUsed_bytes", "0");
   line("Start_time_sec", n(env.start_wall_s));
   line("Tainted", "0");
+  if (stats::graphite_configured())
+    line("GraphiteDropped", n(stats::graphite_dropped_total()));  // Sluice
   return msg(o);
 }
 

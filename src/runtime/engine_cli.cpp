@@ -89,6 +89,33 @@ Result<void> EngineImpl::build_cli() {
       });
     }
   };
+  if (glob.graphite)
+    graphite_ = std::make_unique<stats::GraphitePusher>(
+        *glob.graphite, [this] { return cli_env_.sources(); }, logger_);
+  {
+    std::vector<const config::Proxy*> with_alerts;
+    for (const auto& p : model_.proxies)
+      if (!p.disabled && !p.alerts.empty()) with_alerts.push_back(&p);
+    if (!with_alerts.empty())
+      alerts_ = std::make_unique<stats::AlertWatch>(
+          with_alerts, [this] { return cli_env_.sources(); }, logger_);
+  }
+  // email-alert: state changes at or above the level go to worker 0, which mails them.
+  for (auto& be : backends_) {
+    const config::EmailAlert& ea = be->def().email_alert;
+    if (ea.mailers.empty() || ea.from.empty() || ea.to.empty()) continue;
+    const config::MailersDef* ms = nullptr;
+    for (const auto& m : model_.mailers)
+      if (m.name == ea.mailers) ms = &m;
+    if (!ms) continue;
+    if (!email_) email_ = std::make_unique<stats::EmailAlerts>(logger_);
+    stats::EmailAlerts* mail = email_.get();
+    be->set_state_hook([this, mail, ms, &ea](log::Level lvl, const std::string& line) {
+      if (static_cast<int>(lvl) > ea.level || workers_.empty()) return;
+      core::Loop* loop = &workers_[0]->loop();
+      loop->post([mail, loop, ms, &ea, line] { mail->send(*loop, *ms, ea, line); });
+    });
+  }
   if (glob.stats_sockets.empty()) return {};
   auto cli = CliServer::open(glob);
   if (!cli) return make_error(cli.error());
@@ -98,9 +125,23 @@ Result<void> EngineImpl::build_cli() {
 
 void EngineImpl::start_cli(Worker& w) {
   if (cli_) cli_->start(w.loop(), cli_env_);
+  if (graphite_) graphite_->start(w.loop());
+  if (alerts_) alerts_->start(w.loop());
 }
 
 void EngineImpl::stop_cli() {
+  if (graphite_ && !workers_.empty()) {
+    stats::GraphitePusher* g = graphite_.get();
+    workers_[0]->loop().post([g] { g->stop(); });
+  }
+  if (email_ && !workers_.empty()) {
+    stats::EmailAlerts* m = email_.get();
+    workers_[0]->loop().post([m] { m->stop(); });
+  }
+  if (alerts_ && !workers_.empty()) {
+    stats::AlertWatch* a = alerts_.get();
+    workers_[0]->loop().post([a] { a->stop(); });
+  }
   if (!cli_ || workers_.empty()) return;
   CliServer* c = cli_.get();
   workers_[0]->loop().post([c] { c->stop(); });

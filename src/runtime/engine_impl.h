@@ -15,6 +15,9 @@
 #include "runtime/cli_server.h"
 #include "runtime/engine.h"
 #include "runtime/worker.h"
+#include "stats/alerts.h"
+#include "stats/email_alert.h"
+#include "stats/graphite.h"
 
 namespace sluice::runtime {
 
@@ -96,6 +99,9 @@ class EngineImpl final : public Engine {
   std::unique_ptr<core::Workers> pool_;
   std::vector<std::unique_ptr<Worker>> workers_;  // destroyed before pool_ (declared after)
   std::unique_ptr<CliServer> cli_;
+  std::unique_ptr<stats::GraphitePusher> graphite_;  // on worker 0's loop
+  std::unique_ptr<stats::AlertWatch> alerts_;  // on worker 0's loop
+  std::unique_ptr<stats::EmailAlerts> email_;  // on worker 0's loop
   CliEnv cli_env_;
   std::map<proxy::Server*, unsigned> dyn_check_thread_;  // CLI thread only
   std::int64_t start_wall_s_ = 0;

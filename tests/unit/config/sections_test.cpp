@@ -177,7 +177,7 @@ TEST(ConfigSections, UnsupportedSectionsGiveOneErrorAndSkipTheirLines) {
       "  daemon\n"
       "peers p\n"
       "program api\n"
-      "mailers m\n"
+      "fcgi-app f\n"
       "cache c\n"
       "http-errors e\n"
       "ring r\n");
@@ -186,7 +186,7 @@ TEST(ConfigSections, UnsupportedSectionsGiveOneErrorAndSkipTheirLines) {
                            "t.cfg:3: [resolvers] 'resolvers' sections are not implemented yet in Sluice",
                            "t.cfg:8: [peers] 'peers' sections are not implemented yet in Sluice",
                            "t.cfg:9: [program] 'program' sections are not implemented yet in Sluice",
-                           "t.cfg:10: [mailers] 'mailers' sections are not implemented yet in Sluice",
+                           "t.cfg:10: [fcgi-app] 'fcgi-app' sections are not implemented yet in Sluice",
                            "t.cfg:11: [cache] 'cache' sections are not implemented yet in Sluice",
                            "t.cfg:13: [ring] 'ring' sections are not implemented yet in Sluice",
                        }));
