@@ -318,6 +318,7 @@ def measure_idle(ctx, s: Setup, batch: int = 50) -> dict:
         after = rss_bytes(pids)
         alive = 0
         for c in socks:  # still open (not closed by the target)?
+            c.setblocking(False)
             try:
                 alive += 1 if c.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b"" else 0
             except BlockingIOError:
@@ -400,7 +401,8 @@ def run(ctx) -> dict:
         "warmup_reqs": a.warmup_reqs,
         "cpus": {"proxy": lib.PROXY_CPU, "origin": lib.ORIGIN_CPU, "client": lib.CLIENT_CPU}}}
     if not hasattr(ctx, "idle"):
-        ctx.idle = lib.IdleWaiter(15.0, 15.0, 180.0)
+        ctx.idle = lib.IdleWaiter(getattr(a, "idle_threshold", 15.0), getattr(a, "idle_wait", 15.0),
+                                  getattr(a, "idle_budget", 180.0))
     live = []
     for t in targets:
         s = Setup(ctx, t, f"{t.name}-probe")
