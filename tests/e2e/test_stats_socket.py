@@ -54,6 +54,7 @@ def stat(path, pxname: str, svname: str) -> dict:
 
 DIFF_CONFIG = """
 global
+    nbthread 1
     stats socket $sock level admin
     stats timeout 30s
 
