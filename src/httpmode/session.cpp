@@ -1574,15 +1574,10 @@ std::optional<std::string_view> HttpSession::http_method() const {
   return req_parser_.view(std::string_view(req_.buf, req_.len)).method();
 }
 
-std::optional<std::string_view> HttpSession::http_target() const {
-  if (req_parser_.head().length == 0 || req_.head_done) return {};
-  return req_parser_.view(std::string_view(req_.buf, req_.len)).target();
-}
-
-bool HttpSession::http_req_field(std::string_view name, std::size_t i,
-                                 std::string_view& out) const {
-  if (req_parser_.head().length == 0 || req_.head_done) return false;
-  http::MessageView v = req_parser_.view(std::string_view(req_.buf, req_.len));
+namespace {
+// The value of the i-th (0-based) field called `name`, for hdr(name,occ).
+bool nth_field(const http::MessageView& v, std::string_view name, std::size_t i,
+               std::string_view& out) {
   std::size_t at = 0;
   for (std::size_t k = 0;; ++k) {
     at = v.find(name, at);
@@ -1593,6 +1588,18 @@ bool HttpSession::http_req_field(std::string_view name, std::size_t i,
     }
     ++at;
   }
+}
+}  // namespace
+
+std::optional<std::string_view> HttpSession::http_target() const {
+  if (req_parser_.head().length == 0 || req_.head_done) return {};
+  return req_parser_.view(std::string_view(req_.buf, req_.len)).target();
+}
+
+bool HttpSession::http_req_field(std::string_view name, std::size_t i,
+                                 std::string_view& out) const {
+  if (req_parser_.head().length == 0 || req_.head_done) return false;
+  return nth_field(req_parser_.view(std::string_view(req_.buf, req_.len)), name, i, out);
 }
 
 std::optional<std::int64_t> HttpSession::http_status() const {
@@ -1603,17 +1610,7 @@ std::optional<std::int64_t> HttpSession::http_status() const {
 bool HttpSession::http_res_field(std::string_view name, std::size_t i,
                                  std::string_view& out) const {
   if (status_ < 0 || res_.head_done || res_parser_.head().length == 0) return false;
-  http::MessageView v = res_parser_.view(std::string_view(res_.buf, res_.len));
-  std::size_t at = 0;
-  for (std::size_t k = 0;; ++k) {
-    at = v.find(name, at);
-    if (at == http::MessageView::npos) return false;
-    if (k == i) {
-      out = v.field(at).value;
-      return true;
-    }
-    ++at;
-  }
+  return nth_field(res_parser_.view(std::string_view(res_.buf, res_.len)), name, i, out);
 }
 
 // ---------------------------------------------------------------- rules

@@ -15,8 +15,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
-#include "checks/outgoing.h"
 #include "config/address.h"
+#include "stats/one_shot.h"
 
 extern char** environ;
 
@@ -107,11 +107,9 @@ std::vector<std::string> alert_env(const std::string& backend, const AlertState&
 // ---------------------------------------------------------------- POST
 
 // One JSON POST: connect, write, read until the server closes (or 10 s).
-class AlertWatch::Post final : public core::IoHandler {
+class AlertWatch::Post final : public OneShotExchange {
  public:
-  Post(core::Loop& loop, const log::Logger& logger) : loop_(loop), logger_(logger) {}
-  ~Post() override { close(); }
-  bool done() const { return done_; }
+  using OneShotExchange::OneShotExchange;
 
   void start(const std::string& url, const std::string& body) {
     // http://HOST:PORT/PATH
@@ -126,12 +124,7 @@ class AlertWatch::Post final : public core::IoHandler {
     out_ = "POST " + path + " HTTP/1.1\r\nHost: " + rest.substr(0, slash) +
            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\nConnection: close\r\n\r\n" + body;
-    int err = 0;
-    fd_ = checks::open_outgoing(a->addr, {}, err);
-    if (fd_ < 0) return fail("cannot connect to " + url + ": " + std::strerror(err));
-    if (!loop_.add(fd_, this)) return fail("cannot watch the socket");
-    timer_.set_callback([this] { fail("no answer from the alert URL within 10s"); });
-    loop_.arm(timer_, core::Millis(10000));
+    open(a->addr, core::Millis(10000), "no answer from the alert URL within 10s", " to " + url);
   }
 
   void on_events(std::uint32_t ev) override {
@@ -158,26 +151,9 @@ class AlertWatch::Post final : public core::IoHandler {
   }
 
  private:
-  void fail(const std::string& why) {
-    if (logger_.wants(log::Level::Warning)) logger_.send(log::Level::Warning, "alert POST: " + why);
-    close();
-  }
-  void close() {
-    loop_.cancel(timer_);
-    if (fd_ >= 0) {
-      loop_.remove(fd_);
-      ::close(fd_);
-      fd_ = -1;
-    }
-    done_ = true;
-  }
-  core::Loop& loop_;
-  const log::Logger& logger_;
-  core::Timer timer_;
+  std::string failure_prefix() const override { return "alert POST"; }
   std::string out_;
   std::size_t sent_ = 0;
-  int fd_ = -1;
-  bool done_ = false;
 };
 
 // ---------------------------------------------------------------- watch

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "checks/outgoing.h"
+#include "stats/one_shot.h"
 
 namespace sluice::stats {
 
@@ -29,11 +29,9 @@ std::string email_alert_data(const config::EmailAlert& e, const std::string& mes
   return d;
 }
 
-class EmailAlerts::Session final : public core::IoHandler {
+class EmailAlerts::Session final : public OneShotExchange {
  public:
-  Session(core::Loop& loop, const log::Logger& logger) : loop_(loop), logger_(logger) {}
-  ~Session() override { close(); }
-  bool done() const { return done_; }
+  using OneShotExchange::OneShotExchange;
 
   void start(const config::MailersDef::Mailer& m, config::Millis timeout,
              const config::EmailAlert& e, const std::string& message) {
@@ -52,12 +50,7 @@ class EmailAlerts::Session final : public core::IoHandler {
               {354, email_alert_data(e, message, static_cast<std::int64_t>(std::time(nullptr)))},
               {250, "QUIT\r\n"},
               {221, ""}};
-    int err = 0;
-    fd_ = checks::open_outgoing(m.addr, {}, err);
-    if (fd_ < 0) return fail(std::string("cannot connect: ") + std::strerror(err));
-    if (!loop_.add(fd_, this)) return fail("cannot watch the socket");
-    timer_.set_callback([this] { fail("timeout"); });
-    loop_.arm(timer_, timeout);
+    open(m.addr, timeout, "timeout", "");
   }
 
   void on_events(std::uint32_t ev) override {
@@ -116,31 +109,14 @@ class EmailAlerts::Session final : public core::IoHandler {
       return fail(std::string("send: ") + std::strerror(errno));
     }
   }
-  void fail(const std::string& why) {
-    if (logger_.wants(log::Level::Warning))
-      logger_.send(log::Level::Warning,
-                   "email alert through mailer " + mailer_ + " failed: " + why);
-    close();
-  }
-  void close() {
-    loop_.cancel(timer_);
-    if (fd_ >= 0) {
-      loop_.remove(fd_);
-      ::close(fd_);
-      fd_ = -1;
-    }
-    done_ = true;
+  std::string failure_prefix() const override {
+    return "email alert through mailer " + mailer_ + " failed";
   }
 
-  core::Loop& loop_;
-  const log::Logger& logger_;
-  core::Timer timer_;
   std::string mailer_;
   std::vector<std::pair<int, std::string>> steps_;
   std::size_t step_ = 0;
   std::string in_, out_;
-  int fd_ = -1;
-  bool done_ = false;
 };
 
 EmailAlerts::EmailAlerts(const log::Logger& logger) : logger_(logger) {}
