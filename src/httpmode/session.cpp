@@ -117,8 +117,7 @@ void HttpSession::start(int fd, const sockaddr_storage& peer, socklen_t peer_len
   res_.reset_msg();
   first_request_ = true;
   req_index_ = 0;
-  client_port_ = 0;
-  set_client_addr();
+  addr_known_ = false;
   if (fe.def().clitcpka) {
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
@@ -140,7 +139,20 @@ void HttpSession::on_stopping() {
   // keep-alive timeout or the next response (with Connection: close) end it.
 }
 
-void HttpSession::set_client_addr() {
+// The client's address as text, made when first needed (logs, forwardfor,
+// show sess), not on every request of a keep-alive connection.
+const char* HttpSession::client_addr() const {
+  if (!addr_known_) set_client_addr();
+  return client_addr_;
+}
+
+std::uint16_t HttpSession::client_port() const {
+  if (!addr_known_) set_client_addr();
+  return client_port_;
+}
+
+void HttpSession::set_client_addr() const {
+  addr_known_ = true;
   client_port_ = 0;
   std::strcpy(client_addr_, "unix");
   if (peer_.ss_family == AF_INET) {
@@ -173,7 +185,7 @@ void HttpSession::resume(const IdleConn& c, std::uint32_t events) {
   res_.reset_msg();
   first_request_ = false;
   req_index_ = c.req_index;
-  set_client_addr();
+  addr_known_ = false;
   phase_ = Phase::ReqHead;
   t_idle_start_ = c.idle_since;
   t_req_start_ = -1;
@@ -566,7 +578,7 @@ void HttpSession::build_request_head() {
   if (ff.enabled && !(ff.if_none && xff_present) &&
       (peer_.ss_family == AF_INET || peer_.ss_family == AF_INET6) &&
       !(ff.has_except && net_contains(ff, peer_)))
-    o.field(ff.header, client_addr_);
+    o.field(ff.header, client_addr());
   const config::ForwardFor& ot = bd.originalto.enabled ? bd.originalto : fd.originalto;
   if (ot.enabled) {
     const sockaddr_storage* dst = destination();
@@ -1337,8 +1349,8 @@ void HttpSession::log_transaction() {
 }
 
 void HttpSession::fill_log_fields(log::HttpLogFields& f) const {
-  f.client_addr = client_addr_;
-  f.client_port = client_port_;
+  f.client_addr = client_addr();
+  f.client_port = client_port();
   f.request_time = req_tv_;
   f.frontend = fe_->name();
   f.backend = be_ != nullptr ? std::string_view(be_->name()) : std::string_view(fe_->name());

@@ -189,7 +189,9 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   void close_all(bool log);
   void drop_server_conn(bool reusable);
   void log_transaction();
-  void set_client_addr();
+  void set_client_addr() const;
+  const char* client_addr() const;
+  std::uint16_t client_port() const;
   void fill_log_fields(log::HttpLogFields& f) const;
   // Rules (httpmode/rules.h): false when they answered or failed the request.
   bool apply_request_rules(const std::vector<CompiledRule>& rules);
@@ -270,8 +272,9 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   socklen_t peer_len_ = 0;
   mutable sockaddr_storage local_{};
   mutable bool local_known_ = false;
-  char client_addr_[48] = {};
-  std::uint16_t client_port_ = 0;
+  mutable char client_addr_[48] = {};
+  mutable std::uint16_t client_port_ = 0;
+  mutable bool addr_known_ = false;
   char reqline_[1024];
   std::size_t reqline_len_ = 0;
   timeval req_tv_{};

@@ -36,7 +36,7 @@ void HttpSession::describe(std::string& out, std::int64_t now_ms) const {
   char line[512];
   std::snprintf(line, sizeof line, "%p: proto=%s src=%s:%u fe=%s be=%s srv=%s age=%llds\n",
                 static_cast<const void*>(this), peer_.ss_family == AF_INET6 ? "tcpv6" : "tcpv4",
-                client_addr_, static_cast<unsigned>(client_port_),
+                client_addr(), static_cast<unsigned>(client_port()),
                 fe_ ? fe_->name().c_str() : "<NONE>", be_ ? be_->name().c_str() : "<NONE>",
                 last_srv_ ? last_srv_->name().c_str() : "<none>",
                 static_cast<long long>((now_ms - t_idle_start_) / 1000));
