@@ -151,19 +151,24 @@ std::uint16_t HttpSession::client_port() const {
   return client_port_;
 }
 
+void peer_text(const sockaddr* sa, char* out, std::size_t n, std::uint16_t& port) {
+  port = 0;
+  std::snprintf(out, n, "unix");
+  if (sa->sa_family == AF_INET) {
+    auto& a = reinterpret_cast<const sockaddr_in&>(*sa);
+    ::inet_ntop(AF_INET, &a.sin_addr, out, static_cast<socklen_t>(n));
+    port = ntohs(a.sin_port);
+  } else if (sa->sa_family == AF_INET6) {
+    auto& a = reinterpret_cast<const sockaddr_in6&>(*sa);
+    ::inet_ntop(AF_INET6, &a.sin6_addr, out, static_cast<socklen_t>(n));
+    port = ntohs(a.sin6_port);
+  }
+}
+
 void HttpSession::set_client_addr() const {
   addr_known_ = true;
-  client_port_ = 0;
-  std::strcpy(client_addr_, "unix");
-  if (peer_.ss_family == AF_INET) {
-    auto& a = reinterpret_cast<const sockaddr_in&>(peer_);
-    ::inet_ntop(AF_INET, &a.sin_addr, client_addr_, sizeof client_addr_);
-    client_port_ = ntohs(a.sin_port);
-  } else if (peer_.ss_family == AF_INET6) {
-    auto& a = reinterpret_cast<const sockaddr_in6&>(peer_);
-    ::inet_ntop(AF_INET6, &a.sin6_addr, client_addr_, sizeof client_addr_);
-    client_port_ = ntohs(a.sin6_port);
-  }
+  peer_text(reinterpret_cast<const sockaddr*>(&peer_), client_addr_, sizeof client_addr_,
+            client_port_);
 }
 
 void IdleConn::on_events(std::uint32_t ev) { host->resume(*this, ev); }

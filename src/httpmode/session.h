@@ -35,6 +35,13 @@ struct HttpLogFields;
 namespace sluice::httpmode {
 
 class HttpSession;
+
+// An address as text ("unix" for others) and its port.
+void peer_text(const sockaddr* sa, char* out, std::size_t n, std::uint16_t& port);
+// One line of `show sess`.
+void describe_session_line(std::string& out, const void* id, const sockaddr* peer,
+                           const proxy::Frontend* fe, const proxy::Backend* be,
+                           const proxy::Server* srv, std::int64_t age_ms);
 struct CompiledRule;  // httpmode/rules.h
 struct ProxyHttp;
 

@@ -1,6 +1,8 @@
 // What an HTTP transaction adds to the stats counters, at its end (before
 // its log line): status class, request counts, bytes, times, aborts.
 
+#include <arpa/inet.h>
+
 #include <cstdio>
 
 #include "httpmode/session.h"
@@ -32,15 +34,24 @@ void HttpSession::count_transaction() {
 
 namespace sluice::httpmode {
 
-void HttpSession::describe(std::string& out, std::int64_t now_ms) const {
+void describe_session_line(std::string& out, const void* id, const sockaddr* peer,
+                           const proxy::Frontend* fe, const proxy::Backend* be,
+                           const proxy::Server* srv, std::int64_t age_ms) {
+  char addr[INET6_ADDRSTRLEN];
+  std::uint16_t port = 0;
+  peer_text(peer, addr, sizeof addr, port);
   char line[512];
-  std::snprintf(line, sizeof line, "%p: proto=%s src=%s:%u fe=%s be=%s srv=%s age=%llds\n",
-                static_cast<const void*>(this), peer_.ss_family == AF_INET6 ? "tcpv6" : "tcpv4",
-                client_addr(), static_cast<unsigned>(client_port()),
-                fe_ ? fe_->name().c_str() : "<NONE>", be_ ? be_->name().c_str() : "<NONE>",
-                last_srv_ ? last_srv_->name().c_str() : "<none>",
-                static_cast<long long>((now_ms - t_idle_start_) / 1000));
+  std::snprintf(line, sizeof line, "%p: proto=%s src=%s:%u fe=%s be=%s srv=%s age=%llds\n", id,
+                peer->sa_family == AF_INET6 ? "tcpv6" : "tcpv4", addr,
+                static_cast<unsigned>(port), fe ? fe->name().c_str() : "<NONE>",
+                be ? be->name().c_str() : "<NONE>", srv ? srv->name().c_str() : "<none>",
+                static_cast<long long>(age_ms / 1000));
   out += line;
+}
+
+void HttpSession::describe(std::string& out, std::int64_t now_ms) const {
+  describe_session_line(out, this, reinterpret_cast<const sockaddr*>(&peer_), fe_, be_, last_srv_,
+                        now_ms - t_idle_start_);
 }
 
 }  // namespace sluice::httpmode

@@ -120,6 +120,14 @@ void HttpSessions::soft_stop() {
     if (s->active()) s->on_stopping();
 }
 
+void HttpSessions::describe(std::string& out) const {
+  const std::int64_t now = loop_.now_ms();
+  for (const auto& s : sessions_)
+    if (s->active()) s->describe(out, now);
+  for (const IdleConn* c = parked_head_; c != nullptr; c = c->next)
+    describe_session_line(out, c, &c->peer.sa, c->fe, nullptr, nullptr, now - c->idle_since);
+}
+
 void HttpSessions::kill_all() {
   while (parked_head_ != nullptr) close_parked(*parked_head_);
   for (auto& s : sessions_) s->kill();

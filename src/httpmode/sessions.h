@@ -29,10 +29,8 @@ class HttpSessions final : public HttpHost {
   void kill_all();
   unsigned live() const { return live_; }
   // `show sess`: a line per live session.
-  void describe(std::string& out) const {
-    for (const auto& s : sessions_)
-      if (s->active()) s->describe(out, loop_.now_ms());
-  }
+  // `show sess` lines: live sessions and parked keep-alive connections.
+  void describe(std::string& out) const;
 
   // HttpHost
   core::Loop& loop() override { return loop_; }

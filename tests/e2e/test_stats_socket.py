@@ -526,6 +526,16 @@ def test_bad_input_keeps_the_connection(running):
         c.recv(10)
         out = cli(sock, "show sess")
         assert re.search(r"proto=tcpv4 src=127\.0\.0\.1:\d+ fe=tcpl be=tcpl srv=[ab] age=\d+s\n", out), out
+    # An HTTP keep-alive connection idle between requests is listed too.
+    with socket.create_connection(("127.0.0.1", running["fe_http"]), timeout=5) as c:
+        c.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        got = b""
+        while b"\r\n\r\n" not in got:
+            got += c.recv(4096)
+        port = c.getsockname()[1]
+        out = cli(sock, "show sess")
+        assert re.search(rf"proto=tcpv4 src=127\.0\.0\.1:{port} fe=web be=<NONE> srv=<none> age=\d+s\n",
+                         out), out
     assert cli(sock, "show errors").startswith("Total events captured on [")
 
 
