@@ -112,12 +112,13 @@ def observe(ports, now):
 def test_cookie_options_match_haproxy(start_proxy, sluice, haproxy, servers):
     app = servers(EchoHTTPServer("s1"))
     results = {}
+    # One clock for both runs: the client sends the same dated cookies to each.
+    now = int(time.time())
     for pbin in (sluice, haproxy):
         ports = [free_port() for _ in range(4)]
         cfg = CONFIG.format(lo=LOOPBACK, p0=ports[0], p1=ports[1], p2=ports[2], p3=ports[3],
                             srv=app.port)
         p = start_proxy(pbin, cfg, wait_ports=ports, name=pbin.kind)
-        now = int(time.time())
         results[pbin.kind] = observe(ports, now)
         p.stop()
     got, want = results["sluice"], results["haproxy"]
