@@ -53,6 +53,12 @@ int open_outgoing(const config::Address& dst, const OutgoingOptions& opts, int& 
   return fd;
 }
 
+void LazyNoDelay::turn_on(int fd) {
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  on_ = true;
+}
+
 void set_nolinger(int fd) {
   linger l{1, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);

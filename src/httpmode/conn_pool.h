@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "checks/outgoing.h"
 #include "core/loop.h"
 #include "proxy/server.h"
 
@@ -23,6 +24,7 @@ class ServerConn final : public core::IoHandler {
   HttpSession* owner = nullptr;  // nullptr while idle in the pool
   ServerConnPool* pool = nullptr;
   bool reused = false;  // served an earlier request
+  checks::LazyNoDelay nagle;
   std::int64_t parked_at = 0;  // when it last went idle (pool-purge-delay)
   void on_events(std::uint32_t events) override;
 };

@@ -289,7 +289,8 @@ HttpSession::Io HttpSession::recv_into(int fd, Flow& f, bool& readable, bool& eo
   return Io::Blocked;
 }
 
-HttpSession::Io HttpSession::flush(int fd, Flow& f, bool& writable) {
+HttpSession::Io HttpSession::flush(int fd, Flow& f, bool& writable,
+                                   checks::LazyNoDelay* nagle) {
   for (;;) {
     const std::size_t head_left = f.head_len - f.head_sent;
     const std::size_t body_left = f.fwd - f.sent;
@@ -304,6 +305,7 @@ HttpSession::Io HttpSession::flush(int fd, Flow& f, bool& writable) {
     int cnt = 0;
     if (head_left > 0) iov[cnt++] = {f.head + f.head_sent, head_left};
     if (body_left > 0) iov[cnt++] = {f.buf + f.sent, body_left};
+    if (nagle != nullptr) nagle->before_send(fd, head_left + body_left);
     ssize_t w;
     if (cnt == 1) {
       w = ::send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
@@ -701,7 +703,6 @@ void HttpSession::connect() {
   else if (bd.source)
     opts.source = &*bd.source;
   opts.keepalive = def.tcpka || bd.srvtcpka;
-  opts.nodelay = true;
   phase_ = Phase::Connecting;
   t_connect_ = loop_.now_ms();
   int err = 0;
@@ -713,6 +714,7 @@ void HttpSession::connect() {
   }
   sconn_ = host_.server_conns().make(this);
   sconn_->fd = fd;
+  sconn_->nagle.reset(srv_->addr().family() != AF_UNIX);
   sconn_->server = srv_;
   s_readable_ = s_writable_ = s_eof_ = s_error_ = false;
   if (!loop_.add(fd, sconn_)) {
@@ -844,7 +846,7 @@ bool HttpSession::step_exchange() {
     return false;
   }
   // Request: head then body toward the server.
-  if (flush(sconn_->fd, req_, s_writable_) == Io::Failed) {
+  if (flush(sconn_->fd, req_, s_writable_, &sconn_->nagle) == Io::Failed) {
     s_error_ = true;
   }
   if (!req_.body_done && req_.head_sent == req_.head_len) {
@@ -859,7 +861,7 @@ bool HttpSession::step_exchange() {
         case Decoded::None:
           break;
       }
-      if (flush(sconn_->fd, req_, s_writable_) == Io::Failed) s_error_ = true;
+      if (flush(sconn_->fd, req_, s_writable_, &sconn_->nagle) == Io::Failed) s_error_ = true;
     }
     if (!req_.body_done && req_.fwd == req_.len && client_.readable && !client_.eof) {
       std::size_t before = req_.len;
@@ -1182,14 +1184,14 @@ void HttpSession::drop_server_conn(bool reusable) {
 bool HttpSession::step_tunnel() {
   bool moved = false;
   auto pump = [&](int from, bool& readable, bool& eof, int to, bool& writable, Flow& f,
-                  bool& shut) -> bool {
+                  bool& shut, checks::LazyNoDelay* nagle) -> bool {
     if (readable && !eof && f.len < host_.bufsize()) {
       std::size_t before = f.len;
       if (recv_into(from, f, readable, eof) == Io::Failed) eof = true;
       if (f.len != before) moved = true;
     }
     f.fwd = f.len;
-    if (flush(to, f, writable) == Io::Failed) return false;
+    if (flush(to, f, writable, nagle) == Io::Failed) return false;
     if (eof && f.len == 0 && !shut) {
       ::shutdown(to, SHUT_WR);
       shut = true;
@@ -1198,9 +1200,9 @@ bool HttpSession::step_tunnel() {
     return true;
   };
   if (!pump(client_.fd, client_.readable, client_.eof, sconn_->fd, s_writable_, req_,
-            s_shut_wr_) ||
+            s_shut_wr_, &sconn_->nagle) ||
       !pump(sconn_->fd, s_readable_, s_eof_, client_.fd, client_.writable, res_,
-            client_.shut_wr)) {
+            client_.shut_wr, nullptr)) {
     close_all(true);
     return false;
   }

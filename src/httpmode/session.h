@@ -227,7 +227,8 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   // Give back every buffer that holds nothing (all of them when closing).
   void shed_buffers(bool all);
   Io recv_into(int fd, Flow& f, bool& readable, bool& eof);
-  Io flush(int fd, Flow& f, bool& writable);
+  // `nagle`: the server connection's lazy TCP_NODELAY (nullptr toward the client).
+  Io flush(int fd, Flow& f, bool& writable, checks::LazyNoDelay* nagle = nullptr);
   static void compact(Flow& f);
 
   HttpHost& host_;

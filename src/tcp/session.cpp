@@ -209,7 +209,6 @@ void TcpSession::connect() {
   else if (be_->def().source)
     opts.source = &*be_->def().source;
   opts.keepalive = def.tcpka || be_->def().srvtcpka;
-  opts.nodelay = true;
 
   state_ = State::Connecting;
   srv_link_.attach(srv_->links(), loop_.thread_index());
@@ -230,6 +229,7 @@ void TcpSession::connect() {
     return;
   }
   server_.fd = fd;
+  server_.nagle.reset(dst.family() != AF_UNIX);
   server_.last = t_connect_;
   if (!loop_.add(fd, &server_)) {
     connect_failed(false);
@@ -515,6 +515,7 @@ TcpSession::Pump TcpSession::pump(Direction& d, bool can_write) {
   for (;;) {
     if (d.tail > d.head) {
       if (!can_write || !dst.writable) return Pump::Ok;
+      dst.nagle.before_send(dst.fd, d.tail - d.head);
       ssize_t n = ::send(dst.fd, d.buf.get() + d.head, d.tail - d.head, MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -611,6 +612,7 @@ TcpSession::Pump TcpSession::pump_splice(Direction& d, bool can_write) {
   for (;;) {
     if (d.in_pipe > 0) {
       if (!dst.writable) return Pump::Ok;
+      dst.nagle.before_send(dst.fd, d.in_pipe);
       ssize_t n = ::splice(d.pipe.rd, nullptr, dst.fd, nullptr, d.in_pipe,
                            SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
       if (n < 0) {

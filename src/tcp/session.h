@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "acl/sample.h"
+#include "checks/outgoing.h"
 #include "core/loop.h"
 #include "proxy/backend.h"
 #include "proxy/balancer.h"
@@ -81,6 +82,7 @@ class TcpSession final : public proxy::QueueWaiter, public acl::SampleSource {
     bool eof = false;  // nothing more will be read from this side
     bool error = false;
     bool shut_wr = false;  // we sent FIN to this side
+    checks::LazyNoDelay nagle;  // server side: TCP_NODELAY when it matters
     std::int64_t last = 0;  // last activity (ms), for inactivity timeouts
     void on_events(std::uint32_t events) override { owner->on_side_events(*this, events); }
   };
