@@ -25,18 +25,32 @@ void set_port(config::Address& a, std::uint16_t port) {
 }
 }  // namespace
 
-CheckConfig make_check_config(const config::ServerDef& srv, const config::Proxy& be,
-                              const config::Global& global) {
-  CheckConfig c;
-  c.addr = srv.check_addr ? *srv.check_addr : srv.addr;
+config::Address health_check_address(const config::ServerDef& srv,
+                                     const config::Address& server_addr, const CheckOverrides& o) {
+  config::Address a = o.addr ? *o.addr : srv.check_addr ? *srv.check_addr : server_addr;
   std::uint16_t port = 0;
-  if (srv.check_port)
+  if (o.port)
+    port = *o.port;
+  else if (srv.check_port)
     port = *srv.check_port;
   else if (srv.check_addr && srv.check_addr->port() != 0)
     port = srv.check_addr->port();
-  else
-    port = srv.addr.port();
-  set_port(c.addr, port);
+  if (port == 0) port = server_addr.port();
+  set_port(a, port);
+  return a;
+}
+
+config::Address agent_check_address(const config::ServerDef& srv,
+                                    const config::Address& server_addr, const CheckOverrides& o) {
+  config::Address a = o.addr ? *o.addr : srv.agent_addr ? *srv.agent_addr : server_addr;
+  set_port(a, o.port ? *o.port : srv.agent_port.value_or(0));
+  return a;
+}
+
+CheckConfig make_check_config(const config::ServerDef& srv, const config::Proxy& be,
+                              const config::Global& global) {
+  CheckConfig c;
+  c.addr = health_check_address(srv, srv.addr, {});
   if (srv.source)
     c.source = srv.source;
   else if (be.source)
@@ -59,8 +73,7 @@ CheckConfig make_agent_config(const config::ServerDef& srv, const config::Proxy&
                               const config::Global& global) {
   CheckConfig c;
   c.agent = true;
-  c.addr = srv.agent_addr ? *srv.agent_addr : srv.addr;
-  set_port(c.addr, srv.agent_port.value_or(0));
+  c.addr = agent_check_address(srv, srv.addr, {});
   if (srv.source)
     c.source = srv.source;
   else if (be.source)
@@ -92,7 +105,9 @@ CheckRun::CheckRun(core::Loop& loop, CheckConfig cfg, ResultFn on_result)
   });
 }
 
-CheckRun::~CheckRun() { stop(); }
+CheckRun::~CheckRun() {
+  stop();
+}
 
 Millis CheckRun::connect_timeout() const {
   if (cfg_.timeout_check) {
@@ -123,8 +138,34 @@ void CheckRun::close_fd() {
   fd_ = -1;
 }
 
+void CheckRun::retarget(const config::Address& addr) {
+  next_addr_ = addr;
+}
+
+void CheckRun::set_agent_send(std::string line) {
+  next_send_ = std::move(line);
+}
+
 void CheckRun::begin() {
   if (!running_) return;
+  if (next_addr_) {
+    cfg_.addr = *next_addr_;
+    next_addr_.reset();
+  }
+  if (next_send_) {
+    // The agent's steps: connect, [send], expect (proto_agent.cpp).
+    auto& st = cfg_.steps;
+    auto send = std::find_if(st.begin(), st.end(),
+                             [](const CheckStep& x) { return x.kind == CheckStep::Kind::Send; });
+    if (next_send_->empty()) {
+      if (send != st.end()) st.erase(send);
+    } else if (send != st.end()) {
+      send->data = *next_send_;
+    } else if (!st.empty()) {
+      st.insert(st.begin() + 1, CheckStep::send(*next_send_));
+    }
+    next_send_.reset();
+  }
   loop_.refresh_now();
   started_ms_ = loop_.now_ms();
   in_check_ = true;
@@ -210,10 +251,10 @@ bool CheckRun::start_connect(const CheckStep& s) {
 // inter) to complete.
 void CheckRun::connected_now() {
   loop_.refresh_now();
-  Millis left = cfg_.timeout_check
-                    ? *cfg_.timeout_check
-                    : Millis(std::max<std::int64_t>(
-                          1, cfg_.inter.count() - (loop_.now_ms() - started_ms_)));
+  Millis left =
+      cfg_.timeout_check
+          ? *cfg_.timeout_check
+          : Millis(std::max<std::int64_t>(1, cfg_.inter.count() - (loop_.now_ms() - started_ms_)));
   loop_.arm(timer_, left);
   phase_ = Phase::Idle;
   ++step_;
@@ -445,8 +486,7 @@ void CheckRun::schedule_next() {
   // loop (2,000 servers at 1 s: a third of the context switches). Rounded
   // to the nearest slot, so intervals stay exact on average.
   std::int64_t at = loop_.now_ms() + next.count();
-  if (next.count() > 4 * kCheckSlotMs)
-    at = (at + kCheckSlotMs / 2) / kCheckSlotMs * kCheckSlotMs;
+  if (next.count() > 4 * kCheckSlotMs) at = (at + kCheckSlotMs / 2) / kCheckSlotMs * kCheckSlotMs;
   loop_.arm_at(timer_, at);
 }
 

@@ -14,6 +14,7 @@
 #include "checks/check_types.h"
 #include "checks/health.h"
 #include "checks/matcher.h"
+#include "checks/overrides.h"
 #include "config/model.h"
 #include "core/loop.h"
 
@@ -24,9 +25,9 @@ using Millis = std::chrono::milliseconds;
 struct CheckStep {
   enum class Kind { Connect, Send, Expect };
   Kind kind = Kind::Connect;
-  std::string data;  // Send: the bytes
+  std::string data;        // Send: the bytes
   std::uint16_t port = 0;  // Connect: port override (0: the check's port)
-  MatcherPtr matcher;  // Expect
+  MatcherPtr matcher;      // Expect
   // Send: where the X-Haproxy-Server-State line goes (`http-check
   // send-state`), npos when none. Its value is made at each check.
   std::size_t state_at = std::string::npos;
@@ -73,6 +74,16 @@ struct CheckConfig {
   std::string compile_error;  // the protocol did not compile: every check fails with it
 };
 
+// Where a server's health check connects: check-addr (else the server's
+// current address `server_addr`), on check-port (else check-addr's port,
+// else the server's). A port of 0 means the server's, as in HAProxy.
+config::Address health_check_address(const config::ServerDef& srv,
+                                     const config::Address& server_addr, const CheckOverrides& o);
+// Where its agent check connects: agent-addr (else the server's current
+// address) on agent-port.
+config::Address agent_check_address(const config::ServerDef& srv,
+                                    const config::Address& server_addr, const CheckOverrides& o);
+
 // Build a CheckConfig from a server and its backend (addr/port/source
 // rules); `server_addr` is the server's resolved address.
 CheckConfig make_check_config(const config::ServerDef& srv, const config::Proxy& be,
@@ -104,6 +115,10 @@ class CheckRun final : public core::IoHandler {
   // The value of X-Haproxy-Server-State, made when a check sends it.
   void set_state_header(std::function<std::string()> fn) { state_header_ = std::move(fn); }
   const CheckConfig& config() const { return cfg_; }
+  // Runtime API: the address and, for an agent, the line sent, used from
+  // the next check on (a check in progress finishes with the old ones).
+  void retarget(const config::Address& addr);
+  void set_agent_send(std::string line);
 
   // Passive health saw errors: from now on a steady-up server is checked
   // every fastinter too (HAProxy keeps this for good), and a check waiting
@@ -142,7 +157,7 @@ class CheckRun final : public core::IoHandler {
   int fd_ = -1;
   Phase phase_ = Phase::Idle;
   std::size_t step_ = 0;
-  std::string in_;  // bytes received since the last send
+  std::string in_;   // bytes received since the last send
   std::string out_;  // bytes still to write
   bool eof_ = false;
   bool peer_closed_ = false;  // EPOLLRDHUP/EPOLLHUP seen on this connection
@@ -154,6 +169,8 @@ class CheckRun final : public core::IoHandler {
   bool fastinter_forced_ = false;
   std::int64_t started_ms_ = 0;
   std::uint64_t rng_;
+  std::optional<config::Address> next_addr_;  // retarget(), applied at begin()
+  std::optional<std::string> next_send_;      // set_agent_send(), applied at begin()
 };
 
 }  // namespace sluice::checks

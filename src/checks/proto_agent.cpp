@@ -24,7 +24,8 @@ class AgentLineMatcher final : public Matcher {
 
 std::vector<CheckStep> compile_agent(const config::ServerDef& server) {
   std::vector<CheckStep> steps;
-  steps.push_back(CheckStep::connect(false, server.agent_port.value_or(0)));
+  // The port is the check's address's (agent-port, or the runtime API's).
+  steps.push_back(CheckStep::connect(false));
   if (!server.agent_send.empty()) steps.push_back(CheckStep::send(server.agent_send));
   steps.push_back(CheckStep::expect(std::make_shared<AgentLineMatcher>()));
   return steps;

@@ -1,12 +1,12 @@
 #include "proxy/backend.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
-
-#include <arpa/inet.h>
 
 #include "checks/agent_reply.h"
 
@@ -17,7 +17,8 @@ Backend::Backend(const config::Proxy& def, std::uint32_t index, const log::Logge
   state_change_s_.store(static_cast<std::int64_t>(std::time(nullptr)));
   servers_.reserve(def.servers.size() + kMaxDynamicServers);
   for (std::size_t i = 0; i < def.servers.size(); ++i)
-    servers_.push_back(std::make_unique<Server>(def.servers[i], *this, static_cast<std::uint32_t>(i)));
+    servers_.push_back(
+        std::make_unique<Server>(def.servers[i], *this, static_cast<std::uint32_t>(i)));
   if (def.check_duration_alert)
     for (auto& s : servers_)
       s->check_local().duration.emplace(def.check_duration_alert->threshold.count(),
@@ -54,8 +55,7 @@ Result<Server*> Backend::add_server(config::ServerDef def) {
     ++id;
   } else {
     for (const auto& s : servers_)
-      if (!s->removed() && s->def().id == id)
-        return make_error("Server id is already used.");
+      if (!s->removed() && s->def().id == id) return make_error("Server id is already used.");
   }
   def.id = id;
   def.disabled = true;  // HAProxy starts an added server in maintenance
@@ -219,8 +219,8 @@ std::int64_t steady_ms() {
 }
 }  // namespace
 
-void Backend::on_check_result(Server& s, const checks::CheckResult& r,
-                              checks::HealthChange change, const checks::Health& h) {
+void Backend::on_check_result(Server& s, const checks::CheckResult& r, checks::HealthChange change,
+                              const checks::Health& h) {
   auto& cv = s.check();
   if (auto& dw = s.check_local().duration; dw && r.duration_ms >= 0) {
     auto ev = dw->add(r.duration_ms);
@@ -324,37 +324,74 @@ void Backend::set_server_uweight(Server& s, std::uint32_t w) {
 void Backend::set_server_drain(Server& s, bool on) {
   if (!s.change_admin(kAdminDrain, on)) return;
   bump_generation();
-  std::string who = std::string(s.backup() ? "Backup Server " : "Server ") + name() + "/" + s.name();
+  // In maintenance the drain bit changes nothing visible: no log line (haproxy's).
+  if (s.maint()) return;
+  std::string who =
+      std::string(s.backup() ? "Backup Server " : "Server ") + name() + "/" + s.name();
   if (on) {
     unsigned act = active_up(), bck = backup_up();
-    log(log::Level::Notice, who + " enters drain state. " + std::to_string(act) + " active and " +
-                                std::to_string(bck) + " backup servers online. 0 sessions requeued, " +
-                                std::to_string(queue_.size()) + " total in queue.");
+    std::string counts = std::to_string(act) + " active and " + std::to_string(bck);
+    if (s.up())
+      log(log::Level::Notice, who + " enters drain state. " + counts +
+                                  " backup servers online. 0 sessions requeued, " +
+                                  std::to_string(queue_.size()) + " total in queue.");
+    else
+      log(log::Level::Notice, who + " enters drain state. " + counts + " backup servers left. " +
+                                  std::to_string(s.connections()) +
+                                  " sessions active, 0 requeued, " +
+                                  std::to_string(s.queue().size()) + " remaining in queue.");
     if (!any_usable()) log(log::Level::Emerg, no_server_message());
   } else {
-    log(log::Level::Notice, who + " is UP/READY (leaving forced drain).");
+    log(log::Level::Notice, who + (s.up() ? " is UP" : " is DOWN") + " (leaving forced drain).");
     dispatch(s);
+  }
+}
+
+void Backend::set_server_admin(Server& s, AdminState st) {
+  switch (st) {
+    case AdminState::Ready:
+      set_server_drain(s, false);
+      set_server_maint(s, false);
+      break;
+    case AdminState::Drain:
+      set_server_drain(s, true);
+      set_server_maint(s, false);
+      break;
+    case AdminState::Maint:
+      set_server_maint(s, true);
+      set_server_drain(s, false);
+      break;
   }
 }
 
 void Backend::set_server_maint(Server& s, bool on) {
   if (!s.change_admin(kAdminMaint, on)) return;
-  s.check().last_change_s.store(static_cast<std::int64_t>(std::time(nullptr)), std::memory_order_relaxed);
+  s.check().last_change_s.store(static_cast<std::int64_t>(std::time(nullptr)),
+                                std::memory_order_relaxed);
   bump_generation();
-  std::string who = std::string(s.backup() ? "Backup Server " : "Server ") + name() + "/" + s.name();
+  std::string who =
+      std::string(s.backup() ? "Backup Server " : "Server ") + name() + "/" + s.name();
   if (on) {
     unsigned requeued = redistribute(s);
     unsigned act = active_up(), bck = backup_up();
-    log(log::Level::Notice,
-        who + " is going DOWN for maintenance. " + std::to_string(act) + " active and " +
-            std::to_string(bck) + " backup servers left. " + std::to_string(s.connections()) +
-            " sessions active, " + std::to_string(requeued) + " requeued, " +
-            std::to_string(s.queue().size()) + " remaining in queue.");
+    if (s.up())
+      log(log::Level::Notice, who + " is going DOWN for maintenance. " + std::to_string(act) +
+                                  " active and " + std::to_string(bck) + " backup servers left. " +
+                                  std::to_string(s.connections()) + " sessions active, " +
+                                  std::to_string(requeued) + " requeued, " +
+                                  std::to_string(s.queue().size()) + " remaining in queue.");
+    else
+      log(log::Level::Notice, who + " was DOWN and now enters maintenance.");
     if (act == 0 && bck == 0) log(log::Level::Emerg, no_server_message());
     if (s.def().shutdown_on_down) s.shutdown_sessions(TermCause::Down);
     if (requeued > 0) dispatch_all();
   } else {
-    log(log::Level::Notice, who + " is UP/READY (leaving forced maintenance).");
+    if (s.admin() & kAdminDrain) {
+      log(log::Level::Notice, who + " is UP/DRAIN (leaving forced maintenance).");
+      log(log::Level::Notice, who + " remains in forced drain mode.");
+    } else {
+      log(log::Level::Notice, who + " is UP/READY (leaving forced maintenance).");
+    }
     dispatch(s);
     if (s.up() && s.def().shutdown_backups_on_up) shutdown_backup_sessions(s);
   }
@@ -371,13 +408,19 @@ std::string Backend::duration_alert_message(const Server& s, bool crossed) const
 }
 
 namespace {
-std::int64_t wall_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::int64_t wall_seconds() {
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
 }  // namespace
 
-std::string Backend::down_message(const Server& s, const checks::CheckResult* r,
-                                  unsigned requeued) const {
+std::string Backend::down_message(const Server& s, const checks::CheckResult* r, unsigned requeued,
+                                  std::string_view cause) const {
   std::string m = s.backup() ? "Backup Server " : "Server ";
   m += name() + "/" + s.name() + " is DOWN";
+  if (r == nullptr && !cause.empty()) {
+    m += ", ";
+    m += cause;
+  }
   if (r != nullptr) {
     m += ", reason: ";
     m += checks::status_info(r->status).reason;
@@ -399,10 +442,16 @@ std::string Backend::down_message(const Server& s, const checks::CheckResult* r,
   return m;
 }
 
-std::string Backend::up_message(const Server& s, const checks::CheckResult* r,
-                                unsigned requeued) const {
+std::string Backend::up_message(const Server& s, const checks::CheckResult* r, unsigned requeued,
+                                std::string_view cause) const {
   std::string m = s.backup() ? "Backup Server " : "Server ";
-  m += name() + "/" + s.name() + " is UP";
+  m += name() + "/" + s.name();
+  if (r == nullptr && !cause.empty()) {
+    m += (s.admin() & kAdminCheckDrain) ? " is stopping, " : " is UP, ";
+    m += cause;
+  } else {
+    m += " is UP";
+  }
   if (r != nullptr) {
     m += ", reason: ";
     m += checks::status_info(r->status).reason;
@@ -413,8 +462,8 @@ std::string Backend::up_message(const Server& s, const checks::CheckResult* r,
     m += ", check duration: " + std::to_string(r->duration_ms) + "ms";
   }
   unsigned act = active_up(), bck = backup_up();
-  m += ". " + std::to_string(act) + " active and " + std::to_string(bck) +
-       " backup servers online.";
+  m +=
+      ". " + std::to_string(act) + " active and " + std::to_string(bck) + " backup servers online.";
   if (act == 0 && bck > 0) m += " Running on backup.";
   m += " " + std::to_string(requeued) + " sessions requeued, " +
        std::to_string(const_cast<Backend*>(this)->queue_.size()) + " total in queue.";
@@ -477,7 +526,7 @@ std::string Backend::no_server_message() const {
          " has no server available!";
 }
 
-void Backend::set_server_down(Server& s, const checks::CheckResult* r) {
+void Backend::set_server_down(Server& s, const checks::CheckResult* r, std::string_view cause) {
   if (!s.up()) return;
   s.set_up(false);
   s.check_local().warm_start_ms = -1;
@@ -487,14 +536,14 @@ void Backend::set_server_down(Server& s, const checks::CheckResult* r) {
   cv.downs.fetch_add(1, std::memory_order_relaxed);
   cv.last_change_s.store(wall_seconds(), std::memory_order_relaxed);
   unsigned requeued = redistribute(s);
-  log_state(log::Level::Alert, down_message(s, r, requeued));
+  log_state(log::Level::Alert, down_message(s, r, requeued, cause));
   if (s.def().shutdown_on_down) s.shutdown_sessions(TermCause::Down);
   if (active_up() == 0 && backup_up() == 0) log(log::Level::Emerg, no_server_message());
   // Waiters moved to the backend queue may fit on another server.
   if (requeued > 0) dispatch_all();
 }
 
-void Backend::set_server_up(Server& s, const checks::CheckResult* r) {
+void Backend::set_server_up(Server& s, const checks::CheckResult* r, std::string_view cause) {
   if (s.up()) return;
   s.set_up(true);
   // Slowstart: a server seen failed comes back at a small weight that
@@ -509,8 +558,40 @@ void Backend::set_server_up(Server& s, const checks::CheckResult* r) {
   std::uint32_t before = queue_.size();
   dispatch(s);
   std::uint32_t after = queue_.size();
-  log_state(log::Level::Notice, up_message(s, r, before > after ? before - after : 0));
+  log_state(log::Level::Notice, up_message(s, r, before > after ? before - after : 0, cause));
   if (s.def().shutdown_backups_on_up) shutdown_backup_sessions(s);
+}
+
+void Backend::force_state(Server& s, Forced f, bool agent) {
+  static constexpr std::string_view kCause = "changed from CLI";
+  if (agent) {
+    s.set_agent_ok(f != Forced::Down);
+  } else {
+    s.set_check_ok(f != Forced::Down);
+    // Without a health check the stats' counter is the only one (a checked
+    // server's is set by its CheckRun, ServerChecks::force).
+    if (!s.def().check)
+      s.check().health.store(
+          f == Forced::Down ? 0 : std::max(1U, s.def().rise) + std::max(1U, s.def().fall) - 1,
+          std::memory_order_relaxed);
+  }
+  const bool stopping_changed = s.change_admin(kAdminCheckDrain, f == Forced::Stopping);
+  if (f == Forced::Down) {
+    if (s.up())
+      set_server_down(s, nullptr, kCause);
+    else if (stopping_changed)
+      bump_generation();
+    return;
+  }
+  if (!s.up()) {
+    set_server_up(s, nullptr, kCause);
+    return;
+  }
+  if (!stopping_changed) return;
+  // UP <-> stopping: the server leaves or rejoins load balancing.
+  bump_generation();
+  if (f == Forced::Up) dispatch(s);
+  log_state(log::Level::Notice, up_message(s, nullptr, 0, kCause));
 }
 
 void Backend::shutdown_backup_sessions(const Server& s) {

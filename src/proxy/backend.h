@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "checks/check_types.h"
@@ -109,17 +110,33 @@ class Backend {
   void set_server_drain(Server& s, bool on);
   void set_server_maint(Server& s, bool on);
   void set_server_uweight(Server& s, std::uint32_t w);
+  // `set server ... state ready|drain|maint` (same as the stats page's
+  // actions): the new bit is set before the old one is cleared, so a server
+  // going from drain to maint (or back) is never ready in between.
+  enum class AdminState { Ready, Drain, Maint };
+  void set_server_admin(Server& s, AdminState st);
   // Apply an UP/DOWN transition: state, generation, queues, log lines.
-  // `r` is the check that caused it (null for admin changes).
-  void set_server_up(Server& s, const checks::CheckResult* r);
-  void set_server_down(Server& s, const checks::CheckResult* r);
+  // `r` is the check that caused it (null for admin changes); `cause`, when
+  // no check did, is the log line's reason ("changed from CLI").
+  void set_server_up(Server& s, const checks::CheckResult* r, std::string_view cause = {});
+  void set_server_down(Server& s, const checks::CheckResult* r, std::string_view cause = {});
+  // Runtime API `set server ... health up|stopping|down` and `agent up|down`:
+  // the server takes the state at once, whatever the other check says, as
+  // if this check had decided it; later checks move it on from there. The
+  // caller sets the check's own rise/fall counter (ServerChecks::force).
+  // Stopping is UP but out of load balancing (haproxy's NOLB).
+  enum class Forced : std::uint8_t { Up, Stopping, Down };
+  void force_state(Server& s, Forced f, bool agent);
   // on-marked-up shutdown-backup-sessions: close every backup server's
   // sessions (when `s` is an active server with a weight).
   void shutdown_backup_sessions(const Server& s);
 
   // The messages HAProxy logs on transitions (exposed for tests).
-  std::string down_message(const Server& s, const checks::CheckResult* r, unsigned requeued) const;
-  std::string up_message(const Server& s, const checks::CheckResult* r, unsigned requeued) const;
+  std::string down_message(const Server& s, const checks::CheckResult* r, unsigned requeued,
+                           std::string_view cause = {}) const;
+  // "is stopping" instead of "is UP" when `s` is UP but stopping (NOLB) by `cause`.
+  std::string up_message(const Server& s, const checks::CheckResult* r, unsigned requeued,
+                         std::string_view cause = {}) const;
   std::string no_server_message() const;
   // The value of the X-Haproxy-Server-State header (`http-check
   // send-state`): "UP 2/3; address=...; port=...; name=be/srv; node=...;
@@ -135,7 +152,9 @@ class Backend {
   void note_state();
   bool state_up() const { return state_up_.load(std::memory_order_relaxed); }
   std::int64_t state_change_s() const { return state_change_s_.load(std::memory_order_relaxed); }
-  std::int64_t state_downtime_s() const { return state_downtime_s_.load(std::memory_order_relaxed); }
+  std::int64_t state_downtime_s() const {
+    return state_downtime_s_.load(std::memory_order_relaxed);
+  }
   std::uint64_t state_downs() const { return state_downs_.load(std::memory_order_relaxed); }
 
   // Does this backend redispatch on every retry when it has several active

@@ -15,7 +15,10 @@ Server::Server(const config::ServerDef& def, Backend& backend, std::uint32_t ind
       addr_(&def.addr) {
   if (def.disabled) admin_.store(kAdminMaint);
   check_.last_change_s.store(static_cast<std::int64_t>(std::time(nullptr)));
-  if (def.check) check_.status.store(checks::CheckStatus::Init);
+  if (def.check)
+    check_.status.store(checks::CheckStatus::Init);
+  else
+    check_.health.store(def.rise);  // haproxy's srv_check_health of an unchecked server
   if (def.agent_check) {
     agent_.status.store(checks::CheckStatus::Init);
     local_.agent_health.emplace(def.rise, def.fall);
@@ -33,8 +36,8 @@ bool Server::update_weight(std::int64_t now_ms) {
       local_.warm_start_ms = -1;
     } else if (u > 0) {
       // Linear from 1 to the full weight over `slowstart`.
-      std::int64_t ramp = (static_cast<std::int64_t>(u) * std::max<std::int64_t>(0, elapsed) +
-                           ss - 1) / ss;
+      std::int64_t ramp =
+          (static_cast<std::int64_t>(u) * std::max<std::int64_t>(0, elapsed) + ss - 1) / ss;
       w = static_cast<std::uint32_t>(std::max<std::int64_t>(1, ramp));
     }
   }
@@ -62,7 +65,9 @@ constexpr ObservedKind kObserved[] = {
 };
 }  // namespace
 
-const char* observed_name(Observed o) { return kObserved[static_cast<unsigned>(o)].name; }
+const char* observed_name(Observed o) {
+  return kObserved[static_cast<unsigned>(o)].name;
+}
 
 void Server::observe_slow(Observed o) {
   unsigned layer = def_.observe == config::ServerDef::Observe::Layer4 ? 0 : 1;

@@ -12,6 +12,7 @@
 #include "checks/check_types.h"
 #include "checks/duration_watch.h"
 #include "checks/health.h"
+#include "checks/overrides.h"
 #include "config/model.h"
 #include "proxy/check_history.h"
 #include "proxy/counters.h"
@@ -25,15 +26,15 @@ class Backend;
 // What a session saw of a server, for passive health (`observe`). The
 // order is the table's in server.cpp.
 enum class Observed : std::uint8_t {
-  L4Ok,  // connection established
-  L4Err,  // connection refused, reset or timed out
-  HttpOk,  // a valid response: 100-499, 501, 505
-  HttpSts,  // any other status (5xx)
-  HttpHdrRsp,  // unparsable response head
-  HttpRsp,  // invalid response
-  ReadError,  // read error before the response head
+  L4Ok,         // connection established
+  L4Err,        // connection refused, reset or timed out
+  HttpOk,       // a valid response: 100-499, 501, 505
+  HttpSts,      // any other status (5xx)
+  HttpHdrRsp,   // unparsable response head
+  HttpRsp,      // invalid response
+  ReadError,    // read error before the response head
   ReadTimeout,  // server timeout before the response head
-  BrokenPipe,  // the server closed before the response head
+  BrokenPipe,   // the server closed before the response head
 };
 // HAProxy's words for it, in "Detected N consecutive errors, last one was: ...".
 const char* observed_name(Observed o);
@@ -72,10 +73,30 @@ class Server {
   const config::Address& addr() const { return *addr_.load(std::memory_order_acquire); }
   void set_addr(const config::Address& a);
 
+  // Where the health check and the agent check connect, and what the agent
+  // is sent, as the runtime API changed them (`set server ... check-addr`,
+  // `agent-send`...). Written on the CLI's thread; ServerChecks reads a copy.
+  checks::CheckOverrides health_overrides() const {
+    std::lock_guard<std::mutex> g(overrides_mu_);
+    return health_overrides_;
+  }
+  checks::CheckOverrides agent_overrides() const {
+    std::lock_guard<std::mutex> g(overrides_mu_);
+    return agent_overrides_;
+  }
+  template <class Fn>
+  void change_overrides(Fn fn) {
+    std::lock_guard<std::mutex> g(overrides_mu_);
+    fn(health_overrides_, agent_overrides_);
+  }
+
   // Added by `add server` (runtime API); removed ones stay as tombstones
   // (balancers index servers by position) until the process ends.
   bool dynamic() const { return dynamic_; }
-  void set_dynamic() { dynamic_ = true; }
+  void set_dynamic() {
+    dynamic_ = true;
+    if (!def_.check) check_.health.store(0);  // as haproxy shows an added server
+  }
   bool removed() const { return removed_.load(std::memory_order_acquire); }
   void set_removed() { removed_.store(true, std::memory_order_release); }
 
@@ -94,8 +115,9 @@ class Server {
   // Set or clear one admin bit atomically (the runtime API and checks of
   // another thread may change other bits at the same time). True if it changed.
   bool change_admin(std::uint8_t bit, bool on) {
-    std::uint8_t before = on ? admin_.fetch_or(bit, std::memory_order_acq_rel)
-                             : admin_.fetch_and(static_cast<std::uint8_t>(~bit), std::memory_order_acq_rel);
+    std::uint8_t before =
+        on ? admin_.fetch_or(bit, std::memory_order_acq_rel)
+           : admin_.fetch_and(static_cast<std::uint8_t>(~bit), std::memory_order_acq_rel);
     return ((before & bit) != 0) != on;
   }
   std::uint32_t weight() const { return weight_.load(std::memory_order_relaxed); }
@@ -167,12 +189,12 @@ class Server {
     std::atomic<checks::CheckStatus> status{checks::CheckStatus::Unknown};
     std::atomic<std::int64_t> duration_ms{-1};
     std::atomic<unsigned> health{0};
-    Counter failures{0};  // chkfail
-    Counter downs{0};  // chkdown: UP -> DOWN transitions
+    Counter failures{0};                         // chkfail
+    Counter downs{0};                            // chkdown: UP -> DOWN transitions
     std::atomic<std::int64_t> last_change_s{0};  // lastchg: wall-clock seconds
-    std::atomic<std::int64_t> downtime_s{0};  // total seconds spent DOWN so far
-    std::atomic<int> code{0};  // check_code: protocol code of the last result
-    std::atomic<std::int64_t> last_run_s{0};  // wall seconds of the last result
+    std::atomic<std::int64_t> downtime_s{0};     // total seconds spent DOWN so far
+    std::atomic<int> code{0};                    // check_code: protocol code of the last result
+    std::atomic<std::int64_t> last_run_s{0};     // wall seconds of the last result
     // Text of the last result ("Connection refused"), for last_chk.
     void set_info(const std::string& s) {
       std::lock_guard<std::mutex> g(info_mu);
@@ -220,6 +242,9 @@ class Server {
   std::atomic<const config::Address*> addr_;
   std::mutex addrs_mu_;
   std::deque<config::Address> addrs_;  // runtime addresses, kept alive
+  mutable std::mutex overrides_mu_;
+  checks::CheckOverrides health_overrides_;
+  checks::CheckOverrides agent_overrides_;
   bool dynamic_ = false;
   std::atomic<bool> removed_{false};
   std::atomic<bool> health_enabled_{true};

@@ -7,8 +7,7 @@
 
 namespace sluice::proxy {
 
-ServerChecks::ServerChecks(core::Loop& loop, Backend& be, Server& srv,
-                           const config::Global& global)
+ServerChecks::ServerChecks(core::Loop& loop, Backend& be, Server& srv, const config::Global& global)
     : loop_(loop), be_(be), srv_(srv) {
   if (srv.def().check) {
     check_ = std::make_unique<checks::CheckRun>(
@@ -31,9 +30,8 @@ ServerChecks::ServerChecks(core::Loop& loop, Backend& be, Server& srv,
         char host[256] = {};
         if (::gethostname(host, sizeof host - 1) == 0) node = host;
       }
-      check_->set_state_header([this, node] {
-        return be_.state_header(srv_, check_->health(), node);
-      });
+      check_->set_state_header(
+          [this, node] { return be_.state_header(srv_, check_->health(), node); });
     }
     // Passive health needs the health check: it acts on its counter.
     if (srv.def().observe != config::ServerDef::Observe::None) srv.set_observe_sink(this);
@@ -47,6 +45,7 @@ ServerChecks::ServerChecks(core::Loop& loop, Backend& be, Server& srv,
           after_result();
         });
   }
+  retarget();  // a runtime address (server state file) or overrides already set
   warmup_.set_callback([this] {
     if (running_ && be_.warmup_tick(srv_)) after_result();
   });
@@ -76,11 +75,37 @@ void ServerChecks::apply_observed(Observed last, unsigned count, int active) {
   r.status = checks::CheckStatus::Hana;
   r.duration_ms = -1;  // no check ran: the log line has no duration
   r.active_sessions = active;
-  r.info = "Detected " + std::to_string(count) + " consecutive errors, last one was: " +
-           observed_name(last);
+  r.info = "Detected " + std::to_string(count) +
+           " consecutive errors, last one was: " + observed_name(last);
   checks::HealthChange ch = h.on_result(false);
   be_.on_check_result(srv_, r, ch, h);
   after_result();
+}
+
+void ServerChecks::force(Backend::Forced f, bool agent) {
+  const bool up = f != Backend::Forced::Down;
+  if (agent) {
+    auto& ah = srv_.check_local().agent_health;
+    if (!ah) ah.emplace(srv_.def().rise, srv_.def().fall);
+    ah->set_up(up);
+    srv_.agent().health.store(ah->health(), std::memory_order_relaxed);
+  } else if (check_) {
+    check_->health().set_up(up);
+    srv_.check().health.store(check_->health().health(), std::memory_order_relaxed);
+  }
+  be_.force_state(srv_, f, agent);
+  after_result();  // coming UP may start a slowstart ramp
+}
+
+void ServerChecks::retarget() {
+  const config::Address& addr = srv_.addr();
+  if (check_)
+    check_->retarget(checks::health_check_address(srv_.def(), addr, srv_.health_overrides()));
+  if (agent_) {
+    checks::CheckOverrides o = srv_.agent_overrides();
+    agent_->retarget(checks::agent_check_address(srv_.def(), addr, o));
+    if (o.send) agent_->set_agent_send(*o.send);
+  }
 }
 
 void ServerChecks::start(checks::Millis first_delay) {

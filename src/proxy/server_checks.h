@@ -24,8 +24,18 @@ class ServerChecks final : public ObserveSink {
   void start(checks::Millis first_delay);
   void stop();
 
+  Server& server() const { return srv_; }
   checks::CheckRun* health_check() const { return check_.get(); }
   checks::CheckRun* agent_check() const { return agent_.get(); }
+
+  // Runtime API, on the check's thread. `set server ... health|agent ...`:
+  // the check's rise/fall counter and the server's state, as if the check
+  // had decided it.
+  void force(Backend::Forced f, bool agent);
+  // `set server ... addr|check-addr|check-port|agent-addr|agent-port|
+  // agent-send`: the checks connect where the server's overrides say from
+  // their next run.
+  void retarget();
 
   // ObserveSink: error-limit errors seen by sessions (any thread).
   void on_observed_errors(Observed last, unsigned count) override;

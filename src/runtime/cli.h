@@ -15,6 +15,10 @@
 #include "proxy/frontend.h"
 #include "stats/snapshot.h"
 
+namespace sluice::proxy {
+class ServerChecks;
+}
+
 namespace sluice::runtime {
 
 enum class CliLevel : std::uint8_t { User = 0, Operator = 1, Admin = 2 };
@@ -38,6 +42,17 @@ struct CliEnv {
   std::function<void(proxy::Backend&, proxy::Server&)> create_checks;
   std::function<void(proxy::Server&, bool run)> run_checks;
   std::function<void(proxy::Server&)> drop_checks;
+  // Runs `fn` where `s`'s checks run (the worker thread of its ServerChecks,
+  // passed to it; null when the server has none) and hands its answer to
+  // `done` on the CLI's thread (`done` may be empty: nothing to answer).
+  // Empty: `fn` runs at once with null (tests without threads).
+  using ChecksFn = std::function<std::string(proxy::ServerChecks*)>;
+  std::function<void(proxy::Server&, ChecksFn fn, std::function<void(std::string)> done)>
+      with_checks;
+  // `set maxconn global N`: the limit the workers now accept up to (1 to
+  // hard_maxconn). Empty: the command changes only what `show info` says.
+  unsigned hard_maxconn = 0;  // the configured (or default) global maxconn
+  std::function<void(unsigned)> set_global_maxconn;
   // `show sess`: one line per live session, gathered from every thread;
   // calls `done` on the CLI's thread. Empty: no sessions reported.
   std::function<void(std::function<void(std::string)> done)> list_sessions;

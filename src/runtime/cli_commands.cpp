@@ -3,6 +3,7 @@
 // written for its stats socket (socat one-liners, hatop) read them.
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -10,12 +11,15 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <optional>
 
 #include "config/load.h"
+#include "proxy/server_checks.h"
 #include "runtime/cli.h"
+#include "runtime/info.h"
 #include "stats/format.h"
 #include "stats/graphite.h"
 
@@ -164,105 +168,12 @@ std::string now_date_ms() {
 
 // ---------------------------------------------------------------- show
 
-CliReply show_info(CliEnv& env, CliState&, const Words&) {
-  std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
-  std::int64_t up = std::max<std::int64_t>(0, now - env.start_wall_s);
-  char uptime[64];
-  std::snprintf(uptime, sizeof uptime, "%lldd %lldh%02lldm%02llds",
-                static_cast<long long>(up / 86400), static_cast<long long>(up % 86400 / 3600),
-                static_cast<long long>(up % 3600 / 60), static_cast<long long>(up % 60));
-  rlimit rl{};
-  ::getrlimit(RLIMIT_NOFILE, &rl);
-  std::uint64_t cum_conns = 0, cum_req = 0;
-  std::uint32_t sess_rate = 0, sess_rate_max = 0;
-  const std::int64_t now_ms = proxy::coarse_steady_ms();
-  unsigned listeners = 0;
-  for (const auto& p : env.proxies) {
-    if (!p.fe) continue;
-    const auto& c = p.fe->counters();
-    cum_conns += c.total.load(std::memory_order_relaxed);
-    cum_req += c.requests.load(std::memory_order_relaxed);
-    sess_rate += c.sess_rate.read(now_ms);
-    sess_rate_max = std::max(sess_rate_max, c.sess_rate.max());
-    for (const auto& b : p.fe->def().binds) listeners += static_cast<unsigned>(b.addrs.size());
-  }
-  unsigned cur = env.current_conns ? env.current_conns() : 0;
-  std::string node = env.node;
-  if (node.empty()) {
-    char host[256] = {};
-    ::gethostname(host, sizeof host - 1);
-    node = host;
-  }
-  std::string o;
-  auto line = [&](std::string_view k, const std::string& v) {
-    o += k;
-    o += ": ";
-    o += v;
-    o += '\n';
-  };
-  auto n = [](auto v) { return std::to_string(v); };
-  line("Name", "Sluice");
-  line("Version", SLUICE_VERSION);
-  line("Release_date", "2026/11/23");
-  line("Nbthread", n(env.nbthread));
-  line("Nbproc", "1");
-  line("Process_num", "1");
-  line("Pid", n(::getpid()));
-  line("Uptime", uptime);
-  line("Uptime_sec", n(up));
-  line("Memmax_MB", "0");
-  line("PoolAlloc_MB", "0");
-  line("PoolUsed_MB", "0");
-  line("PoolFailed", "0");
-  line("Ulimit-n", n(rl.rlim_cur));
-  line("Maxsock", n(rl.rlim_cur));
-  line("Maxconn", n(env.maxconn));
-  line("Hard_maxconn", n(env.maxconn));
-  line("CurrConns", n(cur));
-  line("CumConns", n(cum_conns));
-  line("CumReq", n(cum_req));
-  for (auto k :
-       {"MaxSslConns", "CurrSslConns", "CumSslConns", "Maxpipes", "PipesUsed", "PipesFree"})
-    line(k, "0");
-  line("ConnRate", n(sess_rate));
-  line("ConnRateLimit", "0");
-  line("MaxConnRate", n(sess_rate_max));
-  line("SessRate", n(sess_rate));
-  line("SessRateLimit", "0");
-  line("MaxSessRate", n(sess_rate_max));
-  for (auto k : {"SslRate", "SslRateLimit", "MaxSslRate", "SslFrontendKeyRate",
-                 "SslFrontendMaxKeyRate", "SslFrontendSessionReuse_pct", "SslBackendKeyRate",
-                 "SslBackendMaxKeyRate", "SslCacheLookups", "SslCacheMisses", "CompressBpsIn",
-                 "CompressBpsOut", "CompressBpsRateLim"})
-    line(k, "0");
-  line("Tasks", n(cur));
-  line("Run_queue", "0");
-  line("Idle_pct", "100");
-  line("node", node);
-  line("Stopping", env.stopping && env.stopping() ? "1" : "0");
-  line("Jobs", n(cur + listeners));
-  line("Unstoppable Jobs", "0");
-  line("Listeners", n(listeners));
-  for (auto k :
-       {"ActivePeers", "ConnectedPeers", "DroppedLogs", "BusyPolling", "FailedResolutions"})
-    line(k, "0");
-  std::uint64_t bytes_out = 0;
-  for (const auto& p : env.proxies)
-    if (p.fe) bytes_out += p.fe->counters().bytes_out.load(std::memory_order_relaxed);
-  line("TotalBytesOut", n(bytes_out));
-  line("TotalSplicdedBytesOut", "0");
-  line("BytesOutRate", "0");
-  line("DebugCommandsIssued", "0");
-  line("CumRecvLogs", "0");
-  line("Build info", SLUICE_VERSION);
-  line("Memmax_bytes", "0");
-  line("PoolAlloc_bytes", "0");
-  line("PoolUsed_bytes", "0");
-  line("Start_time_sec", n(env.start_wall_s));
-  line("Tainted", "0");
-  if (stats::graphite_configured())
-    line("GraphiteDropped", n(stats::graphite_dropped_total()));  // Sluice
-  return msg(o);
+CliReply show_info(CliEnv& env, CliState&, const Words& w) {
+  const std::vector<InfoField> fields = info_fields(env);
+  const std::string_view form = w.size() > 2 ? std::string_view(w[2]) : std::string_view();
+  if (form == "typed") return msg(info_typed(fields));
+  if (form == "json") return msg(info_json(fields) + "\n");
+  return msg(info_plain(fields));
 }
 
 CliReply show_stat(CliEnv& env, CliState&, const Words& w) {
@@ -400,8 +311,7 @@ std::string server_state_line(const proxy::Backend& be, const proxy::Server& s, 
         break;
     }
   }
-  unsigned health =
-      d.check ? cv.health.load(std::memory_order_relaxed) : (s.dynamic() ? 0 : d.rise);
+  unsigned health = cv.health.load(std::memory_order_relaxed);
   int check_state = d.check ? (0x02 | (s.health_enabled() ? 0x04 : 0)) : 0;
   int agent_state = d.agent_check ? (0x10 | 0x02 | (s.agent_enabled() ? 0x04 : 0)) : 0;
   const config::Address& addr = s.addr();
@@ -431,10 +341,12 @@ std::string server_state_line(const proxy::Backend& be, const proxy::Server& s, 
   f(std::to_string(addr.port()));
   f("-");
   f("0");
-  f(std::to_string(d.check_port.value_or(0)));
-  f(d.check_addr ? ip_only(*d.check_addr) : "-");
-  f(d.agent_addr ? ip_only(*d.agent_addr) : "-");
-  f(std::to_string(d.agent_port.value_or(0)));
+  // Runtime API changes (`set server ... check-port` ...) before the configuration.
+  const checks::CheckOverrides ho = s.health_overrides(), ao = s.agent_overrides();
+  f(std::to_string(ho.port ? *ho.port : d.check_port.value_or(0)));
+  f(ho.addr ? ip_only(*ho.addr) : d.check_addr ? ip_only(*d.check_addr) : "-");
+  f(ao.addr ? ip_only(*ao.addr) : d.agent_addr ? ip_only(*d.agent_addr) : "-");
+  f(std::to_string(ao.port ? *ao.port : d.agent_port.value_or(0)));
   return o;
 }
 
@@ -509,18 +421,15 @@ CliReply set_timeout(CliEnv&, CliState& st, const Words& w) {
 // ---------------------------------------------------------------- servers
 
 CliReply set_state(proxy::Backend& be, proxy::Server& s, std::string_view state) {
-  if (state == "ready") {
-    be.set_server_drain(s, false);
-    be.set_server_maint(s, false);
-  } else if (state == "drain") {
-    be.set_server_maint(s, false);
-    be.set_server_drain(s, true);
-  } else if (state == "maint") {
-    be.set_server_drain(s, false);
-    be.set_server_maint(s, true);
-  } else {
+  using A = proxy::Backend::AdminState;
+  if (state == "ready")
+    be.set_server_admin(s, A::Ready);
+  else if (state == "drain")
+    be.set_server_admin(s, A::Drain);
+  else if (state == "maint")
+    be.set_server_admin(s, A::Maint);
+  else
     return msg("'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n");
-  }
   return msg("");
 }
 
@@ -571,7 +480,134 @@ void set_addr_port(config::Address& a, std::uint16_t port) {
   if (a.family() == AF_INET6) reinterpret_cast<sockaddr_in6&>(a.storage).sin6_port = htons(port);
 }
 
-CliReply set_addr(proxy::Server& s, const Words& w) {
+// Runs `fn` on the server's check thread (CliEnv::with_checks); the answer
+// comes once it ran, so the next command of the line sees its effect.
+CliReply on_check_thread(CliEnv& env, proxy::Server& s, CliEnv::ChecksFn fn) {
+  if (!env.with_checks) return msg(fn(nullptr));
+  CliReply r;
+  CliEnv* e = &env;
+  proxy::Server* sp = &s;
+  r.async = [e, sp, fn = std::move(fn)](std::function<void(std::string)> done) {
+    e->with_checks(*sp, fn, std::move(done));
+  };
+  return r;
+}
+
+std::string retarget_checks(proxy::ServerChecks* sc) {
+  if (sc != nullptr) sc->retarget();
+  return {};
+}
+
+// `set server B/S health up|stopping|down`, `agent up|down`.
+CliReply set_health(CliEnv& env, proxy::Backend& be, proxy::Server& s, const Words& w, bool agent) {
+  using F = proxy::Backend::Forced;
+  if (agent && !(s.def().agent_check && s.agent_enabled()))
+    return msg("agent checks are not enabled on this server.\n");
+  const std::string_view arg = w.size() > 4 ? std::string_view(w[4]) : std::string_view();
+  std::optional<F> f;
+  if (arg == "up")
+    f = F::Up;
+  else if (arg == "down")
+    f = F::Down;
+  else if (arg == "stopping" && !agent)
+    f = F::Stopping;
+  if (!f)
+    return msg(agent ? "'set server <srv> agent' expects 'up' or 'down'.\n"
+                     : "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n");
+  proxy::Backend* bp = &be;
+  proxy::Server* sp = &s;
+  const F forced = *f;
+  return on_check_thread(env, s, [bp, sp, forced, agent](proxy::ServerChecks* sc) {
+    if (sc != nullptr) {
+      sc->force(forced, agent);
+    } else {
+      bp->force_state(*sp, forced, agent);
+      // No check loop ticks a slowstart ramp here: come back at full weight.
+      if (sp->warming()) {
+        sp->check_local().warm_start_ms = -1;
+        if (sp->update_weight(proxy::coarse_steady_ms())) bp->bump_generation();
+      }
+    }
+    return std::string();
+  });
+}
+
+// A port word of check-port, agent-port or "... port P": HAProxy's answers.
+std::optional<std::string> parse_port(std::string_view text, std::uint16_t& port) {
+  auto v = to_int(text);
+  if (!v) return "provided port is not an integer\n";
+  if (*v < 0 || *v > 65535) return "provided port is invalid\n";
+  port = static_cast<std::uint16_t>(*v);
+  return std::nullopt;
+}
+
+// agent-addr also takes a host name (resolved now, IPv4 first, as haproxy).
+bool resolve_host(const std::string& host, config::Address& a) {
+  for (int family : {AF_INET, AF_INET6}) {
+    addrinfo hints{};
+    hints.ai_family = family;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    if (::getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || res == nullptr) continue;
+    char ip[INET6_ADDRSTRLEN] = {};
+    const void* src = family == AF_INET
+                          ? static_cast<const void*>(
+                                &reinterpret_cast<const sockaddr_in*>(res->ai_addr)->sin_addr)
+                          : static_cast<const void*>(
+                                &reinterpret_cast<const sockaddr_in6*>(res->ai_addr)->sin6_addr);
+    const bool ok = ::inet_ntop(family, src, ip, sizeof ip) != nullptr;
+    ::freeaddrinfo(res);
+    if (ok && parse_ip(ip, a)) return true;
+  }
+  return false;
+}
+
+// `set server B/S check-addr|agent-addr <ip> [port <p>]`, `check-port|agent-port <p>`.
+CliReply set_check_target(CliEnv& env, proxy::Server& s, const Words& w) {
+  const std::string& what = w[3];
+  const bool agent = what.starts_with("agent");
+  const bool is_addr = what.ends_with("-addr");
+  if (agent ? !(s.def().agent_check && s.agent_enabled()) : !(s.def().check && s.health_enabled()))
+    return raw(agent ? "agent checks are not enabled on this server\n"
+                     : "health checks are not enabled on this server\n");
+  if (w.size() < 5)
+    return msg("set server <b>/<s> " + what +
+               (is_addr ? " requires an address and optionally a port.\n" : " requires a port.\n"));
+  std::optional<config::Address> addr;
+  std::optional<std::uint16_t> port;
+  std::uint16_t p = 0;
+  if (is_addr) {
+    config::Address a;
+    if (!parse_ip(w[4], a) && !(agent && resolve_host(w[4], a)))
+      return raw("invalid addr '" + w[4] + "'\n");
+    addr = a;
+    if (w.size() > 5 && w[5] == "port") {
+      if (auto err = parse_port(w.size() > 6 ? std::string_view(w[6]) : std::string_view(), p))
+        return raw(*err);
+      port = p;
+    }
+  } else {
+    if (auto err = parse_port(w[4], p)) return raw(*err);
+    port = p;
+  }
+  s.change_overrides([&](checks::CheckOverrides& health, checks::CheckOverrides& ag) {
+    checks::CheckOverrides& o = agent ? ag : health;
+    if (addr) o.addr = addr;
+    if (port) o.port = port;
+  });
+  return on_check_thread(env, s, retarget_checks);
+}
+
+CliReply set_agent_send(CliEnv& env, proxy::Server& s, const Words& w) {
+  if (!(s.def().agent_check && s.agent_enabled()))
+    return msg("agent checks are not enabled on this server.\n");
+  std::string line = w.size() > 4 ? w[4] : std::string();
+  s.change_overrides(
+      [&](checks::CheckOverrides&, checks::CheckOverrides& ag) { ag.send = std::move(line); });
+  return on_check_thread(env, s, retarget_checks);
+}
+
+CliReply set_addr(CliEnv& env, proxy::Server& s, const Words& w) {
   const char* by = " by 'stats socket command'\n";
   if (w.size() < 5)
     return msg("set server <b>/<s> addr requires an address and optionally a port.\n");
@@ -596,7 +632,11 @@ CliReply set_addr(proxy::Server& s, const Words& w) {
       set_addr_port(next, static_cast<std::uint16_t>(*port));
     }
   }
-  if (ip_only(next) != old_ip || next.port() != old_port) s.set_addr(next);
+  if (ip_only(next) != old_ip || next.port() != old_port) {
+    s.set_addr(next);
+    // Checks without check-addr/agent-addr follow the server (next run).
+    if (env.with_checks) env.with_checks(s, retarget_checks, nullptr);
+  }
   return msg(text + by);
 }
 
@@ -610,11 +650,21 @@ CliReply set_server(CliEnv& env, CliState&, const Words& w) {
   const std::string& what = w[3];
   if (what == "state") return set_state(*t.be, *t.srv, w.size() > 4 ? w[4] : "");
   if (what == "weight") return apply_weight(*t.be, *t.srv, w, 4);
-  if (what == "addr") return set_addr(*t.srv, w);
-  if (what == "agent" || what == "agent-addr" || what == "agent-port" || what == "agent-send" ||
-      what == "check-addr" || what == "check-port" || what == "fqdn" || what == "health" ||
-      what == "ssl")
-    return msg("'set server <srv> " + what + "' is not implemented yet in Sluice.\n");
+  if (what == "addr") return set_addr(env, *t.srv, w);
+  if (what == "health" || what == "agent")
+    return set_health(env, *t.be, *t.srv, w, what == "agent");
+  if (what == "check-addr" || what == "check-port" || what == "agent-addr" || what == "agent-port")
+    return set_check_target(env, *t.srv, w);
+  if (what == "agent-send") return set_agent_send(env, *t.srv, w);
+  // Sluice has no resolvers and no TLS to servers: haproxy's answers for a
+  // server without resolution and without ssl settings.
+  if (what == "fqdn")
+    return msg(w.size() < 5
+                   ? "set server <b>/<s> fqdn requires a FQDN.\n"
+                   : "set server <b>/<s> fqdn failed because no resolution is configured.\n");
+  if (what == "ssl")
+    return msg(
+        "'set server <srv> ssl' cannot be set.  default-server should define ssl settings\n");
   return msg(kUsage);
 }
 
@@ -685,7 +735,17 @@ CliReply set_maxconn(CliEnv& env, CliState&, const Words& w) {
     fe->set_maxconn(static_cast<unsigned>(*v));
     return msg("");
   }
-  if (w[2] == "global") return msg("'set maxconn global' is not implemented yet in Sluice.\n");
+  if (w[2] == "global") {
+    if (w.size() < 4) return msg("Expects an integer value.\n");
+    // As haproxy reads it (atoi): leading digits, anything else is 0.
+    const long long v = std::strtoll(w[3].c_str(), nullptr, 10);
+    const unsigned hard = env.hard_maxconn != 0 ? env.hard_maxconn : env.maxconn;
+    if (v > static_cast<long long>(hard)) return msg("Value out of range.\n");
+    // 0 (or less) restores the configured limit.
+    env.maxconn = v > 0 ? static_cast<unsigned>(v) : hard;
+    if (env.set_global_maxconn) env.set_global_maxconn(env.maxconn);
+    return msg("");
+  }
   return msg("'set maxconn' only supports 'frontend', 'server' and 'global'.\n");
 }
 
@@ -796,14 +856,14 @@ const Command kCommands[] = {
     {"enable server", CliLevel::Admin, "enable server <bk>/<srv>", "take a server out of maintenance (same as 'set server ... state ready')", enable_disable_server},
     {"get weight", CliLevel::User, "get weight <bk>/<srv>", "show a server's current and initial weight", get_weight},
     {"operator", CliLevel::User, "operator", "lower this session's level to operator", lower_level},
-    {"set maxconn", CliLevel::Admin, "set maxconn server|frontend ...", "change a server's or a frontend's maxconn", set_maxconn},
-    {"set server", CliLevel::Admin, "set server <bk>/<srv> [opts]", "change a server's state, weight or address", set_server},
+    {"set maxconn", CliLevel::Admin, "set maxconn server|frontend|global ...", "change a server's, a frontend's or the process's maxconn", set_maxconn},
+    {"set server", CliLevel::Admin, "set server <bk>/<srv> [opts]", "change a server's state, health, weight or (check) address", set_server},
     {"set timeout", CliLevel::User, "set timeout cli <delay>", "change this session's idle timeout (seconds)", set_timeout},
     {"set weight", CliLevel::Admin, "set weight <bk>/<srv> <w>[%]", "change a server's weight (same as 'set server ... weight')", set_weight},
     {"show backend", CliLevel::User, "show backend", "list the backends", show_backend},
     {"show cli level", CliLevel::User, "show cli level", "show this session's level", show_cli_level},
     {"show errors", CliLevel::Operator, "show errors [<px>] [request|response]", "show captured invalid requests and responses", show_errors},
-    {"show info", CliLevel::User, "show info", "show information about the running process", show_info},
+    {"show info", CliLevel::User, "show info [typed|json]", "show information about the running process", show_info},
     {"show servers state", CliLevel::User, "show servers state [<backend>]", "dump server state (server-state-file format)", show_servers_state},
     {"show sess", CliLevel::Operator, "show sess", "list the live sessions, one line each", show_sess},
     {"show stat", CliLevel::User, "show stat [json|typed|up|no-maint]*", "show counters of every proxy and server", show_stat},

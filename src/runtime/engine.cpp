@@ -94,7 +94,8 @@ std::vector<ListenNeed> Engine::listen_plan(const config::Model& model) {
 Result<void> EngineImpl::build() {
   const config::Global& g = model_.global;
   nthreads_ = thread_count(g);
-  maxconn_ = g.maxconn != 0 ? g.maxconn : default_maxconn();
+  hard_maxconn_ = g.maxconn != 0 ? g.maxconn : default_maxconn();
+  maxconn_.store(hard_maxconn_);
 
   // Loggers per proxy (their resolved targets).
   proxy_loggers_.resize(model_.proxies.size());
@@ -117,7 +118,7 @@ Result<void> EngineImpl::build() {
   for (std::size_t i = 0; i < model_.proxies.size(); ++i) {
     const auto& p = model_.proxies[i];
     if (!p.has_frontend() || p.disabled) continue;
-    unsigned fe_max = frontend_maxconn(p, maxconn_);
+    unsigned fe_max = frontend_maxconn(p, hard_maxconn_);
     auto fe = std::make_unique<proxy::Frontend>(p, static_cast<std::uint32_t>(frontends_.size()),
                                                 proxy_loggers_[i].get(), fe_max);
     for (const auto& ub : p.use_backends) {
@@ -131,8 +132,8 @@ Result<void> EngineImpl::build() {
         co.model = &model_;
         auto c = acl::compile(p, *ub.cond, co);
         if (!c)
-          return make_error(ub.loc.file + ":" + std::to_string(ub.loc.line) + ": proxy '" +
-                            p.name + "': use_backend: " + c.error());
+          return make_error(ub.loc.file + ":" + std::to_string(ub.loc.line) + ": proxy '" + p.name +
+                            "': use_backend: " + c.error());
         route.cond = std::make_unique<acl::CompiledCondition>(std::move(c.value()));
       }
       fe->routes().push_back(std::move(route));
@@ -302,9 +303,10 @@ bool settle(std::atomic<bool>& flag, const std::atomic<Count>& count, unsigned l
 
 bool EngineImpl::admit(Worker& w, proxy::Frontend& fe) {
   unsigned a = actconn_.load(std::memory_order_acquire);
+  const unsigned limit = maxconn();
   bool ok = true;
   do {
-    if (a >= maxconn_) {
+    if (a >= limit) {
       ok = false;
       break;
     }
@@ -313,7 +315,7 @@ bool EngineImpl::admit(Worker& w, proxy::Frontend& fe) {
     actconn_.fetch_sub(1, std::memory_order_acq_rel);
     ok = false;
   }
-  bool changed = settle(global_paused_, actconn_, maxconn_);
+  bool changed = settle(global_paused_, actconn_, maxconn());
   changed = settle(fe.paused(), fe.counters().cur, fe.maxconn()) || changed;
   if (changed) broadcast_pause(w);
   return ok;
@@ -322,9 +324,15 @@ bool EngineImpl::admit(Worker& w, proxy::Frontend& fe) {
 void EngineImpl::release(Worker& w, proxy::Frontend& fe) {
   fe.counters().leave();
   actconn_.fetch_sub(1, std::memory_order_acq_rel);
-  bool changed = settle(global_paused_, actconn_, maxconn_);
+  bool changed = settle(global_paused_, actconn_, maxconn());
   changed = settle(fe.paused(), fe.counters().cur, fe.maxconn()) || changed;
   if (changed) broadcast_pause(w);
+}
+
+void EngineImpl::set_maxconn(unsigned m) {
+  maxconn_.store(m, std::memory_order_relaxed);
+  // Lowered below the live connections: pause now; raised: accept at once.
+  if (settle(global_paused_, actconn_, m) && !workers_.empty()) broadcast_pause(*workers_[0]);
 }
 
 void EngineImpl::on_session_start(Worker& /*w*/, proxy::Frontend& fe) {
@@ -335,7 +343,7 @@ void EngineImpl::on_session_start(Worker& /*w*/, proxy::Frontend& fe) {
 void EngineImpl::on_session_end(Worker& w, proxy::Frontend& fe) {
   fe.counters().leave();
   actconn_.fetch_sub(1, std::memory_order_acq_rel);
-  bool changed = settle(global_paused_, actconn_, maxconn_);
+  bool changed = settle(global_paused_, actconn_, maxconn());
   changed = settle(fe.paused(), fe.counters().cur, fe.maxconn()) || changed;
   if (changed) broadcast_pause(w);
 }

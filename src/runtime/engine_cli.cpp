@@ -24,10 +24,33 @@ Result<void> EngineImpl::build_cli() {
   }
   cli_env_.start_wall_s = start_wall_s_;
   cli_env_.nbthread = nthreads_;
-  cli_env_.maxconn = maxconn_;
+  cli_env_.maxconn = maxconn();
+  cli_env_.hard_maxconn = hard_maxconn_;
+  // The CLI runs on worker 0: broadcast_pause applies there and posts to the others.
+  cli_env_.set_global_maxconn = [this](unsigned m) { set_maxconn(m); };
+  for (const auto& cp : checks_) check_thread_[cp.server] = cp.thread;
+  // A server's checks live on one worker: run `fn` there, answer on worker 0.
+  cli_env_.with_checks = [this](proxy::Server& s, CliEnv::ChecksFn fn,
+                                std::function<void(std::string)> done) {
+    if (workers_.empty()) return;
+    unsigned t = 0;
+    if (auto d = dyn_check_thread_.find(&s); d != dyn_check_thread_.end())
+      t = d->second;
+    else if (auto c = check_thread_.find(&s); c != check_thread_.end())
+      t = c->second;
+    Worker* w = workers_[t].get();
+    core::Loop* home = &workers_[0]->loop();
+    proxy::Server* sp = &s;
+    w->loop().post([w, sp, home, fn = std::move(fn), done = std::move(done)] {
+      std::string text = fn(w->find_server_checks(*sp));
+      if (done) home->post([done, text = std::move(text)] { done(text); });
+    });
+  };
   cli_env_.node = glob.node;
   // `shutdown sessions server B/S`: closes them on every worker thread (posted).
-  cli_env_.shutdown_sessions = [](proxy::Server& s) { s.shutdown_sessions(proxy::TermCause::Killed); };
+  cli_env_.shutdown_sessions = [](proxy::Server& s) {
+    s.shutdown_sessions(proxy::TermCause::Killed);
+  };
   // Recorded now: the workers take the per-thread fds out of bound_ later,
   // and hold them open until the soft stop (which closes the stats socket first).
   std::vector<std::pair<std::string, int>> exposed;

@@ -58,7 +58,11 @@ class EngineImpl final : public Engine {
   std::vector<CheckPlacement>& check_placements() { return checks_; }
   unsigned threads() const { return nthreads_; }
   std::atomic<unsigned>& actconn() { return actconn_; }
-  unsigned maxconn() const { return maxconn_; }
+  // The global maxconn now (`set maxconn global` lowers it), and as configured.
+  unsigned maxconn() const { return maxconn_.load(std::memory_order_relaxed); }
+  unsigned hard_maxconn() const { return hard_maxconn_; }
+  // `set maxconn global`: the new limit; listeners pause or resume at once.
+  void set_maxconn(unsigned m);
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   bool global_paused() const { return global_paused_.load(std::memory_order_acquire); }
 
@@ -72,9 +76,9 @@ class EngineImpl final : public Engine {
   void on_session_end(Worker& w, proxy::Frontend& fe);
 
   // ---- runtime API (engine_cli.cpp)
-  Result<void> build_cli();  // open the stats sockets, fill the command environment
+  Result<void> build_cli();   // open the stats sockets, fill the command environment
   void start_cli(Worker& w);  // on worker 0's thread
-  void stop_cli();  // any thread
+  void stop_cli();            // any thread
 
  private:
   void broadcast_pause(Worker& self);
@@ -91,7 +95,8 @@ class EngineImpl final : public Engine {
   std::vector<BoundAddress> bound_;
   std::vector<CheckPlacement> checks_;
   unsigned nthreads_ = 1;
-  unsigned maxconn_ = 0;
+  unsigned hard_maxconn_ = 0;
+  std::atomic<unsigned> maxconn_{0};
   std::atomic<unsigned> actconn_{0};
   std::atomic<bool> global_paused_{false};
   std::atomic<bool> stopping_{false};
@@ -100,10 +105,11 @@ class EngineImpl final : public Engine {
   std::vector<std::unique_ptr<Worker>> workers_;  // destroyed before pool_ (declared after)
   std::unique_ptr<CliServer> cli_;
   std::unique_ptr<stats::GraphitePusher> graphite_;  // on worker 0's loop
-  std::unique_ptr<stats::AlertWatch> alerts_;  // on worker 0's loop
-  std::unique_ptr<stats::EmailAlerts> email_;  // on worker 0's loop
+  std::unique_ptr<stats::AlertWatch> alerts_;        // on worker 0's loop
+  std::unique_ptr<stats::EmailAlerts> email_;        // on worker 0's loop
   CliEnv cli_env_;
-  std::map<proxy::Server*, unsigned> dyn_check_thread_;  // CLI thread only
+  std::map<proxy::Server*, unsigned> dyn_check_thread_;    // CLI thread only
+  std::map<const proxy::Server*, unsigned> check_thread_;  // static servers' checks
   std::int64_t start_wall_s_ = 0;
 };
 

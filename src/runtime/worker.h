@@ -7,16 +7,16 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
-#include <string>
 #include <memory>
+#include <string>
 #include <vector>
 
-#include "proxy/server_checks.h"
 #include "core/listener.h"
 #include "core/loop.h"
 #include "httpmode/sessions.h"
 #include "proxy/balancer.h"
 #include "proxy/frontend.h"
+#include "proxy/server_checks.h"
 #include "tcp/pools.h"
 #include "tcp/session.h"
 
@@ -45,6 +45,8 @@ class Worker final : public tcp::SessionHost {
   void add_server_checks(proxy::Backend& be, proxy::Server& s);
   void run_server_checks(proxy::Server& s, bool run);
   void drop_server_checks(proxy::Server& s);
+  // The checks of `s` run by this worker (configured or added); null if none.
+  proxy::ServerChecks* find_server_checks(const proxy::Server& s) const;
   std::string describe_sessions() const;
   unsigned live_sessions() const { return live_; }
 

@@ -24,6 +24,13 @@ void Worker::drop_server_checks(proxy::Server& s) {
   dyn_checks_.erase(it);
 }
 
+proxy::ServerChecks* Worker::find_server_checks(const proxy::Server& s) const {
+  for (const auto& c : checks_)
+    if (&c->server() == &s) return c.get();
+  auto it = dyn_checks_.find(const_cast<proxy::Server*>(&s));
+  return it == dyn_checks_.end() ? nullptr : it->second.get();
+}
+
 std::string Worker::describe_sessions() const {
   std::string out;
   const std::int64_t now = loop_.now_ms();

@@ -191,7 +191,12 @@ std::string server_status(const proxy::Server& s) {
   if (a & proxy::kAdminMaint) return "MAINT";
   const bool checked = s.def().check && s.health_enabled();
   const bool drain = (a & proxy::kAdminDrain) != 0;
-  if (!checked && !(s.def().agent_check && s.agent_enabled())) return drain ? "DRAIN" : "no check";
+  if (!checked && !(s.def().agent_check && s.agent_enabled())) {
+    // Unchecked: only the runtime API (`set server ... health`) moves it.
+    if (!s.up()) return "DOWN";
+    if (drain) return "DRAIN";
+    return (a & proxy::kAdminCheckDrain) ? "NOLB" : "no check";
+  }
   if (!s.up()) {
     if (!s.check_ok() || !checked) {
       unsigned h = s.check().health.load(R);

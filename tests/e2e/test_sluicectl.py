@@ -394,6 +394,19 @@ def test_roll_under_load_loses_nothing_and_waits_for_the_agent(farm):
     assert "roll of app done" in text
 
 
+@pytest.mark.timeout(60)
+def test_roll_does_not_take_the_old_status_for_ready(farm):
+    """With --settle 0, a server whose CMD left it dead must not pass for
+    ready on the UP status from before: the roll marks its checks down
+    before `state ready`, so only fresh successful checks could bring it UP."""
+    rc, lines, err = roll(farm, "--servers", "a", "--settle", "0", "--ready-timeout", "2",
+                          "--exec", f"kill $(cat {farm.dir}/{{server}}.pid)")
+    text = "\n".join(l for _, l in lines)
+    assert rc == 2, text + err
+    assert "roll stopped at app/a" in err and "not UP within --ready-timeout 2s" in err, err
+    assert stat_json(farm.sluice, farm.sock)["a"]["status"] == "MAINT"
+
+
 @pytest.mark.timeout(120)
 def test_roll_failing_command_stops_and_leaves_server_in_maint(farm):
     before = {n: farm.starts(n) for n in farm.names}

@@ -76,6 +76,15 @@ bool server_ready(const StatRow& r) {
   return r.num("weight") >= r.num("uweight");
 }
 
+std::vector<std::string> mark_unchecked_commands(const StatRow& r, const std::string& backend,
+                                                 const std::string& server) {
+  std::vector<std::string> out;
+  const std::string target = "set server " + backend + "/" + server;
+  if (!r.get("check_status").empty()) out.push_back(target + " health down");
+  if (!r.get("agent_status").empty()) out.push_back(target + " agent down");
+  return out;
+}
+
 std::string shell_quote(std::string_view s) {
   std::string out = "'";
   for (char c : s) {

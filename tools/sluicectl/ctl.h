@@ -29,6 +29,13 @@ bool server_up(const StatRow& r);
 // UP and, with slowstart, at its full weight.
 bool server_ready(const StatRow& r);
 
+// After a server's restart, before `state ready`: the commands that mark
+// its checks failed (`set server B/S health down`, `agent down`) so that only
+// fresh successful checks (`rise` of them) or its agent's `up` report it UP
+// again. None for a server without checks: nothing would bring it back.
+std::vector<std::string> mark_unchecked_commands(const StatRow& r, const std::string& backend,
+                                                 const std::string& server);
+
 // POSIX shell single quoting: 'it'\''s'.
 std::string shell_quote(std::string_view s);
 

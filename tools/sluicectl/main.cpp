@@ -279,7 +279,7 @@ struct RollOptions {
   std::string backend, exec;
   std::vector<std::string> servers;
   int batch = 1, min_up = 1;
-  double drain_timeout = 60, ready_timeout = 60, poll = 0.2, settle = 1;
+  double drain_timeout = 60, ready_timeout = 60, poll = 0.2, settle = 0;
   bool dry_run = false;
 };
 
@@ -464,7 +464,15 @@ int cmd_roll(const std::string& sock, const RollOptions& o) {
       int rc = run_shell(cmd, why);
       if (rc != 0) return fail(s.name, "--exec failed: " + why);
     }
-    // ready, then wait for UP (checks and agent) at full weight
+    // Checks marked failed while still in maintenance, then ready: only
+    // fresh successful checks (and the agent's "up") report the restarted
+    // server UP, never a status from before the restart.
+    {
+      auto now = stats(sock);
+      for (const auto& s : batch)
+        if (const StatRow* r = find_server(now, o.backend, s.name))
+          for (const auto& cmd : mark_unchecked_commands(*r, o.backend, s.name)) act(sock, cmd);
+    }
     for (const auto& s : batch) {
       act(sock, "set server " + o.backend + "/" + s.name + " state ready");
       prog.set(s.name, "ready", "waiting for the checks to report UP");
@@ -477,8 +485,7 @@ int cmd_roll(const std::string& sock, const RollOptions& o) {
       for (auto it = pending.begin(); it != pending.end();) {
         const StatRow* r = find_server(now, o.backend, *it);
         if (r != nullptr && server_ready(*r)) {
-          // UP on every poll for --settle seconds: a status from before the
-          // restart (a check that has not run since) is not taken for ready.
+          // Optionally UP on every poll for --settle more seconds.
           auto since = up_since.try_emplace(*it, Clock::now()).first->second;
           if (secs_since(since) >= o.settle) {
             char took[32];
@@ -583,7 +590,7 @@ int main(int argc, char** argv) {
   roll->add_option("--min-up", ro.min_up, "refuse to take out a batch leaving fewer servers UP")
       ->capture_default_str();
   roll->add_option("--settle", ro.settle,
-                   "seconds a server must stay UP before the next (above the check/agent interval)")
+                   "seconds a server must stay UP (after its fresh checks) before the next")
       ->capture_default_str();
   roll->add_option("--poll", ro.poll, "seconds between polls of 'show stat'")
       ->capture_default_str();

@@ -101,7 +101,8 @@ TEST(CheckConfig, AddrPortAndSource) {
   config::ServerDef s;
   s.addr = loopback(80);
   s.check_port = 8080;
-  auto be_ptr = std::make_unique<config::Proxy>();  // heap: GCC 12 false -Wmaybe-uninitialized on a big stack Proxy
+  auto be_ptr = std::make_unique<config::Proxy>();  // heap: GCC 12 false -Wmaybe-uninitialized on a
+                                                    // big stack Proxy
   config::Proxy& be = *be_ptr;
   be.source = loopback(0);
   config::Global g;
@@ -112,6 +113,69 @@ TEST(CheckConfig, AddrPortAndSource) {
   c = make_check_config(s, be, g);
   EXPECT_EQ(c.fastinter, 100ms);
   EXPECT_EQ(c.downinter, s.inter);
+}
+
+TEST(CheckConfig, RuntimeOverridesComeBeforeTheConfiguration) {
+  config::ServerDef s;
+  s.addr = loopback(80);
+  // No check-addr, no check-port: the server's current address and port.
+  EXPECT_EQ(health_check_address(s, loopback(81), {}).port(), 81);
+  s.check_port = 8080;
+  EXPECT_EQ(health_check_address(s, loopback(81), {}).port(), 8080);
+  CheckOverrides o;
+  o.addr = loopback(0);
+  reinterpret_cast<sockaddr_in&>(o.addr->storage).sin_addr.s_addr = htonl(0x7f000009);
+  config::Address a = health_check_address(s, loopback(81), o);
+  EXPECT_EQ(ntohl(reinterpret_cast<const sockaddr_in&>(a.storage).sin_addr.s_addr), 0x7f000009U);
+  EXPECT_EQ(a.port(), 8080);  // check-addr alone keeps the port
+  o.port = 9090;
+  EXPECT_EQ(health_check_address(s, loopback(81), o).port(), 9090);
+  o.port = 0;  // haproxy: 0 is the server's port
+  EXPECT_EQ(health_check_address(s, loopback(81), o).port(), 81);
+  s.agent_port = 7000;
+  EXPECT_EQ(agent_check_address(s, loopback(81), {}).port(), 7000);
+  CheckOverrides ag;
+  ag.port = 7001;
+  EXPECT_EQ(agent_check_address(s, loopback(81), ag).port(), 7001);
+}
+
+// A retarget takes effect from the next check: the first checks hit a
+// closed port (L4CON), the ones after retarget() the listening one.
+TEST(CheckRun, RetargetMovesTheNextChecks) {
+  int l = ::socket(AF_INET, SOCK_STREAM, 0);
+  auto a = loopback(0);
+  ::bind(l, reinterpret_cast<sockaddr*>(&a.storage), a.length);
+  ::listen(l, 16);
+  int c = ::socket(AF_INET, SOCK_STREAM, 0);
+  ::bind(c, reinterpret_cast<sockaddr*>(&a.storage), a.length);
+  const std::uint16_t closed = port_of(c);
+  ::close(c);
+  core::Loop loop;
+  CheckConfig cfg;
+  cfg.addr = loopback(closed);
+  cfg.inter = cfg.fastinter = cfg.downinter = 20ms;
+  std::vector<CheckStatus> seen;
+  CheckRun* self = nullptr;
+  CheckRun run(loop, cfg, [&](const CheckResult& r, HealthChange, const Health&) {
+    seen.push_back(r.status);
+    if (seen.size() == 1) self->retarget(loopback(port_of(l)));
+    if (seen.size() == 2) self->set_agent_send("hello\n");
+    if (seen.size() == 3) loop.stop();
+  });
+  self = &run;
+  run.start(0ms);
+  core::Timer guard([&] { loop.stop(); });
+  loop.arm(guard, 3000ms);
+  loop.run();
+  run.stop();
+  ::close(l);
+  ASSERT_EQ(seen.size(), 3U);
+  EXPECT_EQ(seen[0], CheckStatus::L4Con);
+  EXPECT_EQ(seen[1], CheckStatus::L4Ok);
+  // agent-send: a send step is added when the next check starts.
+  ASSERT_EQ(run.config().steps.size(), 2U);
+  EXPECT_EQ(run.config().steps[1].kind, CheckStep::Kind::Send);
+  EXPECT_EQ(run.config().steps[1].data, "hello\n");
 }
 
 }  // namespace

@@ -52,6 +52,22 @@ TEST(StatCsv, ReadyNeedsExactUpAndFullWeight) {
   EXPECT_FALSE(server_ready(t));
 }
 
+TEST(Roll, MarksOnlyTheChecksTheServerHas) {
+  StatRow r;
+  r.field = {{"status", "MAINT"}, {"check_status", "L4OK"}, {"agent_status", ""}};
+  EXPECT_EQ(mark_unchecked_commands(r, "app", "a"),
+            (std::vector<std::string>{"set server app/a health down"}));
+  r.field["agent_status"] = "L7OK";
+  EXPECT_EQ(
+      mark_unchecked_commands(r, "app", "a"),
+      (std::vector<std::string>{"set server app/a health down", "set server app/a agent down"}));
+  r.field["check_status"] = "";
+  EXPECT_EQ(mark_unchecked_commands(r, "app", "a"),
+            (std::vector<std::string>{"set server app/a agent down"}));
+  r.field["agent_status"] = "";  // no check at all: nothing would bring it back
+  EXPECT_TRUE(mark_unchecked_commands(r, "app", "a").empty());
+}
+
 TEST(Template, SubstitutesShellQuoted) {
   EXPECT_EQ(
       substitute("restart {backend} {server} {addr}:{port} {other}", "app", "a", "10.0.0.1", "80"),
