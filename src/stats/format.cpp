@@ -238,10 +238,16 @@ void append_typed(std::string& out, const Row& r) {
 }
 
 std::string to_json(const std::vector<Row>& rows) {
+  std::string out;
+  append_json(out, rows);
+  return out;
+}
+
+void append_json(std::string& out, const std::vector<Row>& rows) {
   const Fragments& frag = fragments();
-  std::string out = "[";
   // About 190 bytes per field and 80 fields per row; growth beyond is amortised.
-  out.reserve(rows.size() * 16 * 1024);
+  out.reserve(out.size() + 1 + rows.size() * 16 * 1024);
+  out += '[';
   bool first_row = true;
   for (const Row& r : rows) {
     if (!first_row) out += ',';
@@ -272,7 +278,6 @@ std::string to_json(const std::vector<Row>& rows) {
     out += ']';
   }
   out += ']';
-  return out;
 }
 
 }  // namespace sluice::stats
