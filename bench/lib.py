@@ -610,11 +610,14 @@ def parse_wrk(out: str) -> dict:
     return res
 
 
-def wrk_cmd(port: int, path: str, seconds: float, conns: int, close: bool = False) -> list[str]:
+def wrk_cmd(port: int, path: str, seconds: float, conns: int, close: bool = False,
+            script: Path | None = None) -> list[str]:
     cmd = ["wrk", "-t1", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--latency",
            "--timeout", "10s"]
     if close:
         cmd += ["-H", "Connection: close"]
+    if script:
+        cmd += ["-s", str(script)]
     return cmd + [f"http://127.0.0.1:{port}{path}"]
 
 
@@ -625,10 +628,12 @@ def wrk_result(rc: int, stdout: str, stderr: str = "") -> dict:
     return res
 
 
-def wrk(port: int, path: str, seconds: float, conns: int, close: bool = False) -> dict:
+def wrk(port: int, path: str, seconds: float, conns: int, close: bool = False,
+        script: Path | None = None) -> dict:
     """One wrk run (one thread, on the client CPU); parse_wrk's figures."""
     try:
-        r = run(wrk_cmd(port, path, seconds, conns, close), cpu=CLIENT_CPU, timeout=seconds + 60)
+        r = run(wrk_cmd(port, path, seconds, conns, close, script), cpu=CLIENT_CPU,
+                timeout=seconds + 60)
     except Exception as e:  # noqa: BLE001
         return {"error": repr(e)}
     return wrk_result(r.returncode, r.stdout, r.stderr)
