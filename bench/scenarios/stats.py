@@ -284,11 +284,13 @@ def idle_scrapes(t: Target, n: int) -> dict:
     return res
 
 
-def traffic_run(ctx, t: Target, mode: str) -> dict:
+def traffic_run(ctx, t: Target, mode: str, ours: list[int]) -> dict:
+    """One run of proxied traffic through t, with scrapes as `mode` says; `ours`:
+    every process of the set-up (not "other load")."""
     a = ctx.args
     secs = a.stats_seconds
     ctx.idle.wait()
-    load = lib.LoadMeter([t.proc.pid])
+    load = lib.LoadMeter(ours)
     load.start()
     probe = subprocess.Popen(_helper(["probe", str(t.fe), str(a.stats_probe_rate), str(secs)]),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -372,6 +374,7 @@ def run(ctx) -> dict:
         # Let every server be checked a few times (status, check history).
         if a.stats_check_inter > 0:
             time.sleep(min(3 * a.stats_check_inter + 1, 10))
+        ours = [farm.pid, origin.pid] + [t.proc.pid for t in targets]
         for t in targets:
             lib.log(f"stats: {t.name}, {a.stats_scrapes} idle scrapes of each kind")
             data["targets"][t.name]["idle"] = idle_scrapes(t, a.stats_scrapes)
@@ -380,7 +383,7 @@ def run(ctx) -> dict:
                 for mode in MODES:
                     lib.log(f"stats round {r + 1}/{a.stats_rounds}: {t.name}, {mode}")
                     try:
-                        x = traffic_run(ctx, t, mode)
+                        x = traffic_run(ctx, t, mode, ours)
                     except Exception as e:  # noqa: BLE001 - recorded in the results
                         x = {"mode": mode, "error": repr(e)}
                     x["round"] = r + 1
@@ -454,7 +457,9 @@ def render(ctx, d: dict) -> str:
     om = lib.median([x.get("other_pct") for n in names for x in d["targets"][n]["runs"]])
     if om is not None and om > 10:
         L.append(f"> **Noisy machine:** other work used a median {om:.0f} % of a core during the "
-                 "traffic runs (2 CPUs shared with builds of other sessions); latency figures "
+                 "traffic runs (2 CPUs shared with builds of other sessions; runs before "
+                 "2026-11-23 20:00 also counted the origin, the farm and the idle target); "
+                 "latency figures "
                  "move by tens of per cent between runs. Read the same-round ratios.\n")
 
     L.append(f"### Time per scrape, idle target ({p['scrapes']} scrapes of each kind, one at a "
@@ -510,9 +515,10 @@ def render(ctx, d: dict) -> str:
   only does its checks). Proxies and the origin nginx are pinned to CPU {p['cpus']['proxy']};
   wrk, the probe and the scraper to CPU {p['cpus']['client']}.
 - Scrapes ({kinds_txt}): a fresh connection each (stats socket, or HTTP/1.1 with
-  `Connection: close` to the stats frontend), timed from connect to the last byte (and to the
-  first byte: both proxies build the whole answer before sending it, so this is about the
-  time the loop was busy). Proxy CPU per scrape: utime+stime of the proxy over the
+  `Connection: close` to the stats frontend), timed from connect to the last byte and to the
+  first byte. Sluice builds the whole answer before sending it, so its time to the first
+  byte is about how long one scrape holds its loop; haproxy streams the answer in
+  buffer-sized slices (first byte after well under 1 ms). Proxy CPU per scrape: utime+stime of the proxy over the
   {p['scrapes']} scrapes / {p['scrapes']}. expvar is Sluice's own (haproxy has none).
 - Traffic: `wrk -t1 -c{p['conns']}` for {p['seconds']:g} s on a 64-byte keep-alive response,
   each connection pausing {p.get('think_ms', 0)} ms between a response and its next request
