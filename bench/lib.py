@@ -327,6 +327,33 @@ def nginx_main(body: str, *, workdir: Path, master: bool = True) -> str:
     )
 
 
+def start_proxy(t: Proxy, d: Path, text: str, ports: list[int], *,
+                callgrind: bool = False) -> tuple[subprocess.Popen | None, str]:
+    """Write t's configuration `text` into d, start t on the proxy CPU (under
+    callgrind if asked) and wait until it listens on every port.
+    Returns (process, "") or (process or None, why it did not start)."""
+    cfg = d / ("nginx.conf" if t.kind == "nginx" else "proxy.cfg")
+    cfg.write_text(text)
+    t.config = text
+    cmd = t.command(cfg, d)
+    if callgrind:
+        cmd = callgrind_cmd(cmd, d)
+    logp = d / "proxy.log"
+    p = spawn(cmd, cpu=PROXY_CPU, log_path=logp, cwd=d)
+    timeout = 60 if callgrind else 10
+    if all(wait_port(port, timeout, p) for port in ports):
+        return p, ""
+    extra = tail(d / "error.log") if t.kind == "nginx" else ""
+    return p, f"{t.name} did not start (exit {p.poll()}): " + (tail(logp) + "\n" + extra).strip()
+
+
+def select_targets(ts: list[Proxy], wanted: list[str] | None) -> list[Proxy]:
+    """--targets: keep the named targets (a plain name also keeps its variants)."""
+    if not wanted:
+        return ts
+    return [t for t in ts if t.name in wanted or t.name.split("-")[0] in wanted]
+
+
 # ------------------------------------------------------------------ callgrind / strace
 
 def callgrind_cmd(cmd: list[str], outdir: Path) -> list[str]:
@@ -399,6 +426,73 @@ def parse_strace_c(path: Path) -> dict:
     return {"total": total, "errors": errors, "by_syscall": by}
 
 
+def _traced(pids: list[int]) -> bool:
+    for pid in pids:
+        for status in Path(f"/proc/{pid}/task").glob("*/status"):
+            try:
+                tracer = [ln for ln in status.read_text().splitlines() if ln.startswith("TracerPid")]
+            except OSError:
+                continue
+            if tracer and tracer[0].split()[1] == "0":
+                return False
+    return True
+
+
+def strace_attach_wait(pids: list[int], outfile: Path) -> subprocess.Popen:
+    """strace_attach, returning once every thread of pids is traced (bounded)."""
+    tr = strace_attach(pids, outfile)
+    deadline = time.monotonic() + 10
+    while not _traced(pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    return tr
+
+
+def count_instructions(d: Path, pid: int, warmup: Callable[[], object],
+                       work: Callable[[], dict], n: int, unit: str) -> dict:
+    """Instructions per unit of work of a target already running under callgrind
+    (callgrind_cmd, dumps in d): warm up, zero the counters, do exactly n units,
+    dump. `work` returns a dict whose "completed" should be n.
+    Keys: ir_total, <unit>s, run, ir_per_<unit>, error (if any)."""
+    warmup()
+    time.sleep(0.5)
+    if not callgrind_control("-z", pid):
+        return {"error": "callgrind_control -z failed"}
+    res = work()
+    time.sleep(0.5)  # let the last teardown reach the target
+    if not callgrind_control("-d", pid):
+        return {"error": "callgrind_control -d failed", "run": res}
+    total = callgrind_dump_total(d, pid)
+    out = {"ir_total": total, f"{unit}s": n, "run": res,
+           f"ir_per_{unit}": total / n if total else None}
+    if res.get("completed") != n:
+        out["error"] = f"{res.get('completed')} of {n} {unit}s completed"
+    return out
+
+
+def count_syscalls(pids: list[int], out_file: Path, warmup: Callable[[], object],
+                   work: Callable[[], dict], n: int, unit: str) -> dict:
+    """System calls per unit of work: warm up, `strace -c -f` on every thread of
+    pids, exactly n units, detach. Keys: <unit>s, run, pids, total, errors,
+    by_syscall, sys_per_<unit>, per_<unit> (by syscall, most frequent first)."""
+    warmup()
+    time.sleep(0.3)
+    tr = strace_attach_wait(pids, out_file)
+    res = work()
+    time.sleep(0.5)
+    strace_detach(tr)
+    if not out_file.exists():
+        return {"error": "strace wrote nothing", "run": res}
+    parsed = parse_strace_c(out_file)
+    out = {f"{unit}s": n, "run": res, "pids": pids, **parsed,
+           f"sys_per_{unit}": parsed["total"] / n,
+           f"per_{unit}": {k: v / n for k, v in sorted(parsed["by_syscall"].items(),
+                                                       key=lambda kv: -kv[1])}}
+    if res.get("completed") != n:
+        out["error"] = f"{res.get('completed')} of {n} {unit}s completed"
+    return out
+
+
 # ------------------------------------------------------------------ statistics / output
 
 def median(xs: list[float]) -> float | None:
@@ -427,6 +521,194 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(out) + "\n"
+
+
+def round_ratios(samples: list[dict], base: list[dict], value: Callable[[dict], float | None]
+                 ) -> list[float]:
+    """Per-round ratios value(sample) / value(base sample of the same round): drift
+    between rounds cancels. Samples carry their "round"."""
+    b = {x.get("round"): value(x) for x in base}
+    out = []
+    for x in samples:
+        v, bv = value(x), b.get(x.get("round"))
+        if v is not None and bv:
+            out.append(v / bv)
+    return out
+
+
+def goal_status(ratio: float | None, op: str, bound: float, detail: str = "",
+                digits: int = 2, base: str = "haproxy") -> str:
+    """'met (0.42× haproxy; detail)' / 'missed (...)' / 'not measured'."""
+    if ratio is None:
+        return "not measured"
+    ok = ratio <= bound if op == "<=" else ratio >= bound
+    return (f"{'met' if ok else 'missed'} ({ratio:.{digits}f}× {base}"
+            + (f"; {detail}" if detail else "") + ")")
+
+
+def md_configs(configs: dict[str, str], only: Iterable[str] | None = None,
+               label: str = "configuration") -> str:
+    """Each target's configuration in a folded <details> block."""
+    keep = set(only) if only is not None else None
+    return "".join(f"<details><summary>{n} {label}</summary>\n\n```\n{cfg}```\n</details>\n\n"
+                   for n, cfg in configs.items() if keep is None or n in keep)
+
+
+def top_syscalls(per: dict[str, float], n: int = 6) -> str:
+    """'recvfrom 4.00, epoll_wait 3.77, ...': the n most frequent of a per-unit count."""
+    return ", ".join(f"{k} {v:.2f}" for k, v in list(per.items())[:n])
+
+
+def counted_note(target: dict, unit: str, n: int = 6) -> str:
+    """A target's top syscalls per unit, and the errors of its callgrind/strace counts."""
+    top = top_syscalls(target.get("strace", {}).get(f"per_{unit}", {}), n)
+    err = "; ".join(x for x in (target.get("callgrind", {}).get("error"),
+                                target.get("strace", {}).get("error")) if x)
+    return top + (f" — error: {err[:200]}" if err else "")
+
+
+def md_skipped(skipped: dict[str, str]) -> str:
+    if not skipped:
+        return ""
+    lines = ["### Skipped\n"]
+    lines += [f"- {n}: {why.splitlines()[0][:500] if why else ''}" for n, why in skipped.items()]
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ HTTP clients and origin
+
+SMALL_PATH = "/64"
+SMALL_BODY = "x" * 63 + "\n"
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
+_SIZE = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+
+
+def _wrk_ms(text: str) -> float | None:
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    return float(m.group(1)) * _UNITS[m.group(2)] if m else None
+
+
+def parse_wrk(out: str) -> dict:
+    """req/s, bytes/s, requests, p50/p90/p99 (ms, from --latency), errors of a wrk run."""
+    res: dict = {}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    res["rps"] = float(m.group(1)) if m else None
+    m = re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB|TB)", out)
+    res["bytes_per_s"] = float(m.group(1)) * _SIZE[m.group(2)] if m else None
+    m = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m),", out)
+    res["requests"] = int(m.group(1)) if m else 0
+    for pct in ("50", "90", "99"):
+        m = re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", out, re.M)
+        res[f"p{pct}_ms"] = _wrk_ms(m.group(1)) if m else None
+    m = re.search(r"^\s*Latency[ \t]+\S+[ \t]+\S+[ \t]+(\S+)", out, re.M)
+    res["max_ms"] = _wrk_ms(m.group(1)) if m else None
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    res["socket_errors"] = sum(int(x) for x in m.groups()) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    res["non2xx"] = int(m.group(1)) if m else 0
+    return res
+
+
+def wrk_cmd(port: int, path: str, seconds: float, conns: int, close: bool = False,
+            script: Path | None = None) -> list[str]:
+    cmd = ["wrk", "-t1", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--latency",
+           "--timeout", "10s"]
+    if close:
+        cmd += ["-H", "Connection: close"]
+    if script:
+        cmd += ["-s", str(script)]
+    return cmd + [f"http://127.0.0.1:{port}{path}"]
+
+
+def wrk_result(rc: int, stdout: str, stderr: str = "") -> dict:
+    res = parse_wrk(stdout)
+    if rc != 0 or res["rps"] is None:
+        res["error"] = f"wrk rc={rc}: {(stdout + stderr)[-300:]}"
+    return res
+
+
+def wrk(port: int, path: str, seconds: float, conns: int, close: bool = False,
+        script: Path | None = None) -> dict:
+    """One wrk run (one thread, on the client CPU); parse_wrk's figures."""
+    try:
+        r = run(wrk_cmd(port, path, seconds, conns, close, script), cpu=CLIENT_CPU,
+                timeout=seconds + 60)
+    except Exception as e:  # noqa: BLE001
+        return {"error": repr(e)}
+    return wrk_result(r.returncode, r.stdout, r.stderr)
+
+
+def read_response(sock: socket.socket, buf: bytearray) -> bool:
+    """Read one Content-Length response from sock (buf keeps leftovers); True for a 200."""
+    while True:
+        end = buf.find(b"\r\n\r\n")
+        if end >= 0:
+            head = bytes(buf[:end]).lower()
+            m = re.search(rb"\r\ncontent-length:\s*(\d+)", head)
+            need = end + 4 + (int(m.group(1)) if m else 0)
+            if len(buf) >= need:
+                del buf[:need]
+                return head.startswith(b"http/1.1 200")
+        chunk = sock.recv(65536)
+        if not chunk:
+            return False
+        buf += chunk
+
+
+def sequential(port: int, n: int, path: str = SMALL_PATH) -> dict:
+    """n requests one after the other on one keep-alive connection."""
+    req = f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+    ok = 0
+    t0 = time.monotonic()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            buf = bytearray()
+            for _ in range(n):
+                s.sendall(req)
+                if not read_response(s, buf):
+                    break
+                ok += 1
+    except OSError as e:
+        return {"completed": ok, "error": repr(e)}
+    return {"completed": ok, "seconds": time.monotonic() - t0}
+
+
+def nginx_origin_config(port: int, workdir: Path) -> str:
+    """An origin nginx (one worker, no access log, long keep-alive) answering a
+    64-byte body at SMALL_PATH and files from workdir/www."""
+    body = (
+        "http {\n"
+        "    access_log off;\n"
+        "    keepalive_requests 100000000;\n"
+        "    keepalive_timeout 300s;\n"
+        f"    server {{\n        listen 127.0.0.1:{port} backlog=4096;\n"
+        f"        root {workdir}/www;\n"
+        f"        location = {SMALL_PATH} {{ return 200 \"{SMALL_BODY[:-1]}\\n\"; }}\n"
+        "    }\n"
+        "}\n"
+    )
+    return nginx_main(body, workdir=workdir, master=True).replace(
+        f"pid {workdir}/nginx.pid", f"pid {workdir}/origin.pid").replace(
+        f"error_log {workdir}/error.log", f"error_log {workdir}/origin-error.log")
+
+
+def start_nginx_origin(d: Path, workdir: Path) -> tuple[subprocess.Popen, int]:
+    """nginx_origin_config on a fresh port, pinned to the origin CPU; raises if it
+    does not start. d holds its files (www/ too); workdir is the run's scratch root."""
+    www = d / "www"
+    www.mkdir(parents=True, exist_ok=True)
+    for x in (workdir, d, www):  # nginx's worker runs as www-data
+        x.chmod(0o755)
+    port = free_port()
+    cfg = d / "origin.conf"
+    cfg.write_text(nginx_origin_config(port, d))
+    p = spawn([NGINX, "-p", str(d), "-e", str(d / "origin-error.log"), "-c", str(cfg)],
+              cpu=ORIGIN_CPU, log_path=d / "origin.log")
+    if not wait_port(port, 10, p):
+        stop(p)
+        raise RuntimeError("origin nginx did not start: " + tail(d / "origin-error.log"))
+    return p, port
 
 
 # ------------------------------------------------------------------ machine / tools

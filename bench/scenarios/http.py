@@ -9,8 +9,6 @@ nginx with upstream keepalive, Sluice with the haproxy configuration.
 
 from __future__ import annotations
 
-import re
-import os
 import resource
 import socket
 import time
@@ -42,9 +40,8 @@ DESIGN_FIGURES = {
               "idle_bytes": 950, "mb_per_s": 663, "nc_rps": 15200},
 }
 
-SMALL = "/64"
+SMALL = lib.SMALL_PATH
 BIG = "/1m"
-SMALL_BODY = "x" * 63 + "\n"
 
 
 def add_args(p) -> None:
@@ -64,23 +61,6 @@ def add_args(p) -> None:
 
 
 # ------------------------------------------------------------------ configurations
-
-def origin_config(port: int, workdir: Path) -> str:
-    body = (
-        "http {\n"
-        "    access_log off;\n"
-        "    keepalive_requests 100000000;\n"
-        "    keepalive_timeout 300s;\n"
-        f"    server {{\n        listen 127.0.0.1:{port} backlog=4096;\n"
-        f"        root {workdir}/www;\n"
-        f"        location = {SMALL} {{ return 200 \"{SMALL_BODY[:-1]}\\n\"; }}\n"
-        "    }\n"
-        "}\n"
-    )
-    return lib.nginx_main(body, workdir=workdir, master=True).replace(
-        f"pid {workdir}/nginx.pid", f"pid {workdir}/origin.pid").replace(
-        f"error_log {workdir}/error.log", f"error_log {workdir}/origin-error.log")
-
 
 def haproxy_config(fe: int, origin: int) -> str:
     return (
@@ -124,10 +104,7 @@ def all_targets(ctx) -> list[Proxy]:
         ts.append(Proxy("sluice", "sluice", ctx.sluice))
     ts.append(Proxy("haproxy", "haproxy", lib.HAPROXY, note="http-reuse always"))
     ts.append(Proxy("nginx", "nginx", lib.NGINX, note="upstream keepalive"))
-    wanted = ctx.args.targets
-    if wanted:
-        ts = [t for t in ts if t.name in wanted]
-    return ts
+    return lib.select_targets(ts, ctx.args.targets)
 
 
 class Setup:
@@ -142,22 +119,14 @@ class Setup:
         self.error = ""
 
     def start(self) -> bool:
-        www = self.dir / "www"
-        www.mkdir(exist_ok=True)
-        for d in (self.ctx.workdir, self.dir, www):  # nginx's worker runs as www-data
-            d.chmod(0o755)
-        big = www / BIG.lstrip("/")
+        try:
+            self.origin, oport = lib.start_nginx_origin(self.dir, self.ctx.workdir)
+        except RuntimeError as e:
+            self.error = str(e)
+            return False
+        big = self.dir / "www" / BIG.lstrip("/")
         if not big.exists():
             big.write_bytes(bytes(range(256)) * 4096)
-        oport = lib.free_port()
-        ocfg = self.dir / "origin.conf"
-        ocfg.write_text(origin_config(oport, self.dir))
-        self.origin = lib.spawn([lib.NGINX, "-p", str(self.dir), "-e",
-                                 str(self.dir / "origin-error.log"), "-c", str(ocfg)],
-                                cpu=lib.ORIGIN_CPU, log_path=self.dir / "origin.log")
-        if not lib.wait_port(oport, 10, self.origin):
-            self.error = "origin nginx did not start: " + lib.tail(self.dir / "origin-error.log")
-            return False
         if self.t.kind == "direct":
             self.port = oport
             return True
@@ -165,22 +134,12 @@ class Setup:
         while self.port == oport:
             self.port = lib.free_port()
         if self.t.kind == "nginx":
-            cfg = self.dir / "nginx.conf"
             text = nginx_config(self.port, oport, self.dir, master=not self.callgrind)
         else:
-            cfg = self.dir / "proxy.cfg"
             text = haproxy_config(self.port, oport)
-        cfg.write_text(text)
-        self.t.config = text
-        cmd = self.t.command(cfg, self.dir)
-        if self.callgrind:
-            cmd = lib.callgrind_cmd(cmd, self.dir)
-        logp = self.dir / "proxy.log"
-        self.proxy = lib.spawn(cmd, cpu=lib.PROXY_CPU, log_path=logp, cwd=self.dir)
-        if not lib.wait_port(self.port, 60 if self.callgrind else 10, self.proxy):
-            self.error = f"{self.t.name} did not start: {lib.tail(logp)}"
-            return False
-        return True
+        self.proxy, self.error = lib.start_proxy(self.t, self.dir, text, [self.port],
+                                                 callgrind=self.callgrind)
+        return not self.error
 
     def measured_pid(self) -> int:
         return (self.origin if self.t.kind == "direct" else self.proxy).pid
@@ -194,83 +153,6 @@ class Setup:
 
 
 # ------------------------------------------------------------------ clients
-
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
-_SIZE = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
-
-
-def _ms(text: str) -> float | None:
-    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
-    return float(m.group(1)) * _UNITS[m.group(2)] if m else None
-
-
-def parse_wrk(out: str) -> dict:
-    res: dict = {}
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    res["rps"] = float(m.group(1)) if m else None
-    m = re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB|TB)", out)
-    res["bytes_per_s"] = float(m.group(1)) * _SIZE[m.group(2)] if m else None
-    m = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m),", out)
-    res["requests"] = int(m.group(1)) if m else 0
-    for pct in ("50", "99"):
-        m = re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", out, re.M)
-        res[f"p{pct}_ms"] = _ms(m.group(1)) if m else None
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    res["socket_errors"] = sum(int(x) for x in m.groups()) if m else 0
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    res["non2xx"] = int(m.group(1)) if m else 0
-    return res
-
-
-def wrk(port: int, path: str, seconds: float, conns: int, close: bool = False) -> dict:
-    cmd = ["wrk", "-t1", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "10s"]
-    if close:
-        cmd += ["-H", "Connection: close"]
-    cmd.append(f"http://127.0.0.1:{port}{path}")
-    try:
-        r = lib.run(cmd, cpu=lib.CLIENT_CPU, timeout=seconds + 60)
-    except Exception as e:  # noqa: BLE001
-        return {"error": repr(e)}
-    res = parse_wrk(r.stdout)
-    if r.returncode != 0 or res["rps"] is None:
-        res["error"] = f"wrk rc={r.returncode}: {(r.stdout + r.stderr)[-300:]}"
-    return res
-
-
-def _read_response(sock: socket.socket, buf: bytearray) -> bool:
-    """Read one Content-Length response from sock (buf keeps leftovers)."""
-    while True:
-        end = buf.find(b"\r\n\r\n")
-        if end >= 0:
-            head = bytes(buf[:end]).lower()
-            m = re.search(rb"\r\ncontent-length:\s*(\d+)", head)
-            need = end + 4 + (int(m.group(1)) if m else 0)
-            if len(buf) >= need:
-                del buf[:need]
-                return head.startswith(b"http/1.1 200")
-        chunk = sock.recv(65536)
-        if not chunk:
-            return False
-        buf += chunk
-
-
-def sequential(port: int, n: int, path: str = SMALL) -> dict:
-    """n requests one after the other on one keep-alive connection."""
-    req = f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
-    ok = 0
-    t0 = time.monotonic()
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
-            buf = bytearray()
-            for _ in range(n):
-                s.sendall(req)
-                if not _read_response(s, buf):
-                    break
-                ok += 1
-    except OSError as e:
-        return {"completed": ok, "error": repr(e)}
-    return {"completed": ok, "seconds": time.monotonic() - t0}
-
 
 def rss_bytes(pids: list[int]) -> int:
     total = 0
@@ -297,7 +179,7 @@ def measure_idle(ctx, s: Setup, batch: int = 50) -> dict:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 1000), hard))
     pids = lib.descendants(s.measured_pid())
     # A few requests first so that lazily built state (pools, first buffers) is in the base.
-    sequential(s.port, 10)
+    lib.sequential(s.port, 10)
     time.sleep(0.3)
     before = rss_bytes(pids)
     req = f"GET {SMALL} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
@@ -311,7 +193,7 @@ def measure_idle(ctx, s: Setup, batch: int = 50) -> dict:
                 c.sendall(req)
                 group.append(c)
             for c in group:
-                if _read_response(c, bytearray()):
+                if lib.read_response(c, bytearray()):
                     answered += 1
             socks.extend(group)
         time.sleep(1.0)
@@ -342,22 +224,10 @@ def measure_callgrind(ctx, t: Proxy) -> dict:
     try:
         if not s.start():
             return {"error": s.error}
-        pid = s.measured_pid()
-        sequential(s.port, ctx.args.warmup_reqs)
-        time.sleep(0.5)
-        if not lib.callgrind_control("-z", pid):
-            return {"error": "callgrind_control -z failed"}
         n = ctx.args.exact_reqs
-        res = sequential(s.port, n)
-        time.sleep(0.5)
-        if not lib.callgrind_control("-d", pid):
-            return {"error": "callgrind_control -d failed", "run": res}
-        total = lib.callgrind_dump_total(s.dir, pid)
-        out = {"ir_total": total, "reqs": n, "run": res,
-               "ir_per_req": total / n if total else None}
-        if res.get("completed") != n:
-            out["error"] = f"{res.get('completed')} of {n} requests completed"
-        return out
+        return lib.count_instructions(s.dir, s.measured_pid(),
+                                      lambda: lib.sequential(s.port, ctx.args.warmup_reqs),
+                                      lambda: lib.sequential(s.port, n), n, "req")
     finally:
         s.stop()
 
@@ -367,25 +237,10 @@ def measure_strace(ctx, t: Proxy) -> dict:
     try:
         if not s.start():
             return {"error": s.error}
-        sequential(s.port, ctx.args.warmup_reqs)
-        time.sleep(0.3)
-        pids = lib.descendants(s.measured_pid())
-        out_file = s.dir / "strace.txt"
-        tr = lib.strace_attach(pids, out_file)
-        time.sleep(1.0)
         n = ctx.args.exact_reqs
-        res = sequential(s.port, n)
-        time.sleep(0.5)
-        lib.strace_detach(tr)
-        if not out_file.exists():
-            return {"error": "strace wrote nothing", "run": res}
-        parsed = lib.parse_strace_c(out_file)
-        out = {"reqs": n, "run": res, **parsed, "sys_per_req": parsed["total"] / n,
-               "per_req": {k: v / n for k, v in sorted(parsed["by_syscall"].items(),
-                                                        key=lambda kv: -kv[1])}}
-        if res.get("completed") != n:
-            out["error"] = f"{res.get('completed')} of {n} requests completed"
-        return out
+        return lib.count_syscalls(lib.descendants(s.measured_pid()), s.dir / "strace.txt",
+                                  lambda: lib.sequential(s.port, ctx.args.warmup_reqs),
+                                  lambda: lib.sequential(s.port, n), n, "req")
     finally:
         s.stop()
 
@@ -409,8 +264,8 @@ def run(ctx) -> dict:
         try:
             why = s.error if not s.start() else ""
             if not why:
-                r = sequential(s.port, 20)
-                big = sequential(s.port, 2, BIG)
+                r = lib.sequential(s.port, 20)
+                big = lib.sequential(s.port, 2, BIG)
                 if r.get("completed") != 20 or big.get("completed") != 2:
                     why = f"requests through {t.name} failed: {r} {big}"
         finally:
@@ -439,16 +294,16 @@ def run(ctx) -> dict:
                 meter = lib.CpuMeter(s.measured_pid())
                 load.start()
                 meter.start()
-                ka = wrk(s.port, SMALL, secs, a.http_conns)
+                ka = lib.wrk(s.port, SMALL, secs, a.http_conns)
                 cpu = meter.stop()
                 ka.update(load.stop())
                 if ka.get("requests"):
                     ka["cpu_us_per_req"] = cpu * 1e6 / ka["requests"]
                 sample["ka"] = ka
                 ctx.idle.wait()
-                sample["nc"] = wrk(s.port, SMALL, secs, a.http_conns, close=True)
+                sample["nc"] = lib.wrk(s.port, SMALL, secs, a.http_conns, close=True)
                 ctx.idle.wait()
-                sample["big"] = wrk(s.port, BIG, secs, a.http_big_conns)
+                sample["big"] = lib.wrk(s.port, BIG, secs, a.http_big_conns)
                 if r == 0:
                     sample["idle"] = measure_idle(ctx, s)
                 lib.log(f"  keep-alive {lib.fmt(ka.get('rps'))} req/s "
@@ -516,13 +371,9 @@ def _vals(d, name, key):
 
 
 def _ratios(d, name, key, base="haproxy"):
-    b = {x["round"]: _metric(x, key) for x in d["targets"].get(base, {}).get("rounds", [])}
-    out = []
-    for x in d["targets"].get(name, {}).get("rounds", []):
-        v, bv = _metric(x, key), b.get(x["round"])
-        if v is not None and bv:
-            out.append(v / bv)
-    return out
+    return lib.round_ratios(d["targets"].get(name, {}).get("rounds", []),
+                            d["targets"].get(base, {}).get("rounds", []),
+                            lambda x: _metric(x, key))
 
 
 def _exact(d, name, test, key):
@@ -553,12 +404,7 @@ def render(ctx, d: dict) -> str:
                       f"{lib.fmt(_figure(d, 'haproxy', key), 1)}"
                       + (f"; per-round ratios {min(rr):.2f}–{max(rr):.2f}" if len(rr) > 1 else ""))
         sym = "≤" if op == "<=" else "≥"
-        if ratio is None:
-            status = "not measured"
-        else:
-            ok = ratio <= bound if op == "<=" else ratio >= bound
-            status = f"{'met' if ok else 'missed'} ({ratio:.2f}× haproxy; {detail})"
-        L.append(f"- {label} {sym} {bound}× haproxy: **{status}**")
+        L.append(f"- {label} {sym} {bound}× haproxy: **{lib.goal_status(ratio, op, bound, detail)}**")
     L.append("")
     L.append(f"### Throughput and latency (median of {p['rounds']} round(s), (min–max))\n")
     rows = []
@@ -583,11 +429,7 @@ def render(ctx, d: dict) -> str:
     rows = []
     for n in names:
         ir, sy = _exact(d, n, "callgrind", "ir_per_req"), _exact(d, n, "strace", "sys_per_req")
-        per = d["targets"][n].get("strace", {}).get("per_req", {})
-        top = ", ".join(f"{k} {v:.2f}" for k, v in list(per.items())[:6])
-        err = "; ".join(x for x in (d["targets"][n].get("callgrind", {}).get("error"),
-                                    d["targets"][n].get("strace", {}).get("error")) if x)
-        rows.append([n, lib.fmt(ir), lib.fmt(sy, 2), top + (f" — error: {err[:200]}" if err else "")])
+        rows.append([n, lib.fmt(ir), lib.fmt(sy, 2), lib.counted_note(d["targets"][n], "req")])
     L.append(lib.md_table(["target", "instructions/request (callgrind)",
                            "syscalls/request (strace -c -f)", "top syscalls per request"], rows))
     rows = []
@@ -615,11 +457,6 @@ def render(ctx, d: dict) -> str:
 - haproxy `http-reuse always`, nginx upstream `keepalive 128` + `proxy_http_version 1.1`;
   Sluice runs the haproxy configuration unchanged.
 """)
-    for n, cfg in d["configs"].items():
-        L.append(f"<details><summary>{n} configuration</summary>\n\n```\n{cfg}```\n</details>\n")
-    if d["skipped"]:
-        L.append("### Skipped\n")
-        for n, why in d["skipped"].items():
-            L.append(f"- {n}: {why.splitlines()[0][:500] if why else ''}")
-        L.append("")
+    L.append(lib.md_configs(d["configs"]))
+    L.append(lib.md_skipped(d["skipped"]))
     return "\n".join(L)

@@ -10,7 +10,6 @@ A scenario module exposes:
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -118,10 +117,7 @@ def all_targets(ctx) -> list[Proxy]:
     ts.append(Proxy("haproxy-splice", "haproxy", lib.HAPROXY, measure=("bulk",),
                     note="option splice-request + splice-response"))
     ts.append(Proxy("nginx", "nginx", lib.NGINX, measure=full))
-    wanted = ctx.args.targets
-    if wanted:
-        ts = [t for t in ts if t.name in wanted or t.name.split("-")[0] in wanted]
-    return ts
+    return lib.select_targets(ts, ctx.args.targets)
 
 
 # ------------------------------------------------------------------ one running set-up
@@ -159,28 +155,16 @@ class Setup:
             self.bulk_port, self.echo_port = lib.free_port(), lib.free_port()
             while self.echo_port == self.bulk_port:
                 self.echo_port = lib.free_port()
-            cfg = self.dir / ("nginx.conf" if self.t.kind == "nginx" else "proxy.cfg")
             if self.t.kind == "nginx":
                 text = nginx_config(self.bulk_port, sink_port, self.echo_port, echo_port, self.dir,
                                     master=not self.callgrind)
             else:
                 text = haproxy_config(self.bulk_port, sink_port, self.echo_port, echo_port,
                                       splice="splice" in self.t.name)
-            cfg.write_text(text)
-            self.t.config = text
-            cmd = self.t.command(cfg, self.dir)
-            if self.callgrind:
-                cmd = lib.callgrind_cmd(cmd, self.dir)
-            logp = self.dir / "proxy.log"
-            self.proxy = lib.spawn(cmd, cpu=lib.PROXY_CPU, log_path=logp, cwd=self.dir)
-            timeout = 60 if self.callgrind else 10
-            if not (lib.wait_port(self.bulk_port, timeout, self.proxy)
-                    and lib.wait_port(self.echo_port, timeout, self.proxy)):
-                extra = lib.tail(self.dir / "error.log") if self.t.kind == "nginx" else ""
-                self.error = (f"{self.t.name} did not start (exit {self.proxy.poll()}): "
-                              + (lib.tail(logp) + "\n" + extra).strip())
-                return False
-            return True
+            self.proxy, self.error = lib.start_proxy(self.t, self.dir, text,
+                                                     [self.bulk_port, self.echo_port],
+                                                     callgrind=self.callgrind)
+            return not self.error
         except RuntimeError as e:
             self.error = str(e)
             return False
@@ -270,45 +254,12 @@ def measure_callgrind(ctx, t: Proxy) -> dict:
     try:
         if not s.start():
             return {"error": s.error}
-        pid = s.measured_pid("connrate")
-        warm = exact_conns(ctx, s.echo_port, ctx.args.warmup_conns)
-        time.sleep(0.5)
-        if not lib.callgrind_control("-z", pid):
-            return {"error": "callgrind_control -z failed", "warmup": warm}
         n = ctx.args.exact_conns
-        res = exact_conns(ctx, s.echo_port, n)
-        time.sleep(0.5)  # let the last connection's teardown reach the proxy
-        if not lib.callgrind_control("-d", pid):
-            return {"error": "callgrind_control -d failed", "run": res}
-        total = lib.callgrind_dump_total(s.dir, pid)
-        out = {"ir_total": total, "conns": n, "run": res,
-               "ir_per_conn": total / n if total else None}
-        if res.get("completed") != n:
-            out["error"] = f"{res.get('completed')} of {n} connections completed"
-        return out
+        return lib.count_instructions(s.dir, s.measured_pid("connrate"),
+                                      lambda: exact_conns(ctx, s.echo_port, ctx.args.warmup_conns),
+                                      lambda: exact_conns(ctx, s.echo_port, n), n, "conn")
     finally:
         s.stop()
-
-
-def _traced(pids: list[int]) -> bool:
-    for pid in pids:
-        for status in Path(f"/proc/{pid}/task").glob("*/status"):
-            try:
-                tracer = [ln for ln in status.read_text().splitlines() if ln.startswith("TracerPid")]
-            except OSError:
-                continue
-            if tracer and tracer[0].split()[1] == "0":
-                return False
-    return True
-
-
-def _attach(pids: list[int], out_file: Path):
-    tr = lib.strace_attach(pids, out_file)
-    deadline = time.monotonic() + 10
-    while not _traced(pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.2)
-    return tr
 
 
 BULK_STRACE_BYTES = 256 * 1024 * 1024
@@ -322,7 +273,7 @@ def measure_bulk_strace(ctx, t: Proxy) -> dict:
             return {"error": s.error}
         pids = lib.descendants(s.measured_pid("bulk"))
         out_file = s.dir / "strace.txt"
-        tr = _attach(pids, out_file)
+        tr = lib.strace_attach_wait(pids, out_file)
         res = lib.run_json([ctx.tool("tcpbench"), "source", "--connect",
                             f"127.0.0.1:{s.bulk_port}", "--bytes", str(BULK_STRACE_BYTES),
                             "--timeout", "120"], cpu=lib.CLIENT_CPU, timeout=300)
@@ -347,25 +298,10 @@ def measure_strace(ctx, t: Proxy) -> dict:
     try:
         if not s.start():
             return {"error": s.error}
-        exact_conns(ctx, s.echo_port, ctx.args.warmup_conns)
-        time.sleep(0.3)
-        pids = lib.descendants(s.measured_pid("connrate"))
-        out_file = s.dir / "strace.txt"
-        tr = _attach(pids, out_file)
         n = ctx.args.exact_conns
-        res = exact_conns(ctx, s.echo_port, n)
-        time.sleep(0.5)
-        lib.strace_detach(tr)
-        if not out_file.exists():
-            return {"error": "strace wrote nothing", "run": res}
-        parsed = lib.parse_strace_c(out_file)
-        out = {"conns": n, "run": res, "pids": pids, **parsed,
-               "sys_per_conn": parsed["total"] / n,
-               "per_conn": {k: v / n for k, v in sorted(parsed["by_syscall"].items(),
-                                                         key=lambda kv: -kv[1])}}
-        if res.get("completed") != n:
-            out["error"] = f"{res.get('completed')} of {n} connections completed"
-        return out
+        return lib.count_syscalls(lib.descendants(s.measured_pid("connrate")), s.dir / "strace.txt",
+                                  lambda: exact_conns(ctx, s.echo_port, ctx.args.warmup_conns),
+                                  lambda: exact_conns(ctx, s.echo_port, n), n, "conn")
     finally:
         s.stop()
 
@@ -492,14 +428,8 @@ def _vals(d: dict, name: str, test: str, key: str) -> list:
 
 
 def _round_ratios(d: dict, name: str, base: str, test: str, key: str) -> list[float]:
-    """Per-round ratio target/base (same round, so drift between rounds cancels)."""
-    b = {x["round"]: x.get(key) for x in d["targets"].get(base, {}).get(test, [])}
-    out = []
-    for x in d["targets"].get(name, {}).get(test, []):
-        v, bv = x.get(key), b.get(x["round"])
-        if v is not None and bv:
-            out.append(v / bv)
-    return out
+    return lib.round_ratios(d["targets"].get(name, {}).get(test, []),
+                            d["targets"].get(base, {}).get(test, []), lambda x: x.get(key))
 
 
 def _base_of(name: str) -> str:
@@ -538,11 +468,7 @@ def goal_status(d: dict) -> list[tuple[str, str]]:
                       f"{lib.fmt(lib.median(_vals(d, 'haproxy', test, key)))}"
                       + (f"; per-round ratios {min(rr):.2f}–{max(rr):.2f}" if len(rr) > 1 else "")
                       if ratio is not None else "")
-        if ratio is None:
-            status = "not measured"
-        else:
-            ok = ratio <= bound if op == "<=" else ratio >= bound
-            status = f"{'met' if ok else 'missed'} ({ratio:.3f}× haproxy; {detail})"
+        status = lib.goal_status(ratio, op, bound, detail, digits=3)
         busy = d.get("other_pct_median")
         if key in ("conn_per_s", "mb_per_s") and ratio is not None and busy is not None and busy > 10:
             status += " — taken on a busy machine, see the warning below"
@@ -552,7 +478,6 @@ def goal_status(d: dict) -> list[tuple[str, str]]:
 
 
 def render(ctx, d: dict) -> str:
-    a = ctx.args
     p = d["params"]
     names = list(d["targets"])
     L = [f"## {TITLE}\n"]
@@ -608,16 +533,11 @@ def render(ctx, d: dict) -> str:
             continue
         ir = _exact(d, n, "callgrind", "ir_per_conn")
         sy = _exact(d, n, "strace", "sys_per_conn")
-        per = d["targets"][n].get("strace", {}).get("per_conn", {})
-        top = ", ".join(f"{k} {v:.2f}" for k, v in list(per.items())[:8])
-        err = "; ".join(x for x in (d["targets"][n].get("callgrind", {}).get("error"),
-                                    d["targets"][n].get("strace", {}).get("error")) if x)
         st = d["targets"][n].get("strace", {})
         failed = st["errors"] / st["conns"] if st.get("conns") and "errors" in st else None
         rows.append([n, lib.fmt(ir), f"{ir / h_ir:.2f}×" if ir and h_ir else "—",
                      lib.fmt(sy, 2), f"{sy / h_sys:.2f}×" if sy and h_sys else "—",
-                     lib.fmt(failed, 2),
-                     top + (f" — error: {err[:200]}" if err else "")])
+                     lib.fmt(failed, 2), lib.counted_note(d["targets"][n], "conn", 8)])
     L.append(lib.md_table(["target", "instructions/conn (callgrind)", "× haproxy",
                            "syscalls/conn (strace -c -f)", "× haproxy",
                            "of which failed (EAGAIN, EINPROGRESS)", "top syscalls per conn"],
@@ -627,10 +547,8 @@ def render(ctx, d: dict) -> str:
         bs = d["targets"][n].get("bulk_strace")
         if not bs:
             continue
-        per = bs.get("per_mib", {})
-        top = ", ".join(f"{k} {v:.2f}" for k, v in list(per.items())[:6])
         rows.append([n, lib.fmt(bs.get("sys_per_mib"), 1),
-                     top + (f" — error: {bs['error'][:200]}" if bs.get("error") else "")])
+                     lib.top_syscalls(bs.get("per_mib", {})) + (f" — error: {bs['error'][:200]}" if bs.get("error") else "")])
     if rows:
         L.append(f"Bulk relay, syscalls per MiB (`strace -c -f` over one "
                  f"{BULK_STRACE_BYTES // 2**20} MiB transfer; shows whether splice is used):\n")
@@ -692,13 +610,6 @@ def render(ctx, d: dict) -> str:
   Sluice gets the haproxy configuration unchanged. `-splice` variants add
   `option splice-request` and `option splice-response` (bulk only).
 """)
-    for n, cfg in d["configs"].items():
-        if n in ("haproxy", "nginx"):
-            L.append(f"<details><summary>{n} configuration (round 1)</summary>\n\n```\n{cfg}```\n"
-                     "</details>\n")
-    if d["skipped"]:
-        L.append("### Skipped\n")
-        for n, why in d["skipped"].items():
-            L.append(f"- {n}: {why.splitlines()[0][:500] if why else ''}")
-        L.append("")
+    L.append(lib.md_configs(d["configs"], only=("haproxy", "nginx"), label="configuration (round 1)"))
+    L.append(lib.md_skipped(d["skipped"]))
     return "\n".join(L)

@@ -143,7 +143,7 @@ Served run_service(config::HttpRule::Service which, const ServiceRequest& rq, st
   const std::vector<stats::Row> rows = stats::snapshot(src);
   if (which == config::HttpRule::Service::Prometheus) {
     begin_body(out);
-    out.reserve(kHeadRoom + rows.size() * 4096);
+    out.reserve(kHeadRoom + rows.size() * 6144);  // ~4.8 KB per checked server: no regrowth
     stats::append_prometheus(out, rows, info, query);
     return finish_in_place(out, 200, "text/plain; version=0.0.4; charset=utf-8", rq.keep_alive);
   }

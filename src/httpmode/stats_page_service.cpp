@@ -195,8 +195,10 @@ Served serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequ
     return finish_in_place(out, 200, "text/plain", rq.keep_alive);
   }
   if (json) {
-    http_response(out, 200, "application/json", stats::to_json(rows) + "\n", rq.keep_alive);
-    return {200, 0};
+    begin_body(out);
+    stats::append_json(out, rows);
+    out += '\n';
+    return finish_in_place(out, 200, "application/json", rq.keep_alive);
   }
   stats::PageOptions o;
   o.uri = page.uri;

@@ -227,7 +227,7 @@ CliReply show_stat(CliEnv& env, CliState&, const Words& w) {
   } else {
     out = stats::to_csv(rows);
   }
-  return msg(out);
+  return msg(std::move(out));
 }
 
 // HAProxy's check status numbers in the server state file.

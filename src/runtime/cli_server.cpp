@@ -24,6 +24,7 @@ struct CliServer::Conn final : core::IoHandler {
   int fd;
   CliState st;
   std::string in, out;
+  std::size_t sent = 0;  // bytes of `out` already written: a large answer is not moved per send
   core::Timer timer;
   bool waiting = false;  // an asynchronous command is running
   bool closing = false;  // close once `out` is written
@@ -126,7 +127,10 @@ struct CliServer::Conn final : core::IoHandler {
         return;
       }
       CliReply r = run_command(*server.env_, st, words);
-      out += r.text;
+      if (out.empty())
+        out = std::move(r.text);
+      else
+        out += r.text;
       if (st.quit) {
         closing = true;
         return;
@@ -160,6 +164,7 @@ struct CliServer::Conn final : core::IoHandler {
     }
     KeyedFds fds = server.env_->listening_fds ? server.env_->listening_fds() : KeyedFds{};
     out.clear();  // the answer is the sockets alone
+    sent = 0;
     if (fd >= 0 && !dead) (void)send_listening_fds(fd, fds);
   }
 
@@ -172,9 +177,13 @@ struct CliServer::Conn final : core::IoHandler {
 
   void flush() {
     while (!out.empty() && writable) {
-      ssize_t n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+      ssize_t n = ::send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
       if (n > 0) {
-        out.erase(0, static_cast<std::size_t>(n));
+        sent += static_cast<std::size_t>(n);
+        if (sent == out.size()) {
+          out.clear();
+          sent = 0;
+        }
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
@@ -183,6 +192,7 @@ struct CliServer::Conn final : core::IoHandler {
         return;
       }
       out.clear();
+      sent = 0;
       closing = true;
       break;
     }
@@ -252,8 +262,7 @@ void CliServer::start(core::Loop& loop, CliEnv& env) {
     int fd = s->fd;
     s->fd = -1;  // the Listener's now
     s->listener = std::make_unique<core::Listener>(
-        loop, fd,
-        [this, level, expose](int cfd, const sockaddr_storage&, socklen_t) {
+        loop, fd, [this, level, expose](int cfd, const sockaddr_storage&, socklen_t) {
           accept(cfd, level, expose);
         });
   }
