@@ -181,8 +181,8 @@ Result<void> capture(Parser&, const Stmt&);
 }  // namespace kw
 
 // Once a proxy's mode is final (kw_rules.cpp): HTTP rules in a TCP proxy are
-// ignored with a warning, as HAProxy does; log-format there is not
-// implemented yet.
+// ignored with a warning, as HAProxy does; a log-format there must not use
+// HTTP-only variables.
 void check_http_rules_mode(Proxy& p, std::vector<Diagnostic>& errors,
                            std::vector<Diagnostic>& warnings);
 
