@@ -283,6 +283,8 @@ struct CookieDef {
   bool httponly = false;
   bool secure = false;
   std::vector<std::string> domains;
+  std::vector<std::string> attrs;  // `attr "VALUE"`: appended to Set-Cookie, in order
+  bool dynamic = false;            // servers without `cookie` get a value from dynamic-cookie-key
   std::optional<Millis> maxidle;
   std::optional<Millis> maxlife;
   SourceLoc loc;
@@ -486,6 +488,7 @@ struct Proxy {
   ForwardFor forwardfor;
   ForwardFor originalto;  // `option originalto` (header X-Original-To; if-none unused)
   CookieDef cookie;
+  std::string dynamic_cookie_key;        // `dynamic-cookie-key`: the secret of `cookie ... dynamic`
   std::map<int, ErrorPage> error_pages;  // by status; resolved in file order
   StatsPage stats_page;
   std::vector<HttpRule> http_request_rules;
