@@ -267,6 +267,7 @@ struct ServerDef {
   bool shutdown_backups_on_up = false;  // on-marked-up shutdown-backup-sessions
   std::string cookie;  // persistence value (HTTP issue)
   int pool_max_conn = -1;  // idle HTTP connections kept per thread; -1: no limit, 0: no reuse
+  unsigned pool_low_conn = 0;     // `pool-low-conn`: see httpmode/conn_pool.h
   Millis pool_purge_delay{5000};  // an idle HTTP connection is closed after this
   SourceLoc loc;
 };
