@@ -135,13 +135,22 @@ Result<void> cookie(Parser& p, const Stmt& st) {
       if (v->count() < 1000)
         return make_error("'cookie' option " + quote(w) + " expects at least one second");
       (w == "maxidle" ? c.maxidle : c.maxlife) = *v;
-    } else if (w == "dynamic" || w == "attr")
-      return make_error("'cookie' option " + quote(w) + " is not implemented yet in Sluice");
-    else
+    } else if (w == "dynamic") {
+      c.dynamic = true;
+    } else if (w == "attr") {
+      if (i + 1 >= st.args.size()) return make_error("'cookie' option 'attr' expects a value");
+      const std::string& v = st.args[++i];
+      // It ends up inside the Set-Cookie header: no ';' (a new attribute) nor control bytes.
+      for (unsigned char ch : v)
+        if (ch < 0x20 || ch == 0x7f || ch == ';')
+          return make_error("'cookie' option 'attr': the value " + quote(v) +
+                            " must not contain ';' or control characters");
+      c.attrs.push_back(v);
+    } else
       return make_error("unknown 'cookie' option " + quote(w) +
                         did_you_mean(w, {"insert", "rewrite", "prefix", "indirect", "nocache",
                                          "postonly", "preserve", "httponly", "secure", "domain",
-                                         "maxidle", "maxlife"}));
+                                         "maxidle", "maxlife", "dynamic", "attr"}));
     if (!r) return r;
   }
   if ((c.maxidle || c.maxlife) && c.method != CookieDef::Method::Insert)
@@ -149,6 +158,12 @@ Result<void> cookie(Parser& p, const Stmt& st) {
   if (c.preserve && c.method != CookieDef::Method::Insert && !c.indirect)
     return make_error("'cookie' option 'preserve' needs 'insert' or 'indirect'");
   p.proxy().cookie = std::move(c);
+  return {};
+}
+
+Result<void> dynamic_cookie_key(Parser& p, const Stmt& st) {
+  if (auto r = want_args(st, 1, 1, "a secret key"); !r) return r;
+  p.proxy().dynamic_cookie_key = st.args[0];
   return {};
 }
 

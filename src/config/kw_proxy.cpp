@@ -280,9 +280,12 @@ Result<void> opt_flag(Parser& p, const Stmt& st) {
   else if (n == "tcpka") px.clitcpka = px.srvtcpka = on;
   else if (n == "clitcpka") px.clitcpka = on;
   else if (n == "srvtcpka") px.srvtcpka = on;
-  else if (n == "tcplog") px.tcplog = on;
-  else if (n == "httplog") px.httplog = on;
-  else if (n == "dontlognull") px.dontlognull = on;
+  else if (n == "tcplog" || n == "httplog") {
+    (n == "tcplog" ? px.tcplog : px.httplog) = on;
+    // Each names a built-in log format: the last of these and `log-format` wins.
+    if (on) px.log_format.clear();
+  } else if (n == "dontlognull")
+    px.dontlognull = on;
   else if (n == "log-separate-errors") px.log_separate_errors = on;
   else if (n == "splice-request") px.splice_request = on;
   else if (n == "splice-response") px.splice_response = on;

@@ -410,10 +410,17 @@ void check_http_rules_mode(Proxy& p, std::vector<Diagnostic>& errors,
                                       " as they require 'mode http'"});
     list->clear();
   }
-  if (!p.log_format.empty() && p.has_frontend() && !p.logs.empty())
-    errors.push_back(Diagnostic{p.log_format_loc, "log-format",
-                                "log-format in TCP mode (proxy " + quote(p.name) +
-                                    ") is not implemented yet in Sluice"});
+  // A TCP session has no request line, status or HTTP timers to print.
+  if (!p.log_format.empty() && p.has_frontend()) {
+    ConfigBinder b;
+    b.at_log_time = true;
+    auto lf = log::LogFormat::compile(p.log_format, &b);
+    if (lf && !lf->http_only_variable().empty())
+      errors.push_back(Diagnostic{p.log_format_loc, "log-format",
+                                  "log-format variable '%" + std::string(lf->http_only_variable()) +
+                                      "' needs 'mode http' (proxy " + quote(p.name) +
+                                      " is in TCP mode)"});
+  }
 }
 
 namespace kw {

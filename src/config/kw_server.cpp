@@ -60,6 +60,12 @@ Result<void> s_pool_max_conn(Parser&, ServerDef& s, std::string_view a) {
   s.pool_max_conn = static_cast<int>(*v);
   return {};
 }
+Result<void> s_pool_low_conn(Parser&, ServerDef& s, std::string_view a) {
+  auto v = parse_int(a, 0, 1 << 30);
+  if (!v) return with_context("pool-low-conn", v.error());
+  s.pool_low_conn = static_cast<unsigned>(*v);
+  return {};
+}
 Result<void> s_pool_purge_delay(Parser&, ServerDef& s, std::string_view a) {
   auto v = parse_time(a);
   if (!v) return with_context("pool-purge-delay", v.error());
@@ -245,6 +251,8 @@ constexpr ServerKeyword kServerKeywords[] = {
      "close the backup servers' sessions when it comes up"},
     {"pool-max-conn", I, 1, true, "N", s_pool_max_conn, "idle HTTP connections kept (-1: no limit)"},
     {"pool-purge-delay", I, 1, true, "TIME", s_pool_purge_delay, "idle HTTP connections closed after"},
+    {"pool-low-conn", I, 1, true, "N", s_pool_low_conn,
+     "idle connections a thread keeps before taking others' (Sluice's threads never take them)"},
     // not implemented yet
     {"allow-0rtt", N, 0, true, "", nullptr, ""}, {"alpn", N, 1, true, "", nullptr, ""},
     {"ca-file", N, 1, true, "", nullptr, ""}, {"check-alpn", N, 1, true, "", nullptr, ""},
@@ -268,7 +276,7 @@ constexpr ServerKeyword kServerKeywords[] = {
     {"no-tlsv11", N, 0, true, "", nullptr, ""}, {"no-tlsv12", N, 0, true, "", nullptr, ""},
     {"no-tlsv13", N, 0, true, "", nullptr, ""}, {"no-verifyhost", N, 0, true, "", nullptr, ""},
     {"non-stick", N, 0, true, "", nullptr, ""}, {"npn", N, 1, true, "", nullptr, ""},
-    {"pool-low-conn", N, 1, true, "", nullptr, ""}, {"proto", N, 1, true, "", nullptr, ""},
+    {"proto", N, 1, true, "", nullptr, ""},
     {"proxy-v2-options", N, 1, true, "", nullptr, ""}, {"redir", N, 1, true, "", nullptr, ""},
     {"resolve-net", N, 1, true, "", nullptr, ""}, {"resolve-opts", N, 1, true, "", nullptr, ""},
     {"resolve-prefer", N, 1, true, "", nullptr, ""}, {"resolvers", N, 1, true, "", nullptr, ""},

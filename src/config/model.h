@@ -267,6 +267,7 @@ struct ServerDef {
   bool shutdown_backups_on_up = false;  // on-marked-up shutdown-backup-sessions
   std::string cookie;  // persistence value (HTTP issue)
   int pool_max_conn = -1;  // idle HTTP connections kept per thread; -1: no limit, 0: no reuse
+  unsigned pool_low_conn = 0;     // `pool-low-conn`: see httpmode/conn_pool.h
   Millis pool_purge_delay{5000};  // an idle HTTP connection is closed after this
   SourceLoc loc;
 };
@@ -283,6 +284,8 @@ struct CookieDef {
   bool httponly = false;
   bool secure = false;
   std::vector<std::string> domains;
+  std::vector<std::string> attrs;  // `attr "VALUE"`: appended to Set-Cookie, in order
+  bool dynamic = false;            // servers without `cookie` get a value from dynamic-cookie-key
   std::optional<Millis> maxidle;
   std::optional<Millis> maxlife;
   SourceLoc loc;
@@ -486,6 +489,7 @@ struct Proxy {
   ForwardFor forwardfor;
   ForwardFor originalto;  // `option originalto` (header X-Original-To; if-none unused)
   CookieDef cookie;
+  std::string dynamic_cookie_key;        // `dynamic-cookie-key`: the secret of `cookie ... dynamic`
   std::map<int, ErrorPage> error_pages;  // by status; resolved in file order
   StatsPage stats_page;
   std::vector<HttpRule> http_request_rules;

@@ -453,6 +453,7 @@ void Parser::finish() {
                                          "missing timeouts for " + q(p.name) + ": " + missing +
                                              " (connections may hang without them)"});
     check_http_rules_mode(p, out_.errors, out_.warnings);
+    assign_dynamic_cookies(p, out_.warnings);
     if (p.has_frontend()) {
       if (p.binds.empty() && !d->bind_written)
         out_.errors.push_back(Diagnostic{

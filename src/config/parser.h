@@ -158,6 +158,7 @@ Result<void> opt_http_conn_mode(Parser&, const Stmt&);
 Result<void> opt_forwardfor(Parser&, const Stmt&);
 Result<void> opt_originalto(Parser&, const Stmt&);
 Result<void> cookie(Parser&, const Stmt&);
+Result<void> dynamic_cookie_key(Parser&, const Stmt&);
 Result<void> http_reuse(Parser&, const Stmt&);
 // custom error pages (kw_errors.cpp)
 Result<void> errorfile(Parser&, const Stmt&);
@@ -181,10 +182,16 @@ Result<void> capture(Parser&, const Stmt&);
 }  // namespace kw
 
 // Once a proxy's mode is final (kw_rules.cpp): HTTP rules in a TCP proxy are
-// ignored with a warning, as HAProxy does; log-format there is not
-// implemented yet.
+// ignored with a warning, as HAProxy does; a log-format there must not use
+// HTTP-only variables.
 void check_http_rules_mode(Proxy& p, std::vector<Diagnostic>& errors,
                            std::vector<Diagnostic>& warnings);
+
+// `cookie ... dynamic` (dynamic_cookie.cpp): the value of a server without
+// its own cookie, from the key and its address ("" unless IPv4/IPv6); and
+// the assignment to every such server of a proxy once its servers are known.
+std::string dynamic_cookie_value(std::string_view key, const Address& addr);
+void assign_dynamic_cookies(Proxy& p, std::vector<Diagnostic>& warnings);
 
 // Parses `if|unless TERMS...` (args[0] is the if/unless word).
 Result<Condition> parse_condition(Parser& p, Args args);

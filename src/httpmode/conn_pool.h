@@ -3,6 +3,14 @@
 // registered with the loop once for its whole life; handing it from a
 // session to the idle list and back only changes its owner pointer, so
 // reusing a connection costs no epoll_ctl.
+//
+// `pool-low-conn N` (HAProxy): the idle count of a server below which a
+// thread does not take idle connections from other threads, so that each
+// thread keeps a few of its own. Here a thread never takes another's idle
+// connections and keeps every connection it parks (up to pool-max-conn
+// and pool-purge-delay), which is what the setting asks for at any N: the
+// value is accepted, validated and kept on the server (ServerDef), and
+// nothing in the pool depends on it.
 
 #include <cstdint>
 #include <memory>

@@ -159,6 +159,10 @@ std::size_t format_set_cookie(const config::CookieDef& c, std::string_view value
   }
   if (c.httponly) o.put("; HttpOnly");
   if (c.secure) o.put("; Secure");
+  for (const auto& a : c.attrs) {
+    o.put("; ");
+    o.put(a);
+  }
   return o.ok ? o.n : 0;
 }
 

@@ -76,15 +76,20 @@ Result<void> attach_proxy_http(const config::Model& model,
     if (p.http_request_rules.empty() && p.http_response_rules.empty() && p.log_format.empty() &&
         p.stats_page.admin.empty())
       continue;
-    if (p.mode != config::Mode::Http) continue;  // the loader warned or refused
+    // A TCP proxy keeps only its log-format (the loader dropped its HTTP rules).
+    const bool http = p.mode == config::Mode::Http;
+    if (!http && p.log_format.empty()) continue;
     auto c = compile_proxy_http(p, model);
     if (!c) return Error{c.error()};
     const ProxyHttp* h = c->get();
     store.push_back(std::move(*c));
-    for (auto& fe : frontends)
-      if (&fe->def() == &p) fe->set_http(h);
+    for (auto& fe : frontends) {
+      if (&fe->def() != &p) continue;
+      if (http) fe->set_http(h);
+      fe->set_log_format(h->log_format.get());
+    }
     for (auto& be : backends)
-      if (&be->def() == &p) be->set_http(h);
+      if (http && &be->def() == &p) be->set_http(h);
   }
   return {};
 }

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -41,6 +42,10 @@ constexpr std::array kVars{
     VarDef{"ID", V::ID},   VarDef{"hr", V::hr},   VarDef{"hs", V::hs},   VarDef{"CC", V::CC},
     VarDef{"CS", V::CS},   VarDef{"rt", V::rt},
 };
+
+// Variables that only an HTTP transaction has: an error in `mode tcp`, as in HAProxy.
+constexpr std::array kHttpOnly{V::r,  V::HM, V::HP, V::HQ, V::HU,  V::HV,  V::Tq, V::TR,
+                               V::Tr, V::Ta, V::Ti, V::tr, V::trg, V::trl, V::CC, V::CS};
 
 // Known to HAProxy, not to Sluice yet.
 constexpr std::array<std::string_view, 9> kPlannedVars{"hrl", "hsl", "sslc", "sslv", "lc",
@@ -462,6 +467,17 @@ std::string_view LogFormat::literal() const {
                                                                      : std::string_view();
 }
 
+std::string_view LogFormat::http_only_variable() const {
+  for (const auto& p : pieces_) {
+    if (p.kind != Piece::Kind::Var) continue;
+    const V v = static_cast<V>(p.var);
+    if (std::find(kHttpOnly.begin(), kHttpOnly.end(), v) == kHttpOnly.end()) continue;
+    for (const auto& d : kVars)
+      if (d.v == v) return d.name;
+  }
+  return {};
+}
+
 void LogFormat::write(const LogContext& ctx, Line& l) const {
   static const HttpLogFields kNone{};
   const HttpLogFields& f = ctx.http != nullptr ? *ctx.http : kNone;
@@ -524,7 +540,9 @@ void LogFormat::write(const LogContext& ctx, Line& l) const {
       case V::Ti: int_out(l, p, ctx.idle); break;
       case V::Td: {
         std::int64_t d = -1;
-        if (tq() >= 0 && f.tw >= 0 && f.tc >= 0 && f.tr >= 0)
+        if (ctx.tcp) {  // the data phase: after the connection was set up
+          if (f.tc >= 0) d = total() - std::max<std::int64_t>(f.tw, 0) - f.tc;
+        } else if (tq() >= 0 && f.tw >= 0 && f.tc >= 0 && f.tr >= 0)
           d = total() - (tq() + f.tw + f.tc + f.tr);
         int_out(l, p, d);
         break;

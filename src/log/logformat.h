@@ -12,6 +12,7 @@
 // fetch registry: the configuration loader binds with a validating binder,
 // the runtime with one over acl's fetch table.
 
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <cstdint>
@@ -62,6 +63,8 @@ struct LogContext {
   // Rule values (set-header...) print nothing for a missing sample; log
   // lines print "-".
   bool absent_is_empty = false;
+  // A `mode tcp` session: %Td is the time after the connection was set up.
+  bool tcp = false;
 };
 
 class LogFormat {
@@ -76,6 +79,9 @@ class LogFormat {
   // True when the text had no '%' at all: the value is a constant.
   bool is_literal() const;
   std::string_view literal() const;
+  // The first variable that only HTTP transactions have (%r, %HM, %TR, ...),
+  // without its '%'; empty when the format suits `mode tcp` sessions too.
+  std::string_view http_only_variable() const;
 
   struct Converter {
     enum class Kind : std::uint8_t { Lower, Upper, Hex, Base64, Json };
@@ -97,6 +103,23 @@ class LogFormat {
  private:
   std::vector<Piece> pieces_;
 };
+
+// A `mode tcp` session's line in a custom format (log/tcp_custom.cpp): the
+// tcplog fields plus what only custom formats print. Returns the full
+// length (the line is cut at `cap`), like format_tcplog().
+struct TcpLogFields;
+struct TcpLogExtras {
+  const sockaddr_storage* frontend = nullptr;  // %fi:%fp; null: "-"
+  const sockaddr_storage* server = nullptr;    // %si:%sp; null: no server
+  std::uint64_t bytes_uploaded = 0;            // %U
+  std::uint64_t stream_id = 0;                 // %rt
+  const acl::SampleSource* samples = nullptr;  // %[fetch]
+};
+// %rt of TCP sessions: a process-wide count from 0, as HAProxy numbers its
+// streams. Only sessions whose frontend has a log-format take a number.
+std::uint64_t next_stream_id();
+std::size_t format_tcp_custom(const LogFormat& lf, const TcpLogFields& f, const TcpLogExtras& x,
+                              char* out, std::size_t cap);
 
 // The variable names this module knows, for messages and docs.
 std::vector<std::string_view> logformat_variables();

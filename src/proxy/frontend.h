@@ -4,12 +4,13 @@
 
 #include <atomic>
 #include <cstdint>
-#include <string>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "acl/condition.h"
 #include "config/model.h"
+#include "log/logformat.h"
 #include "log/logger.h"
 #include "proxy/backend.h"
 #include "proxy/counters.h"
@@ -40,8 +41,14 @@ class Frontend {
   const std::string& name() const { return def_.name; }
   std::uint32_t index() const { return index_; }
   const log::Logger* logger() const { return logger_; }
-  // tcplog lines go out only with `option tcplog` and some log target.
-  bool logs_sessions() const { return def_.tcplog && logger_ != nullptr && !logger_->empty(); }
+  // TCP session lines go out only with `option tcplog` or a `log-format`,
+  // and some log target.
+  bool logs_sessions() const {
+    return (def_.tcplog || log_format_ != nullptr) && logger_ != nullptr && !logger_->empty();
+  }
+  // This proxy's `log-format`, compiled; null: the built-in formats.
+  const log::LogFormat* log_format() const { return log_format_; }
+  void set_log_format(const log::LogFormat* lf) { log_format_ = lf; }
 
   // 0: unlimited here (the global limit still applies).
   unsigned maxconn() const { return maxconn_.load(std::memory_order_relaxed); }
@@ -76,6 +83,7 @@ class Frontend {
   std::atomic<bool> paused_{false};
   const Directory* directory_ = nullptr;
   const httpmode::ProxyHttp* http_ = nullptr;
+  const log::LogFormat* log_format_ = nullptr;
 };
 
 using FrontendPtr = std::unique_ptr<Frontend>;

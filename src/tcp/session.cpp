@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "checks/outgoing.h"
+#include "log/logformat.h"
 #include "log/logger.h"
 #include "proxy/accounting.h"
 #include "proxy/directory.h"
@@ -70,6 +71,7 @@ void TcpSession::start(int fd, const sockaddr_storage& peer, socklen_t peer_len,
   peer_ = peer;
   peer_len_ = peer_len;
   local_known_ = false;
+  stream_id_ = fe.log_format() != nullptr ? log::next_stream_id() : 0;
   ::gettimeofday(&accept_tv_, nullptr);
   t_accept_ = loop_.now_ms();
   t_queue_done_ = -1;
@@ -702,6 +704,7 @@ void TcpSession::finish() {
   if (was == State::Queued && be_ != nullptr) {
     if (proxy::Server* g = be_->cancel(pending_)) be_->release(*g);
   }
+  if (fe_->log_format() != nullptr) (void)destination();  // %fi/%fp after the close
   close_side(server_);
   close_side(client_);
   release_direction(req_);
@@ -790,6 +793,18 @@ void TcpSession::log_session() {
   f.redispatched = redispatched_;
   f.srv_queue = srv_queue_pos_;
   f.backend_queue = be_queue_pos_;
+  if (const log::LogFormat* lf = fe_->log_format()) {
+    log::TcpLogExtras x;
+    x.frontend = destination();
+    x.server = last_srv_ != nullptr ? &last_srv_->def().addr.storage : nullptr;
+    x.bytes_uploaded = req_.bytes;
+    x.stream_id = stream_id_;
+    x.samples = this;
+    char line[2048];
+    const std::size_t n = log::format_tcp_custom(*lf, f, x, line, sizeof line);
+    fe_->logger()->send(log::Level::Info, std::string_view(line, std::min(n, sizeof line)));
+    return;
+  }
   fe_->logger()->send(log::Level::Info, log::format_tcplog(f));
 }
 

@@ -149,6 +149,7 @@ class TcpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   bool queued_forced_ = false;
 
   unsigned retries_ = 0;
+  std::uint64_t stream_id_ = 0;  // %rt, numbered only for frontends with a log-format
   bool redispatched_ = false;
   bool timed_out_connect_ = false;
   proxy::Termination term_;

@@ -69,6 +69,25 @@ def test_reuse_and_purge_delay(start_proxy, proxy, servers):
                what="idle server connections purged")
 
 
+@pytest.mark.timeout(60)
+def test_pool_low_conn_keeps_reuse_and_purge(start_proxy, proxy, servers):
+    """`pool-low-conn` only gates taking idle connections from other threads:
+    requests from separate client connections still reuse the idle server
+    connection, and the purge delay still closes it."""
+    app = servers(EchoHTTPServer("app"))
+    fport = free_port()
+    start_proxy(proxy, POOL.format(lo=LOOPBACK, fport=fport, srv=app.port,
+                                   opts="pool-low-conn 4 pool-purge-delay 300ms"),
+                wait_ports=[fport])
+    for i in range(6):
+        status, _, _ = one_shot(fport, "GET", f"/c{i}", {"Host": "x"})
+        assert status == 200
+    assert app.requests == 6
+    assert app.connections < 6  # reused across client connections
+    wait_until(lambda: count_connections(app.port) == 0, timeout=5.0,
+               what="idle server connections purged")
+
+
 ORIGINALTO = """
 defaults
   mode http

@@ -217,9 +217,10 @@ TEST(ConfigCookieDates, MaxidleMaxlife) {
   ASSERT_TRUE(r.ok()) << testing::joined(errors(r));
   EXPECT_EQ(r.model.proxies[0].cookie.maxidle, Millis(1800000));
   EXPECT_EQ(r.model.proxies[0].cookie.maxlife, Millis(3600000));  // seconds by default
-  auto bad = load("backend b\n  cookie SRV rewrite maxidle 30m\n  cookie SRV insert maxlife\n"
-                  "  cookie SRV insert maxidle 10ms\n  cookie SRV insert dynamic\n"
-                  "  server s 127.0.0.1:80\n");
+  auto bad = load(
+      "backend b\n  cookie SRV rewrite maxidle 30m\n  cookie SRV insert maxlife\n"
+      "  cookie SRV insert maxidle 10ms\n  cookie SRV insert attr \"a;b\"\n"
+      "  server s 127.0.0.1:80\n");
   auto e = errors(bad);
   ASSERT_EQ(e.size(), 4U) << testing::joined(e);
   EXPECT_NE(e[0].find("t.cfg:2: [cookie] 'cookie' options 'maxidle' and 'maxlife' work only with "
@@ -228,7 +229,9 @@ TEST(ConfigCookieDates, MaxidleMaxlife) {
       << e[0];
   EXPECT_NE(e[1].find("expects a value"), std::string::npos) << e[1];
   EXPECT_NE(e[2].find("at least one second"), std::string::npos) << e[2];
-  EXPECT_NE(e[3].find("'dynamic' is not implemented yet"), std::string::npos) << e[3];
+  EXPECT_EQ(e[3],
+            "t.cfg:5: [cookie] 'cookie' option 'attr': the value 'a;b' must not contain ';' "
+            "or control characters");
 }
 
 }  // namespace

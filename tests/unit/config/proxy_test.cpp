@@ -115,6 +115,24 @@ TEST(ConfigServers, Errors) {
             }));
 }
 
+TEST(ConfigServers, PoolLowConn) {
+  auto r = load(
+      "backend b\n  mode http\n  default-server pool-low-conn 2\n"
+      "  server a 127.0.0.1:1\n  server b 127.0.0.1:2 pool-low-conn 8 pool-max-conn 16\n");
+  ASSERT_TRUE(r.ok()) << testing::joined(errors(r));
+  EXPECT_EQ(r.model.proxies[0].servers[0].pool_low_conn, 2U);
+  EXPECT_EQ(r.model.proxies[0].servers[1].pool_low_conn, 8U);
+  EXPECT_EQ(r.model.proxies[0].servers[1].pool_max_conn, 16);
+  auto bad = load(
+      "backend b\n  server a 127.0.0.1:1 pool-low-conn -1\n"
+      "  server b 127.0.0.1:2 pool-low-conn many\n  server c 127.0.0.1:3 pool-low-conn\n");
+  auto e = errors(bad);
+  ASSERT_EQ(e.size(), 3U) << testing::joined(e);
+  EXPECT_NE(e[0].find("t.cfg:2: [pool-low-conn] pool-low-conn"), std::string::npos) << e[0];
+  EXPECT_NE(e[1].find("t.cfg:3: [pool-low-conn] pool-low-conn"), std::string::npos) << e[1];
+  EXPECT_EQ(e[2], "t.cfg:4: [server] 'pool-low-conn' expects an argument (N)");
+}
+
 TEST(ConfigServers, PassiveHealthAndMarkedActions) {
   auto r = load(
       "backend b\n"

@@ -137,7 +137,7 @@ TEST(ConfigRules, PlacesHaproxyRefuses) {
   EXPECT_EQ(r.model.proxies[0].http_request_rules.size(), 1U);  // inherited from 'named'
 }
 
-TEST(ConfigRules, TcpModeIgnoresRulesAndRefusesLogFormat) {
+TEST(ConfigRules, TcpModeIgnoresRulesAndKeepsLogFormat) {
   auto r = load(
       "global\n  log stdout local0\n"
       "listen t\n"
@@ -146,13 +146,50 @@ TEST(ConfigRules, TcpModeIgnoresRulesAndRefusesLogFormat) {
       "  log global\n"
       "  timeout client 1s\n  timeout connect 1s\n  timeout server 1s\n"
       "  http-request deny\n"
-      "  log-format %ci\n"
+      "  log-format \"%ci:%cp %ft %b/%s %Tw/%Tc/%Tt %B %U %ts %[src]\"\n"
       "  server s 127.0.0.1:2\n");
-  EXPECT_EQ(errors(r), (V{"t.cfg:11: [log-format] log-format in TCP mode (proxy 't') is not "
-                          "implemented yet in Sluice"}));
+  EXPECT_TRUE(errors(r).empty()) << testing::joined(errors(r));
   EXPECT_EQ(testing::warnings(r),
             (V{"t.cfg:10: [http-request] 'http-request' rules ignored for proxy 't' as they "
                "require 'mode http'"}));
+  ASSERT_EQ(r.model.proxies.size(), 1U);
+  EXPECT_EQ(r.model.proxies[0].log_format, "%ci:%cp %ft %b/%s %Tw/%Tc/%Tt %B %U %ts %[src]");
+}
+
+// As in HAProxy: the request line, HTTP timers and cookies are refused in
+// `mode tcp`, at the line of the log-format (the defaults' when inherited),
+// with or without log targets.
+TEST(ConfigRules, TcpModeRefusesHttpOnlyLogFormatVariables) {
+  for (const char* var : {"r", "HM", "HU", "TR", "Tq", "Tr", "Ta", "Ti", "tr", "trg", "CC"}) {
+    auto r = load(std::string("listen t\n  mode tcp\n  bind :1\n  log-format \"%ci %") + var +
+                  "\"\n  server s 127.0.0.1:2\n");
+    EXPECT_EQ(errors(r), (V{std::string("t.cfg:4: [log-format] log-format variable '%") + var +
+                            "' needs 'mode http' (proxy 't' is in TCP mode)"}));
+  }
+  auto d = load(
+      "defaults\n  mode tcp\n  log-format \"%ci %r\"\n"
+      "listen h\n  mode http\n  bind :1\n  server s 127.0.0.1:2\n"
+      "listen t\n  bind :3\n  server s 127.0.0.1:2\n"
+      "backend b\n  server s 127.0.0.1:2\n");
+  EXPECT_EQ(errors(d), (V{"t.cfg:3: [log-format] log-format variable '%r' needs 'mode http' "
+                          "(proxy 't' is in TCP mode)"}));
+}
+
+// `option tcplog` / `option httplog` name built-in formats: the last of
+// them and `log-format` wins, also across defaults.
+TEST(ConfigRules, LastLogFormatStatementWins) {
+  auto r = load(
+      "defaults\n  mode tcp\n  log-format \"%ci custom\"\n"
+      "listen a\n  bind :1\n  option tcplog\n  server s 127.0.0.1:2\n"
+      "listen b\n  bind :3\n  server s 127.0.0.1:2\n"
+      "listen c\n  bind :4\n  option tcplog\n  log-format \"%ci mine\"\n"
+      "  server s 127.0.0.1:2\n");
+  EXPECT_TRUE(errors(r).empty()) << testing::joined(errors(r));
+  ASSERT_EQ(r.model.proxies.size(), 3U);
+  EXPECT_EQ(r.model.proxies[0].log_format, "");
+  EXPECT_TRUE(r.model.proxies[0].tcplog);
+  EXPECT_EQ(r.model.proxies[1].log_format, "%ci custom");
+  EXPECT_EQ(r.model.proxies[2].log_format, "%ci mine");
 }
 
 TEST(ConfigRules, SuggestsTheClosestAction) {

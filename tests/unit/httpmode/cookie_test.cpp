@@ -32,6 +32,10 @@ TEST(Cookie, SetCookieValue) {
   c.httponly = c.secure = true;
   EXPECT_EQ(std::string(buf, format_set_cookie(c, "s1", buf, sizeof buf)),
             "SERVERID=s1; path=/; domain=.example.com; HttpOnly; Secure");
+  // `attr` values come last, in order (as haproxy 2.6 writes them).
+  c.attrs = {"SameSite=Lax", "Foo=b c"};
+  EXPECT_EQ(std::string(buf, format_set_cookie(c, "s1", buf, sizeof buf)),
+            "SERVERID=s1; path=/; domain=.example.com; HttpOnly; Secure; SameSite=Lax; Foo=b c");
 }
 
 bool cacheable(http::Method m, const std::string& response) {

@@ -2,11 +2,16 @@
 // converters, and the errors an operator sees.
 #include "log/logformat.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <map>
+
+#include "log/logger.h"
 
 namespace sluice::log {
 namespace {
@@ -30,12 +35,13 @@ class FixedFetch final : public FetchCall {
 class TestBinder final : public FetchBinder {
  public:
   Result<std::shared_ptr<const FetchCall>> bind(std::string_view name,
-                                                 const std::vector<std::string>& args) override {
+                                                const std::vector<std::string>& args) override {
     if (name == "hdr") {
       std::string v = args.empty() ? "" : "Value-Of-" + args[0];
       return std::shared_ptr<const FetchCall>(std::make_shared<FixedFetch>(v, true));
     }
-    if (name == "none") return std::shared_ptr<const FetchCall>(std::make_shared<FixedFetch>("", false));
+    if (name == "none")
+      return std::shared_ptr<const FetchCall>(std::make_shared<FixedFetch>("", false));
     return make_error("unknown fetch '" + std::string(name) + "'");
   }
 };
@@ -130,8 +136,7 @@ TEST_F(LogFormatTest, FlagsQuoteHexAndGlobal) {
 
 TEST_F(LogFormatTest, FetchesAndConverters) {
   EXPECT_EQ(eval("x=%[hdr(Host)]", ctx), "x=Value-Of-Host");
-  EXPECT_EQ(eval("%[hdr(Host),lower] %[hdr(Host),upper]", ctx),
-            "value-of-host VALUE-OF-HOST");
+  EXPECT_EQ(eval("%[hdr(Host),lower] %[hdr(Host),upper]", ctx), "value-of-host VALUE-OF-HOST");
   EXPECT_EQ(eval("%[hdr(ab),hex]", ctx), "56616C75652D4F662D6162");
   EXPECT_EQ(eval("%[hdr(a),base64]", ctx), "VmFsdWUtT2YtYQ==");
   EXPECT_EQ(eval("%[none] %{+Q}[hdr(a)]", ctx), "- \"Value-Of-a\"");
@@ -166,6 +171,80 @@ TEST_F(LogFormatTest, BoundedOutputCountsThePastEnd) {
   lf->write(ctx, l);
   EXPECT_EQ(l.n, 8U);
   EXPECT_EQ(std::string(buf, 4), "be-b");
+}
+
+// A `mode tcp` session in a custom format; the expected text is the line
+// Debian's haproxy 2.6 wrote for the same fields (times aside, they are ours).
+TEST(LogFormatTcp, TcplogFieldsThroughCustomVariables) {
+  setenv("TZ", "UTC", 1);
+  tzset();
+  TcpLogFields f;
+  f.client_addr = "127.0.0.1";
+  f.client_port = 34042;
+  f.accept_time.tv_sec = 1795461709;  // 23/Nov/2026:19:21:49 UTC
+  f.accept_time.tv_usec = 278000;
+  f.frontend = "lg";
+  f.backend = "lg";
+  f.server = "s1";
+  f.tw = 1;
+  f.tc = 0;
+  f.tt = 20;
+  f.bytes_read = 11;
+  f.actconn = 1;
+  f.feconn = 1;
+  sockaddr_in fe{}, srv{};
+  fe.sin_family = srv.sin_family = AF_INET;
+  fe.sin_addr.s_addr = srv.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  fe.sin_port = htons(19002);
+  srv.sin_port = htons(19001);
+  sockaddr_storage fe_ss{}, srv_ss{};
+  std::memcpy(&fe_ss, &fe, sizeof fe);
+  std::memcpy(&srv_ss, &srv, sizeof srv);
+  TcpLogExtras x;
+  x.frontend = &fe_ss;
+  x.server = &srv_ss;
+  x.bytes_uploaded = 11;
+  TestBinder b;
+  auto lf = LogFormat::compile(
+      "ci=%ci cp=%cp fi=%fi fp=%fp fc=%fc f=%f ft=%ft b=%b s=%s si=%si sp=%sp ST=%ST Tt=%Tt "
+      "Tw=%Tw Tc=%Tc Th=%Th Td=%Td B=%B U=%U ac=%ac bc=%bc sc=%sc rc=%rc sq=%sq bq=%bq ts=%ts "
+      "tsc=%tsc ID=%ID hr=%hr hs=%hs rt=%rt t=%t T=%T ms=%ms",
+      &b);
+  ASSERT_TRUE(lf.ok());
+  EXPECT_TRUE(lf->http_only_variable().empty());
+  char buf[1024];
+  std::size_t n = format_tcp_custom(*lf, f, x, buf, sizeof buf);
+  EXPECT_EQ(std::string(buf, n),
+            "ci=127.0.0.1 cp=34042 fi=127.0.0.1 fp=19002 fc=1 f=lg ft=lg b=lg s=s1 si=127.0.0.1 "
+            "sp=19001 ST=0 Tt=20 Tw=1 Tc=0 Th=0 Td=19 B=11 U=11 ac=1 bc=0 sc=0 rc=0 sq=0 bq=0 "
+            "ts=-- tsc=---- ID=- hr= hs= rt=0 t=23/Nov/2026:19:21:49.278 "
+            "T=23/Nov/2026:19:21:49 +0000 ms=278");
+
+  // No server reached (refused, 1 retry): "<NOSRV>"-free names, "-" addresses, Td -1.
+  f.server = "<NOSRV>";
+  f.tc = -1;
+  f.retries = 1;
+  f.termination[0] = 'S';
+  f.termination[1] = 'C';
+  x.server = nullptr;
+  x.frontend = nullptr;
+  auto lf2 = LogFormat::compile("%s %si:%sp %fi:%fp %Tc %Td %rc %tsc %{+Q}s", &b);
+  ASSERT_TRUE(lf2.ok());
+  n = format_tcp_custom(*lf2, f, x, buf, sizeof buf);
+  EXPECT_EQ(std::string(buf, n), "<NOSRV> -:- -:- -1 -1 1 SC-- \"<NOSRV>\"");
+}
+
+TEST(LogFormatTcp, NamesTheFirstHttpOnlyVariable) {
+  TestBinder b;
+  for (const char* v : {"r", "HM", "HP", "HQ", "HU", "HV", "Tq", "TR", "Tr", "Ta", "Ti", "tr",
+                        "trg", "trl", "CC", "CS"}) {
+    auto lf = LogFormat::compile(std::string("%ci %{+Q}") + v + " %r", &b);
+    ASSERT_TRUE(lf.ok()) << v;
+    EXPECT_EQ(lf->http_only_variable(), v);
+  }
+  auto ok = LogFormat::compile("%ci %t %Tt %Td %B %U %H %pid %[hdr(x)]", &b);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->http_only_variable(), "");
 }
 
 TEST(LogFormatErrors, NameWhatIsWrong) {
