@@ -66,7 +66,9 @@ def script(now):
         (0, "prefix: unknown server prefix", "GET", "/", "SERVERID=zz~theirs"),
         (0, "prefix: no prefix at all", "GET", "/", "SERVERID=plain"),
         (1, "dated: first visit", "GET", "/", None),
-        (1, "dated: fresh cookie", "GET", "/", f"SERVERID=s1|{enc(now)}|{enc(now)}"),
+        # Last seen 20 s ahead: still fresh when the second proxy's run comes
+        # seconds later (a date equal to "now" goes stale at the next second).
+        (1, "dated: fresh cookie", "GET", "/", f"SERVERID=s1|{enc(now + 20)}|{enc(now)}"),
         (1, "dated: idle 60s", "GET", "/", f"SERVERID=s1|{enc(now - 60)}|{enc(now - 60)}"),
         (1, "dated: idle past maxidle", "GET", "/", f"SERVERID=s1|{enc(now - 2000)}|{enc(now - 3600)}"),
         (1, "dated: older than maxlife", "GET", "/", f"SERVERID=s1|{enc(now)}|{enc(now - 9 * 3600)}"),
