@@ -53,6 +53,8 @@ struct CliEnv {
   // hard_maxconn). Empty: the command changes only what `show info` says.
   unsigned hard_maxconn = 0;  // the configured (or default) global maxconn
   std::function<void(unsigned)> set_global_maxconn;
+  // Set a frontend's maxconn and pause or resume its listeners at once.
+  std::function<void(proxy::Frontend&, unsigned)> set_frontend_maxconn;
   // `show sess`: one line per live session, gathered from every thread;
   // calls `done` on the CLI's thread. Empty: no sessions reported.
   std::function<void(std::function<void(std::string)> done)> list_sessions;

@@ -732,7 +732,10 @@ CliReply set_maxconn(CliEnv& env, CliState&, const Words& w) {
     if (w.size() < 5) return msg("Integer value expected.\n");
     auto v = to_int(w[4]);
     if (!v || *v < 0) return msg("Value out of range.\n");
-    fe->set_maxconn(static_cast<unsigned>(*v));
+    if (env.set_frontend_maxconn)
+      env.set_frontend_maxconn(*fe, static_cast<unsigned>(*v));
+    else
+      fe->set_maxconn(static_cast<unsigned>(*v));
     return msg("");
   }
   if (w[2] == "global") {

@@ -335,6 +335,12 @@ void EngineImpl::set_maxconn(unsigned m) {
   if (settle(global_paused_, actconn_, m) && !workers_.empty()) broadcast_pause(*workers_[0]);
 }
 
+void EngineImpl::set_frontend_maxconn(proxy::Frontend& fe, unsigned m) {
+  fe.set_maxconn(m);
+  if (settle(fe.paused(), fe.counters().cur, m) && !workers_.empty())
+    broadcast_pause(*workers_[0]);
+}
+
 void EngineImpl::on_session_start(Worker& /*w*/, proxy::Frontend& fe) {
   // The slots were reserved by admit() before accept4.
   fe.counters().entered();

@@ -28,6 +28,9 @@ Result<void> EngineImpl::build_cli() {
   cli_env_.hard_maxconn = hard_maxconn_;
   // The CLI runs on worker 0: broadcast_pause applies there and posts to the others.
   cli_env_.set_global_maxconn = [this](unsigned m) { set_maxconn(m); };
+  cli_env_.set_frontend_maxconn = [this](proxy::Frontend& fe, unsigned m) {
+    set_frontend_maxconn(fe, m);
+  };
   for (const auto& cp : checks_) check_thread_[cp.server] = cp.thread;
   // A server's checks live on one worker: run `fn` there, answer on worker 0.
   cli_env_.with_checks = [this](proxy::Server& s, CliEnv::ChecksFn fn,

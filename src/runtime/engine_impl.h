@@ -63,6 +63,7 @@ class EngineImpl final : public Engine {
   unsigned hard_maxconn() const { return hard_maxconn_; }
   // `set maxconn global`: the new limit; listeners pause or resume at once.
   void set_maxconn(unsigned m);
+  void set_frontend_maxconn(proxy::Frontend& fe, unsigned m);
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   bool global_paused() const { return global_paused_.load(std::memory_order_acquire); }
 

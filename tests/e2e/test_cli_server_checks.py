@@ -278,6 +278,29 @@ def test_set_maxconn_global_limits_accepts(proxy, start_proxy, servers, tmp_path
             second.close()
 
 
+def test_set_maxconn_frontend_limits_accepts(sluice, start_proxy, servers, tmp_path):
+    # Sluice only: haproxy 2.6 answers the raise with an empty reply and
+    # resets the connection that waited, instead of accepting it.
+    echo = servers(EchoServer(name="echo"))
+    sock, fe = _start(sluice, start_proxy, tmp_path, LIMITED, echo=echo.port)
+    assert cli(sock, "set maxconn frontend app 1") == "\n"
+    first = socket.create_connection(("127.0.0.1", fe), timeout=5)
+    second = None
+    try:
+        assert _echo_ok(first, b"one", 5)
+        second = socket.create_connection(("127.0.0.1", fe), timeout=5)
+        assert not _echo_ok(second, b"two", 1.0)
+        # Raised again: the waiting connection is accepted at once, not when
+        # the first one ends.
+        assert cli(sock, "set maxconn frontend app 10") == "\n"
+        second.settimeout(5)
+        assert second.recv(100) == b"two"
+    finally:
+        first.close()
+        if second is not None:
+            second.close()
+
+
 def _typed(text):
     out = []
     for line in text.split("\n"):
