@@ -170,7 +170,7 @@ class Load:
 class Farm:
     """Four backends a..d with their agents, and a Sluice balancing them."""
 
-    def __init__(self, sluice, start_proxy, tmp_path, delay=2.0, server_extra=""):
+    def __init__(self, sluice, start_proxy, tmp_path, delay=2.0, server_extra="", checks=True):
         self.dir = tmp_path / "farm"
         self.dir.mkdir()
         (self.dir / "backend.py").write_text(BACKEND)
@@ -183,15 +183,16 @@ class Farm:
             hp, ap = free_ports(2)
             self.procs.append(subprocess.Popen([sys.executable, str(self.dir / "backend.py"), n, str(hp),
                                                 str(ap), str(delay), str(self.dir)]))
-            lines.append(f"    server {n} 127.0.0.1:{hp} check inter 100ms agent-check agent-port {ap} "
-                         f"agent-inter 100ms {server_extra}")
+            probes = f"check inter 100ms agent-check agent-port {ap} agent-inter 100ms" if checks else ""
+            lines.append(f"    server {n} 127.0.0.1:{hp} {probes} {server_extra}")
         self.sock = tmp_path / "admin.sock"
         self.fe = free_port()
         self.sluice = sluice
         start_proxy(sluice, render(CFG, sock=self.sock, fe=self.fe, servers="\n".join(["    log global", "    option httplog", *lines]),
                            extra_global="    log stdout format raw local0 info"),
                     wait_ports=[self.fe])
-        wait_until(lambda: all(s["status"] == "UP" for s in stat_json(sluice, self.sock).values()),
+        up = "UP" if checks else "no check"
+        wait_until(lambda: all(s["status"] == up for s in stat_json(sluice, self.sock).values()),
                    timeout=15, what="all four servers UP")
 
     def starts(self, name) -> list[float]:
@@ -503,6 +504,21 @@ def test_roll_waits_for_the_slowstart_ramp(sluice, start_proxy, tmp_path):
             # UP after 0.5 s, then 3 s of ramp before the full weight.
             assert ph[-1][0] - farm.starts(n)[-1] >= 3.0, (n, text)
         assert "UP, weight 20" in text, text
+    finally:
+        farm.close()
+
+
+def test_roll_servers_without_checks(sluice, start_proxy, tmp_path):
+    """Nothing to wait for once ready: 'no check' counts as up."""
+    farm = Farm(sluice, start_proxy, tmp_path, delay=0.1, checks=False)
+    try:
+        rc, lines, err = roll(farm, "--servers", "a,b", "--exec", f"sh {farm.restart} {{server}}",
+                              "--ready-timeout", "10")
+        text = "\n".join(l for _, l in lines)
+        assert rc == 0, text + err
+        for n in ("a", "b"):
+            assert [p for _, p in phases(lines, n)] == ["drain", "maint", "exec", "ready", "up"], text
+        assert all(s["status"] == "no check" for s in stat_json(sluice, farm.sock).values())
     finally:
         farm.close()
 

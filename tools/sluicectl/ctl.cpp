@@ -65,7 +65,8 @@ std::optional<std::vector<StatRow>> parse_stat_csv(std::string_view text) {
 }
 
 bool server_up(const StatRow& r) {
-  return r.get("status") == "UP";
+  const std::string& s = r.get("status");
+  return s == "UP" || s == "no check";
 }
 
 bool server_ready(const StatRow& r) {

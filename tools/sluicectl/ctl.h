@@ -24,7 +24,8 @@ struct StatRow {
 std::optional<std::vector<StatRow>> parse_stat_csv(std::string_view text);
 
 // A server is UP for rolling purposes when its status is exactly "UP"
-// (not a transitional "UP 1/3", not DRAIN, NOLB, MAINT, DOWN).
+// (not a transitional "UP 1/3", not DRAIN, NOLB, MAINT, DOWN), or "no
+// check": a server without health checks takes traffic once it is ready.
 bool server_up(const StatRow& r);
 // UP and, with slowstart, at its full weight.
 bool server_ready(const StatRow& r);

@@ -50,6 +50,9 @@ TEST(StatCsv, ReadyNeedsExactUpAndFullWeight) {
   EXPECT_FALSE(server_ready(t));
   t.field["status"] = "DRAIN (agent)";
   EXPECT_FALSE(server_ready(t));
+  // Without checks there is nothing to wait for once it is ready.
+  t.field["status"] = "no check";
+  EXPECT_TRUE(server_ready(t));
 }
 
 TEST(Roll, MarksOnlyTheChecksTheServerHas) {
