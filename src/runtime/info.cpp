@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "stats/format.h"
 #include "stats/graphite.h"
 
 namespace sluice::runtime {
@@ -151,93 +152,23 @@ std::string info_typed(const std::vector<InfoField>& fields) {
   return o;
 }
 
-namespace {
-
-// The tag letters show info uses, in JSON's words (management.txt, "show info").
-std::string_view origin_word(char c) {
-  switch (c) {
-    case 'M':
-      return "Metric";
-    case 'S':
-      return "Status";
-    case 'K':
-      return "Key";
-    case 'C':
-      return "Config";
-    case 'P':
-      return "Product";
-  }
-  return "Unknown";
-}
-
-std::string_view nature_word(char c) {
-  switch (c) {
-    case 'a':
-      return "Avg";
-    case 'C':
-      return "Counter";
-    case 'D':
-      return "Duration";
-    case 'G':
-      return "Gauge";
-    case 'L':
-      return "Limit";
-    case 'M':
-      return "Max";
-    case 'O':
-      return "Output";
-    case 'R':
-      return "Rate";
-  }
-  return "Unknown";
-}
-
-std::string_view scope_word(char c) {
-  switch (c) {
-    case 'P':
-      return "Process";
-    case 'S':
-      return "Service";
-  }
-  return "Unknown";
-}
-
-void put_json_string(std::string& o, std::string_view s) {
-  o += '"';
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      o += b;
-    } else {
-      o += c;
-    }
-  }
-  o += '"';
-}
-
-}  // namespace
-
 std::string info_json(const std::vector<InfoField>& fields) {
   std::string o = "[";
   for (const auto& f : fields) {
     if (o.size() > 1) o += ',';
     o += "{\"field\":{\"pos\":" + std::to_string(f.pos) + ",\"name\":";
-    put_json_string(o, f.name);
+    stats::append_json_string(o, f.name);
     o += "},\"processNum\":1,\"tags\":{\"origin\":\"";
-    o += origin_word(f.tags[0]);
+    o += stats::tag_origin_name(f.tags[0]);
     o += "\",\"nature\":\"";
-    o += nature_word(f.tags[1]);
+    o += stats::tag_nature_name(f.tags[1]);
     o += "\",\"scope\":\"";
-    o += scope_word(f.tags[2]);
+    o += stats::tag_scope_name(f.tags[2]);
     o += "\"},\"value\":{\"type\":\"";
     o += f.type;
     o += "\",\"value\":";
     if (f.type == "str")
-      put_json_string(o, f.value);
+      stats::append_json_string(o, f.value);
     else
       o += f.value;
     o += "}}";

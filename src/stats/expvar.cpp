@@ -14,6 +14,8 @@
 #include <string_view>
 #include <utility>
 
+#include "stats/format.h"
+
 namespace sluice::stats {
 namespace {
 
@@ -27,47 +29,9 @@ void put_int(std::string& out, std::int64_t n) {
   out.append(b, static_cast<std::size_t>(r.ptr - b));
 }
 
-void put_str(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x",
-                        static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += b;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 void put_key(std::string& out, std::string_view k) {
-  put_str(out, k);
+  append_json_string(out, k);
   out += ':';
 }
 
@@ -80,7 +44,7 @@ void cmdline(std::string& out) {
     std::size_t end = all.find('\0', at);
     if (end == std::string::npos) end = all.size();
     if (at != 0) out += ',';
-    put_str(out, std::string_view(all).substr(at, end - at));
+    append_json_string(out, std::string_view(all).substr(at, end - at));
     at = end + 1;
   }
   out += ']';
@@ -178,7 +142,7 @@ void counters(std::string& out, const Row& r) {
     if (num)
       put_int(out, v.num);
     else
-      put_str(out, v.str);
+      append_json_string(out, v.str);
   }
   out += '}';
 }
@@ -253,7 +217,7 @@ std::string expvar_json(const std::vector<Row>& rows, const ProcessInfo& p) {
   out += ",\"uptime_seconds\":";
   put_int(out, p.now_wall_s - p.start_wall_s);
   out += ",\"version\":";
-  put_str(out, p.version);
+  append_json_string(out, p.version);
   out += "}}";
   return out;
 }

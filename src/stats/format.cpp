@@ -6,29 +6,7 @@
 
 namespace sluice::stats {
 
-namespace {
-
-void put_num(std::string& out, std::int64_t n) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, n);
-  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
-}
-
-// CSV cell: quoted (quotes doubled) only when it holds a separator.
-void put_csv_str(std::string& out, const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) {
-    out += s;
-    return;
-  }
-  out += '"';
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-}
-
-void put_json_str(std::string& out, std::string_view s) {
+void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   for (char c : s) {
     switch (c) {
@@ -37,6 +15,12 @@ void put_json_str(std::string& out, std::string_view s) {
         break;
       case '\\':
         out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
         break;
       case '\n':
         out += "\\n";
@@ -61,14 +45,7 @@ void put_json_str(std::string& out, std::string_view s) {
   out += '"';
 }
 
-char kind_letter(Kind k) {
-  return k == Kind::Frontend ? 'F' : k == Kind::Backend ? 'B' : 'S';
-}
-std::string_view kind_name(Kind k) {
-  return k == Kind::Frontend ? "Frontend" : k == Kind::Backend ? "Backend" : "Server";
-}
-
-std::string_view origin_name(char c) {
+std::string_view tag_origin_name(char c) {
   switch (c) {
     case 'M':
       return "Metric";
@@ -83,7 +60,8 @@ std::string_view origin_name(char c) {
   }
   return "Unknown";
 }
-std::string_view nature_name(char c) {
+
+std::string_view tag_nature_name(char c) {
   switch (c) {
     case 'A':
       return "Age";
@@ -110,7 +88,8 @@ std::string_view nature_name(char c) {
   }
   return "Unknown";
 }
-std::string_view scope_name(char c) {
+
+std::string_view tag_scope_name(char c) {
   switch (c) {
     case 'P':
       return "Process";
@@ -121,6 +100,37 @@ std::string_view scope_name(char c) {
   }
   return "Unknown";
 }
+
+namespace {
+
+void put_num(std::string& out, std::int64_t n) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+// CSV cell: quoted (quotes doubled) only when it holds a separator.
+void put_csv_str(std::string& out, const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) {
+    out += s;
+    return;
+  }
+  out += '"';
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+
+char kind_letter(Kind k) {
+  return k == Kind::Frontend ? 'F' : k == Kind::Backend ? 'B' : 'S';
+}
+std::string_view kind_name(Kind k) {
+  return k == Kind::Frontend ? "Frontend" : k == Kind::Backend ? "Backend" : "Server";
+}
+
 
 // The tags of column `c` for a row of kind `k` (falls back to any kind's).
 std::string_view tags_of(const Column& col, Kind k) {
@@ -167,11 +177,11 @@ const Fragments& fragments() {
         j += ",\"name\":\"";
         j += cols[i].name;
         j += "\"},\"processNum\":1,\"tags\":{\"origin\":\"";
-        j += origin_name(tags[0]);
+        j += tag_origin_name(tags[0]);
         j += "\",\"nature\":\"";
-        j += nature_name(tags[1]);
+        j += tag_nature_name(tags[1]);
         j += "\",\"scope\":\"";
-        j += scope_name(tags[2]);
+        j += tag_scope_name(tags[2]);
         j += "\"},\"value\":{\"type\":\"";
         j += type_name(cols[i].type);
         j += "\",\"value\":";
@@ -272,7 +282,7 @@ void append_json(std::string& out, const std::vector<Row>& rows) {
       if (v.is == Value::Is::Num)
         put_num(out, v.num);
       else
-        put_json_str(out, v.str);
+        append_json_string(out, v.str);
       out += "}}";
     }
     out += ']';
