@@ -425,6 +425,7 @@ void HttpSession::on_request_head() {
   s_shut_wr_ = false;
   last_srv_ = nullptr;
   ++req_index_;
+  stream_id_ = fe_->log_format() != nullptr ? log::next_stream_id() : 0;
   tarpit_ = false;
   close_client_ = fe_->def().http_conn_mode == config::HttpConnMode::Close || !h.keep_alive() ||
                   host_.stopping();
@@ -1312,7 +1313,7 @@ void HttpSession::log_transaction() {
     ctx.req_captures = f.req_captures;
     ctx.res_captures = f.res_captures;
     ctx.idle = t_req_start_ >= 0 ? t_req_start_ - t_idle_start_ : -1;
-    ctx.request_counter = req_index_;
+    ctx.request_counter = stream_id_;
     ctx.bytes_uploaded = req_.bytes_out;
     ctx.accept_time = req_tv_;
     // Addresses only for custom formats (the frontend's costs a getsockname once).

@@ -275,6 +275,7 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   bool tunnel_ = false;
   bool interim_ = false;  // 1xx being forwarded
   std::uint32_t req_index_ = 0;
+  std::uint64_t stream_id_ = 0;  // %rt: process-wide, numbered only for frontends with a log-format
 
   sockaddr_storage peer_{};
   socklen_t peer_len_ = 0;

@@ -261,7 +261,7 @@ frontend custom
     capture request header Host len 8
     capture request header User-Agent len 5
     capture response header Content-Type len 10
-    log-format "CUSTOM %HM %HU %HP %HQ %HV %ST %b/%s %hr %hs %{{+Q}}r src=%[src] ids=%[fe_id]/%[be_id] m=%[method] st=%[status] fi=%fi si=%si:%sp host=%H %ts %tsc %rc %sq/%bq %{{+Q}}b %%"
+    log-format "CUSTOM rt=%rt %HM %HU %HP %HQ %HV %ST %b/%s %hr %hs %{{+Q}}r src=%[src] ids=%[fe_id]/%[be_id] m=%[method] st=%[status] fi=%fi si=%si:%sp host=%H %ts %tsc %rc %sq/%bq %{{+Q}}b %%"
     http-request deny if {{ path /no }}
     default_backend app
 
@@ -315,7 +315,9 @@ def test_log_format_and_captures_same_as_haproxy(sluice, haproxy, start_proxy, s
     s = [_mask(x) for x in lines["sluice"]]
     # option log-separate-errors: the denied request of `classic` at err.
     assert [x.split(" ", 1)[0] for x in h] == ["<134>", "<134>", "<134>", "<131>"], h
-    assert h[0].startswith("<134> CUSTOM GET /a/b?c=d /a/b ?c=d HTTP/1.1 200 app/s1"), h
+    assert h[0].startswith("<134> CUSTOM rt=0 GET /a/b?c=d /a/b ?c=d HTTP/1.1 200 app/s1"), h
+    # %rt numbers requests process-wide (each request here is a new connection).
+    assert h[1].startswith("<134> CUSTOM rt=1 GET /no"), h
     assert "{WWW.Exam|curl#7C} {applicatio}" in h[0], h
     # %B: the local deny page differs in its text, and the proxied response
     # in its Connection header (a difference of the HTTP path, not of logs).
