@@ -13,6 +13,7 @@ deps:
 	@bash tools/install-deps.sh
 
 build: deps
+	@echo "== build ($$(date +%T))"
 	@cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
@@ -48,10 +49,11 @@ e2e: build
 	@$(PYTHON) -m pytest -q tests/e2e --sluice $(CURDIR)/$(BUILD)/sluice
 
 test: build
-	@echo "== unit tests"; cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	@echo "== unit tests under ASan+UBSan"; $(MAKE) --no-print-directory asan
-	@echo "== fuzz smoke run"; $(MAKE) --no-print-directory fuzz-smoke
-	@echo "== end-to-end tests"; $(MAKE) --no-print-directory e2e
+	@echo "== unit tests ($$(date +%T))"; cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@echo "== unit tests under ASan+UBSan ($$(date +%T))"; $(MAKE) --no-print-directory asan
+	@echo "== fuzz smoke run ($$(date +%T))"; $(MAKE) --no-print-directory fuzz-smoke
+	@echo "== end-to-end tests ($$(date +%T))"; $(MAKE) --no-print-directory e2e
+	@echo "== all tests passed ($$(date +%T))"
 
 bench: build
 	@$(PYTHON) bench/run.py --sluice $(CURDIR)/$(BUILD)/sluice --out bench/RESULTS.md
