@@ -15,6 +15,7 @@
 
 #include "checks/outgoing.h"
 #include "http/status.h"
+#include "httpmode/auth_reply.h"
 #include "httpmode/balance_key.h"
 #include "proxy/accounting.h"
 #include "httpmode/cookie.h"
@@ -1667,6 +1668,13 @@ bool HttpSession::apply_request_rules(const std::vector<CompiledRule>& rules) {
     case K::Service:
       start_service(v.service, nullptr, nullptr);
       return false;
+    case K::Auth: {
+      std::size_t n = write_auth_reply(be_ != nullptr ? &be_->def() : nullptr, fe_->def(),
+                                       v.realm, need(res_.head), host_.bufsize());
+      if (n == 0) close_client_ = true;
+      local_reply(n, 401, TermCause::Local, TermPhase::Request);
+      return false;
+    }
     case K::RewriteFailed:
       break;
   }
