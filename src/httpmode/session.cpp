@@ -1050,7 +1050,6 @@ bool HttpSession::on_response_head() {
   if (h.framing == http::Framing::CloseDelimited) close_client_ = true;
   bool insert = false;
   if (!ck.name.empty() && ck.method == config::CookieDef::Method::Insert && srv_ != nullptr &&
-      !srv_->def().cookie.empty() &&
       !(ck_client_ == 'V' && cookie_srv_ == last_srv_ && !ck_refresh_) &&
       !(ck.postonly && req_parser_.head().method != http::Method::Post))
     insert = true;
@@ -1105,8 +1104,10 @@ bool HttpSession::on_response_head() {
   if (insert && !(ck.preserve && server_set_cookie)) {
     // A refreshed cookie keeps its first date; a new one (other server) starts afresh.
     bool same = ck_client_ == 'V' && cookie_srv_ == last_srv_;
-    std::size_t n = format_set_cookie(ck, srv_->def().cookie, tmp, sizeof tmp, req_tv_.tv_sec,
-                                      same ? ck_first_ : std::nullopt);
+    std::size_t n = srv_->def().cookie.empty()
+                        ? format_remove_cookie(ck, tmp, sizeof tmp)
+                        : format_set_cookie(ck, srv_->def().cookie, tmp, sizeof tmp,
+                                            req_tv_.tv_sec, same ? ck_first_ : std::nullopt);
     o.field("Set-Cookie", std::string_view(tmp, n));
     ck_server_ = 'I';
     if (cacheable) o.field("Cache-control", "private");
