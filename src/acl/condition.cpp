@@ -15,7 +15,18 @@ std::string where(const config::AclDef& def) {
   return s;
 }
 
-Result<void> resolve_names(const FetchDef& fetch, FetchArgs& args, const CompileOptions& opts) {
+}  // namespace
+
+Result<void> resolve_fetch_args(const FetchDef& fetch, FetchArgs& args,
+                                const CompileOptions& opts) {
+  if (fetch.args == ArgShape::Userlist) {
+    if (opts.model == nullptr) return {};  // never matches
+    args.userlist = opts.model->find_userlist(args.str);
+    if (args.userlist == nullptr)
+      return make_error("fetch '" + std::string(fetch.name) + "': no userlist named '" + args.str +
+                        "'");
+    return {};
+  }
   if (opts.model == nullptr || args.proxy.empty()) return {};
   const auto* p = opts.model->find_proxy(args.proxy);
   if (p == nullptr)
@@ -33,8 +44,6 @@ Result<void> resolve_names(const FetchDef& fetch, FetchArgs& args, const Compile
                     "' in backend '" + args.proxy + "'");
 }
 
-}  // namespace
-
 // Builds the parts of one compiled `acl` line; shared by compile() and validate_acls().
 struct TestBuilder {
   static Result<void> build(const config::AclDef& def, const CompileOptions& opts,
@@ -51,8 +60,23 @@ struct TestBuilder {
       return make_error(where(def) + "fetch '" + def.fetch + "' is not implemented yet");
     auto args = parse_fetch_args(*fetch, def.fetch_args);
     if (!args) return make_error(where(def) + args.error());
-    if (auto r = resolve_names(*fetch, *args, opts); !r) return make_error(where(def) + r.error());
+    if (auto r = resolve_fetch_args(*fetch, *args, opts); !r)
+      return make_error(where(def) + r.error());
 
+    if (fetch->bind_patterns != nullptr) {
+      std::vector<std::string> all;
+      for (const auto& file : def.pattern_files) {
+        auto lines = read_pattern_file(file);
+        if (!lines) return make_error(where(def) + lines.error());
+        all.insert(all.end(), lines->begin(), lines->end());
+      }
+      all.insert(all.end(), def.patterns.begin(), def.patterns.end());
+      if (auto r = fetch->bind_patterns(*args, all); !r) return make_error(where(def) + r.error());
+      fetch_out = fetch;
+      args_out = std::move(*args);
+      matcher_out = &matcher_for(MatchKind::Found);
+      return {};
+    }
     const MatcherDef* matcher =
         def.matcher.empty() ? &matcher_for(fetch->default_match) : find_matcher(def.matcher);
     if (matcher == nullptr)

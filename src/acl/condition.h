@@ -63,6 +63,10 @@ class CompiledCondition {
 Result<CompiledCondition> compile(const config::Proxy& proxy, const config::Condition& cond,
                                   const CompileOptions& opts = {});
 
+// Resolves names in a fetch's arguments (proxies, servers, userlists)
+// against opts.model; also used for fetches in log-format expressions.
+Result<void> resolve_fetch_args(const FetchDef& fetch, FetchArgs& args, const CompileOptions& opts);
+
 // Compile every ACL line of a proxy, used or not, as HAProxy checks them all.
 Result<void> validate_acls(const config::Proxy& proxy, const CompileOptions& opts = {});
 

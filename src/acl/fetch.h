@@ -13,6 +13,7 @@
 
 #include "acl/match.h"
 #include "acl/sample.h"
+#include "config/model.h"
 #include "util/result.h"
 
 namespace sluice::acl {
@@ -22,6 +23,7 @@ enum class ArgShape : std::uint8_t {
   OptProxy,      // be_conn, be_conn(app)
   Server,        // srv_conn(app/web1)
   OptStrOptInt,  // hdr, hdr(host), hdr(host,-1): for the HTTP fetches
+  Userlist,      // http_auth(L): the name of a userlist section
 };
 
 // Fetch arguments, parsed once at compile time; owned by the compiled ACL.
@@ -33,6 +35,11 @@ struct FetchArgs {
   std::string str;  // OptStrOptInt
   std::int64_t num = 0;
   bool has_num = false;
+  // Userlist: the section (resolved with CompileOptions::model) and, for
+  // http_auth_group in an ACL, the groups its patterns name.
+  const config::UserlistDef* userlist = nullptr;
+  std::vector<std::size_t> groups;
+  bool groups_bound = false;
 
   ProxyRef proxy_ref() const { return ProxyRef{proxy, proxy_id}; }
   ServerRef server_ref() const { return ServerRef{proxy_ref(), server, server_id}; }
@@ -48,11 +55,16 @@ struct FetchDef {
   MatchKind default_match;
   FetchFn fetch;  // nullptr: known, not implemented yet
   std::string_view doc;
+  // A fetch whose ACL patterns are not values to compare but part of its
+  // question (http_auth_group's group names): bound into the arguments once
+  // at compile time; the ACL then matches when the fetch returns a sample.
+  Result<void> (*bind_patterns)(FetchArgs&, const std::vector<std::string>&) = nullptr;
 };
 
 // Row groups, one per file (fetch_l4.cpp, ...).
 std::span<const FetchDef> l4_fetches();
 std::span<const FetchDef> http_fetches();
+std::span<const FetchDef> auth_fetches();
 std::span<const FetchDef> planned_fetches();
 
 // nullptr when no row has that name.

@@ -13,7 +13,7 @@ namespace sluice::acl {
 namespace {
 
 using Group = std::span<const FetchDef> (*)();
-constexpr std::array<Group, 3> kGroups{l4_fetches, http_fetches, planned_fetches};
+constexpr std::array<Group, 4> kGroups{l4_fetches, http_fetches, auth_fetches, planned_fetches};
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -91,6 +91,11 @@ Result<FetchArgs> parse_fetch_args(const FetchDef& def, const std::vector<std::s
           return make_error("fetch '" + name + "': '" + words[1] + "' is not an integer");
         args.has_num = true;
       }
+      break;
+    case ArgShape::Userlist:
+      if (words.size() != 1 || words[0].empty())
+        return make_error("fetch '" + name + "' expects the name of a userlist");
+      args.str = words[0];
       break;
   }
   return args;

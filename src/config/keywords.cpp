@@ -93,6 +93,8 @@ constexpr SectionKeyword kSectionKeywords[] = {
     {"stats bind-process", kSecGlobal, KwStatus::NotYet, "", nullptr, ""},
     {"stats timeout", kSecGlobal, KwStatus::Implemented, "TIME", kw::stats_timeout, "idle timeout of runtime API connections"},
     {"mailer", kSecMailers, KwStatus::Implemented, "NAME ADDR:PORT", kw::mailer, "an SMTP server of a mailers section"},
+    {"user", kSecUserlist, KwStatus::Implemented, "NAME [password HASH|insecure-password PASS] [groups G,...]", kw::userlist_user, "a user of a userlist"},
+    {"group", kSecUserlist, KwStatus::Implemented, "NAME [users U,...]", kw::userlist_group, "a group of a userlist"},
     {"timeout mail", kSecMailers, KwStatus::Implemented, "TIME", kw::timeout_mail, "time to deliver one email alert"},
     {"alert", kSecBackend|kSecListen, KwStatus::Implemented, "NAME if METRIC OP VALUE [over T] exec CMD|post URL", kw::alert, "threshold alert on the backend's stats (Sluice)"},
     {"graphite", kSecGlobal, KwStatus::Implemented, "ADDR:PORT [interval T] [prefix P] [metrics M,...] [buffer N]", kw::graphite, "push stats to carbon (Sluice)"},
@@ -420,7 +422,7 @@ constexpr OptionKeyword kOptionKeywords[] = {
 // clang-format on
 
 constexpr std::string_view kUnsupportedSections[] = {
-    "userlist", "peers", "resolvers", "cache", "program", "ring",
+    "peers", "resolvers", "cache", "program", "ring",
     "fcgi-app", "dynamic-update"};
 
 }  // namespace

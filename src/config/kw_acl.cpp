@@ -47,6 +47,8 @@ constexpr FetchKeyword kFetchKeywords[] = {
     {"res.hdr", I, 0, 2, "str", "[NAME[,OCC]]", nullptr, "response header value"},
     {"res.hdr_cnt", I, 0, 1, "int", "[NAME]", nullptr, "number of response header values"},
     {"res.cook", I, 1, 1, "str", "NAME", nullptr, "response Set-Cookie value"},
+    {"http_auth", I, 1, 1, "bool", "USERLIST", nullptr, "Basic credentials valid in a userlist"},
+    {"http_auth_group", I, 1, 1, "str", "USERLIST", nullptr, "valid user of a userlist (ACL: in one of the groups)"},
     // not implemented yet (HAProxy 2.6's fetches)
     {"avg_queue", N, 0, 255, "", "", nullptr, ""}, {"base", N, 0, 255, "", "", nullptr, ""}, {"base32", N, 0, 255, "", "", nullptr, ""}, {"baseq", N, 0, 255, "", "", nullptr, ""}, {"bc_dst", N, 0, 255, "", "", nullptr, ""},
     {"bc_dst_port", N, 0, 255, "", "", nullptr, ""}, {"bc_err", N, 0, 255, "", "", nullptr, ""}, {"bc_err_str", N, 0, 255, "", "", nullptr, ""}, {"bc_http_major", N, 0, 255, "", "", nullptr, ""}, {"bc_src", N, 0, 255, "", "", nullptr, ""},
@@ -62,7 +64,7 @@ constexpr FetchKeyword kFetchKeywords[] = {
     {"fc_sacked", N, 0, 255, "", "", nullptr, ""}, {"fc_src", N, 0, 255, "", "", nullptr, ""}, {"fc_src_is_local", N, 0, 255, "", "", nullptr, ""}, {"fc_src_port", N, 0, 255, "", "", nullptr, ""}, {"fc_unacked", N, 0, 255, "", "", nullptr, ""},
     {"fe_client_timeout", N, 0, 255, "", "", nullptr, ""}, {"fe_defbe", N, 0, 255, "", "", nullptr, ""}, {"fe_name", N, 0, 255, "", "", nullptr, ""}, {"fe_req_rate", N, 0, 255, "", "", nullptr, ""}, {"fe_sess_rate", N, 0, 255, "", "", nullptr, ""},
     {"hdr_ip", N, 0, 255, "", "", nullptr, ""}, {"hdr_val", N, 0, 255, "", "", nullptr, ""}, {"hostname", N, 0, 255, "", "", nullptr, ""},
-    {"http_auth", N, 0, 255, "", "", nullptr, ""}, {"http_auth_bearer", N, 0, 255, "", "", nullptr, ""}, {"http_auth_group", N, 0, 255, "", "", nullptr, ""}, {"http_auth_pass", N, 0, 255, "", "", nullptr, ""}, {"http_auth_type", N, 0, 255, "", "", nullptr, ""},
+    {"http_auth_bearer", N, 0, 255, "", "", nullptr, ""}, {"http_auth_pass", N, 0, 255, "", "", nullptr, ""}, {"http_auth_type", N, 0, 255, "", "", nullptr, ""},
     {"http_auth_user", N, 0, 255, "", "", nullptr, ""}, {"http_first_req", N, 0, 255, "", "", nullptr, ""}, {"int", N, 0, 255, "", "", nullptr, ""}, {"ipv4", N, 0, 255, "", "", nullptr, ""}, {"ipv6", N, 0, 255, "", "", nullptr, ""},
     {"last_rule_file", N, 0, 255, "", "", nullptr, ""}, {"last_rule_line", N, 0, 255, "", "", nullptr, ""}, {"lat_ns_avg", N, 0, 255, "", "", nullptr, ""}, {"lat_ns_tot", N, 0, 255, "", "", nullptr, ""}, {"meth", N, 0, 255, "", "", nullptr, ""},
     {"pathq", N, 0, 255, "", "", nullptr, ""}, {"payload", N, 0, 255, "", "", nullptr, ""}, {"payload_lv", N, 0, 255, "", "", nullptr, ""},

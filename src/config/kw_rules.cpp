@@ -107,15 +107,15 @@ Result<std::string> read_file(const std::string& path) {
   return ss.str();
 }
 
-constexpr std::array<std::string_view, 15> kRequestActions = {
+constexpr std::array<std::string_view, 16> kRequestActions = {
     "allow",         "deny",          "tarpit",   "redirect", "return",   "set-header",
     "add-header",    "del-header",    "replace-header", "replace-value", "set-path",
-    "set-query",     "set-uri",       "set-method", "use-service"};
+    "set-query",     "set-uri",       "set-method", "use-service", "auth"};
 constexpr std::array<std::string_view, 7> kResponseActions = {
     "allow", "deny", "set-header", "add-header", "del-header", "replace-header", "replace-value"};
 // HAProxy 2.6 actions Sluice does not implement yet.
-constexpr std::array<std::string_view, 45> kPlannedActions = {
-    "add-acl", "auth", "cache-use", "cache-store", "capture", "del-acl", "del-map",
+constexpr std::array<std::string_view, 44> kPlannedActions = {
+    "add-acl", "cache-use", "cache-store", "capture", "del-acl", "del-map",
     "disable-l7-retry", "do-resolve", "early-hint", "normalize-uri", "reject", "replace-path",
     "replace-pathq", "replace-uri", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0",
     "send-spoe-group", "set-bandwidth-limit", "set-dst", "set-dst-port", "set-log-level",
@@ -283,6 +283,17 @@ Result<HttpRule> parse_rule(bool response, const std::vector<std::string>& w) {
                       (r.body_kind == HttpRule::Body::File && !r.body.empty());
     if (needs_type && r.content_type.empty())
       return make_error("'return' with a body needs 'content-type TYPE'");
+  } else if (act == "auth") {
+    r.action = A::Auth;
+    r.status = 401;
+    if (n >= 2 && w[1] != "realm")
+      return make_error("unexpected argument " + quote(w[1]) + " (" + quote(kw) +
+                        " expects [realm REALM])");
+    if (n == 2) return make_error("'realm' expects a value");
+    if (n > 3)
+      return make_error("unexpected argument " + quote(w[3]) + " (" + quote(kw) +
+                        " expects [realm REALM])");
+    if (n == 3) r.realm = w[2];
   } else if (act == "use-service") {
     r.action = A::UseService;
     if (auto e = need(1, "a service name (prometheus-exporter or expvar)"); !e)

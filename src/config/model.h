@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sluice::config {
@@ -105,6 +106,45 @@ struct Global {
   std::string server_state_base;  // `server-state-base DIR`
   std::string server_state_file;  // `server-state-file FILE` (as written)
   std::optional<GraphiteDef> graphite;
+};
+
+// ---------------------------------------------------------------- userlists
+
+// `userlist NAME` with `user` and `group` lines: the users HTTP Basic
+// authentication accepts (http_auth, http_auth_group). Membership written on
+// either side (`group G users U` or `user U groups G`) is merged at load.
+struct UserDef {
+  std::string name;
+  std::string password;  // a crypt(3) hash, or the clear text when `insecure`
+  bool insecure = false;
+  bool has_password = false;             // false: the user can never authenticate
+  std::vector<std::string> group_names;  // as written after `groups`
+  std::vector<std::size_t> groups;       // indexes into UserlistDef::groups, sorted
+  SourceLoc loc;
+};
+
+struct GroupDef {
+  std::string name;
+  std::vector<std::string> user_names;  // as written after `users`
+  SourceLoc loc;
+};
+
+struct UserlistDef {
+  std::string name;
+  std::vector<UserDef> users;
+  std::vector<GroupDef> groups;
+  SourceLoc loc;
+
+  const UserDef* find_user(std::string_view n) const {
+    for (const auto& u : users)
+      if (u.name == n) return &u;
+    return nullptr;
+  }
+  int find_group(std::string_view n) const {
+    for (std::size_t i = 0; i < groups.size(); ++i)
+      if (groups[i].name == n) return static_cast<int>(i);
+    return -1;
+  }
 };
 
 // ---------------------------------------------------------------- ACLs
@@ -348,6 +388,7 @@ struct HttpRule {
     Allow, Deny, Tarpit, Redirect, Return, SetHeader, AddHeader, DelHeader, ReplaceHeader,
     ReplaceValue, SetPath, SetQuery, SetUri, SetMethod,
     UseService,  // `use-service NAME`: answered by Sluice itself (httpmode/services.h)
+    Auth,  // `auth [realm R]`: 401 with a Basic challenge (httpmode/auth_reply.cpp)
   };
   enum class Service { None, Prometheus, Expvar };
   Service service = Service::None;
@@ -362,6 +403,7 @@ struct HttpRule {
   Redirect redirect = Redirect::Location;
   bool drop_query = false;
   bool append_slash = false;
+  std::string realm;  // auth: empty means the proxy's name
   std::string set_cookie;  // NAME[=VALUE]
   std::string clear_cookie;  // NAME
   std::string content_type;
@@ -515,6 +557,7 @@ struct Diagnostic {
 
 struct Model {
   std::vector<MailersDef> mailers;
+  std::vector<UserlistDef> userlists;
   Global global;
   std::vector<Proxy> proxies;  // in file order; ids assigned
   std::vector<Diagnostic> warnings;
@@ -522,6 +565,11 @@ struct Model {
   const Proxy* find_proxy(const std::string& name) const {
     for (const auto& p : proxies)
       if (p.name == name) return &p;
+    return nullptr;
+  }
+  const UserlistDef* find_userlist(std::string_view name) const {
+    for (const auto& u : userlists)
+      if (u.name == name) return &u;
     return nullptr;
   }
 };

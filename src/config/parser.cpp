@@ -62,6 +62,7 @@ std::string_view section_name(unsigned bit) {
     case kSecListen: return "listen";
     case kSecHttpErrors: return "http-errors";
     case kSecMailers: return "mailers";
+    case kSecUserlist: return "userlist";
     default: return "unknown";
   }
 }
@@ -274,6 +275,7 @@ bool Parser::start_section(const std::vector<std::string>& words) {
   else if (w0 == "listen") bit = kSecListen;
   else if (w0 == "http-errors") bit = kSecHttpErrors;
   else if (w0 == "mailers") bit = kSecMailers;
+  else if (w0 == "userlist") bit = kSecUserlist;
   else return false;
 
   end_section();
@@ -287,6 +289,26 @@ bool Parser::start_section(const std::vector<std::string>& words) {
     out_.model.mailers.push_back(std::move(m));
     section_ = kSecMailers;
     section_label_ = words.size() > 1 ? words[1] : "";
+    return true;
+  }
+  if (w0 == "userlist") {
+    if (words.size() != 2) error(w0, "'userlist' expects a section name");
+    std::string name = words.size() > 1 ? words[1] : "";
+    cur_userlist_ = nullptr;
+    for (const auto& u : out_.model.userlists) {
+      if (u.name != name) continue;
+      // As HAProxy: the second section of that name is ignored.
+      warn(w0, "userlist " + q(name) + " is already defined at " + where(u.loc) +
+                   "; this one is ignored");
+      ignored_userlist_ = UserlistDef{};
+      cur_userlist_ = &ignored_userlist_;
+    }
+    if (cur_userlist_ == nullptr) {
+      out_.model.userlists.push_back(UserlistDef{name, {}, {}, loc_});
+      cur_userlist_ = &out_.model.userlists.back();
+    }
+    section_ = kSecUserlist;
+    section_label_ = name;
     return true;
   }
   if (w0 == "http-errors") {
@@ -386,6 +408,7 @@ bool Parser::start_section(const std::vector<std::string>& words) {
 void Parser::end_section() {
   open_defaults_.reset();
   cur_ = nullptr;
+  cur_userlist_ = nullptr;
   section_ = 0;
   skipping_ = false;
 }
@@ -430,8 +453,10 @@ void Parser::finish() {
     }
   };
 
+  resolve_userlists(m, out_.errors);
   for (auto& d : proxies_) {
     Proxy& p = d->proxy;
+    check_auth_acls(p, m, out_.errors);
     resolve_error_pages(d->error_directives, http_errors_, p.error_pages, out_.errors);
     if (!p.email_alert.mailers.empty()) {
       bool known = false;

@@ -46,6 +46,8 @@ class Parser {
   // ---- for keyword handlers
   Global& global() { return out_.model.global; }
   MailersDef& mailers_section() { return out_.model.mailers.back(); }
+  // The userlist being parsed (a scratch one for an ignored duplicate).
+  UserlistDef& userlist_section() { return *cur_userlist_; }
   Proxy& proxy() { return cur_->proxy; }
   ProxyDraft& draft() { return *cur_; }
   unsigned section() const { return section_; }
@@ -89,6 +91,8 @@ class Parser {
   std::shared_ptr<ProxyDraft> open_defaults_;  // a defaults section being parsed
   std::map<std::string, std::map<int, ErrorPage>> http_errors_;  // http-errors sections
   std::string errors_group_;
+  UserlistDef* cur_userlist_ = nullptr;
+  UserlistDef ignored_userlist_;  // a duplicate `userlist` section, parsed then dropped
 };
 
 // Applies a proxy's error directives in order (kw_errors.cpp).
@@ -129,6 +133,8 @@ Result<void> mailer(Parser&, const Stmt&);  // kw_mailers.cpp
 Result<void> timeout_mail(Parser&, const Stmt&);
 Result<void> email_alert(Parser&, const Stmt&);
 Result<void> stats_page(Parser&, const Stmt&);  // kw_stats_page.cpp
+Result<void> userlist_user(Parser&, const Stmt&);  // kw_userlist.cpp
+Result<void> userlist_group(Parser&, const Stmt&);
 Result<unsigned> lookup_user(const std::string& name);  // getpwnam: uid
 Result<unsigned> lookup_group(const std::string& name);  // getgrnam: gid
 // log (kw_log.cpp), global and proxies
@@ -192,6 +198,12 @@ void check_http_rules_mode(Proxy& p, std::vector<Diagnostic>& errors,
 // the assignment to every such server of a proxy once its servers are known.
 std::string dynamic_cookie_value(std::string_view key, const Address& addr);
 void assign_dynamic_cookies(Proxy& p, std::vector<Diagnostic>& warnings);
+
+// Userlists once every file is read (kw_userlist.cpp): group and user
+// cross references, merged membership; then every http_auth /
+// http_auth_group ACL of a proxy must name a userlist (and its groups).
+void resolve_userlists(Model& m, std::vector<Diagnostic>& errors);
+void check_auth_acls(const Proxy& p, const Model& m, std::vector<Diagnostic>& errors);
 
 // Parses `if|unless TERMS...` (args[0] is the if/unless word).
 Result<Condition> parse_condition(Parser& p, Args args);

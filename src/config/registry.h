@@ -33,6 +33,7 @@ enum SectionBits : unsigned {
   kSecListen = 1U << 4,
   kSecHttpErrors = 1U << 5,
   kSecMailers = 1U << 6,
+  kSecUserlist = 1U << 7,
   kSecProxy = kSecFrontend | kSecBackend | kSecListen,
   kSecAllProxy = kSecDefaults | kSecProxy,
   kSecFeSide = kSecDefaults | kSecFrontend | kSecListen,  // frontend capability

@@ -134,6 +134,23 @@ bool cookie_needs_refresh(const config::CookieDef& c, const CookieValue& v, std:
   return false;
 }
 
+namespace {
+// "; path=/" then the options of `cookie`, in HAProxy's order.
+void put_attributes(Out& o, const config::CookieDef& c) {
+  o.put("; path=/");
+  for (const auto& dm : c.domains) {
+    o.put("; domain=");
+    o.put(dm);
+  }
+  if (c.httponly) o.put("; HttpOnly");
+  if (c.secure) o.put("; Secure");
+  for (const auto& a : c.attrs) {
+    o.put("; ");
+    o.put(a);
+  }
+}
+}  // namespace
+
 std::size_t format_set_cookie(const config::CookieDef& c, std::string_view value, char* out,
                               std::size_t cap, std::int64_t now_s,
                               std::optional<std::uint32_t> first) {
@@ -152,17 +169,15 @@ std::size_t format_set_cookie(const config::CookieDef& c, std::string_view value
       o.put(std::string_view(d, 5));
     }
   }
-  o.put("; path=/");
-  for (const auto& dm : c.domains) {
-    o.put("; domain=");
-    o.put(dm);
-  }
-  if (c.httponly) o.put("; HttpOnly");
-  if (c.secure) o.put("; Secure");
-  for (const auto& a : c.attrs) {
-    o.put("; ");
-    o.put(a);
-  }
+  put_attributes(o, c);
+  return o.ok ? o.n : 0;
+}
+
+std::size_t format_remove_cookie(const config::CookieDef& c, char* out, std::size_t cap) {
+  Out o{out, cap};
+  o.put(c.name);
+  o.put("=; Expires=Thu, 01-Jan-1970 00:00:01 GMT");
+  put_attributes(o, c);
   return o.ok ? o.n : 0;
 }
 

@@ -28,6 +28,12 @@ std::size_t format_set_cookie(const config::CookieDef& c, std::string_view value
                               std::size_t cap, std::int64_t now_s = 0,
                               std::optional<std::uint32_t> first = std::nullopt);
 
+// `cookie NAME insert` when the chosen server has no cookie value (a backup
+// server, say): the Set-Cookie that makes the client drop its cookie,
+// "NAME=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/...", sent where a
+// cookie would have been inserted.
+std::size_t format_remove_cookie(const config::CookieDef& c, char* out, std::size_t cap);
+
 // A persistence cookie value split into the server's value and its dates
 // (raw 4-second units, as encoded).
 struct CookieValue {

@@ -15,7 +15,7 @@ using A = HttpRule::Action;
 
 CompiledRule::CompiledRule(CompiledRule&& o) noexcept
     : def(o.def), cond(std::move(o.cond)), value(std::move(o.value)),
-      headers(std::move(o.headers)), regex(o.regex) {
+      headers(std::move(o.headers)), regex(o.regex), realm(o.realm) {
   o.regex = nullptr;
 }
 
@@ -40,6 +40,7 @@ class AclFetchCall final : public log::FetchCall {
 
 class AclBinder final : public log::FetchBinder {
  public:
+  explicit AclBinder(const config::Model* model) : model_(model) {}
   Result<std::shared_ptr<const log::FetchCall>> bind(
       std::string_view name, const std::vector<std::string>& args) override {
     const acl::FetchDef* def = acl::find_fetch(name);
@@ -47,8 +48,15 @@ class AclBinder final : public log::FetchBinder {
       return make_error("sample fetch '" + std::string(name) + "' is not available");
     auto a = acl::parse_fetch_args(*def, args);
     if (!a) return Error{a.error()};
+    acl::CompileOptions co;
+    co.model = model_;
+    if (def->args == acl::ArgShape::Userlist)
+      if (auto r = acl::resolve_fetch_args(*def, *a, co); !r) return Error{r.error()};
     return std::shared_ptr<const log::FetchCall>(std::make_shared<AclFetchCall>(def, *a));
   }
+
+ private:
+  const config::Model* model_;
 };
 
 Result<void*> compile_regex(const std::string& re, bool caseless) {
@@ -97,7 +105,7 @@ Result<void> attach_proxy_http(const config::Model& model,
 Result<std::unique_ptr<ProxyHttp>> compile_proxy_http(const config::Proxy& p,
                                                       const config::Model& model) {
   auto out = std::make_unique<ProxyHttp>();
-  AclBinder binder;
+  AclBinder binder(&model);
   acl::CompileOptions co;
   co.model = &model;
   auto compile_list = [&](const std::vector<HttpRule>& defs,
@@ -105,6 +113,7 @@ Result<std::unique_ptr<ProxyHttp>> compile_proxy_http(const config::Proxy& p,
     for (const HttpRule& d : defs) {
       CompiledRule c;
       c.def = &d;
+      if (d.action == A::Auth) c.realm = d.realm.empty() ? std::string_view(p.name) : d.realm;
       if (d.cond) {
         auto cond = acl::compile(p, *d.cond, co);
         if (!cond) return make_error(where(p, d) + cond.error());
@@ -497,6 +506,11 @@ Verdict run_rules(const std::vector<CompiledRule>& rules, bool response, Editabl
         out.status = d.status;
         out.reply_len = reply(r, ev, reply_buf, reply_cap);
         if (out.reply_len == 0) out.kind = Verdict::Kind::RewriteFailed;
+        return out;
+      case A::Auth:
+        out.kind = Verdict::Kind::Auth;
+        out.status = 401;
+        out.realm = r.realm;
         return out;
       case A::UseService:
         out.kind = Verdict::Kind::Service;

@@ -30,6 +30,7 @@ struct CompiledRule {
   log::LogFormat value;
   std::vector<std::pair<std::string, log::LogFormat>> headers;  // return hdr
   void* regex = nullptr;  // pcre2_code*: replace-header/-value, del-header -m reg
+  std::string_view realm;  // auth: the rule's realm, else its proxy's name
   CompiledRule() = default;
   CompiledRule(CompiledRule&& o) noexcept;
   CompiledRule& operator=(CompiledRule&&) = delete;
@@ -61,10 +62,11 @@ struct EditableMessage {
 };
 
 struct Verdict {
-  enum class Kind { Continue, Allow, Deny, Tarpit, Reply, RewriteFailed, Service };
+  enum class Kind { Continue, Allow, Deny, Tarpit, Reply, RewriteFailed, Service, Auth };
   Kind kind = Kind::Continue;
   config::HttpRule::Service service = config::HttpRule::Service::None;  // Kind::Service
   int status = 0;  // Deny / Tarpit: the status to send; Reply: the status sent
+  std::string_view realm;  // Auth: answer with write_auth_reply (httpmode/auth_reply.h)
   std::size_t reply_len = 0;  // Reply: bytes written to the reply buffer
 };
 

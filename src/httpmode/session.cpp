@@ -15,6 +15,7 @@
 
 #include "checks/outgoing.h"
 #include "http/status.h"
+#include "httpmode/auth_reply.h"
 #include "httpmode/balance_key.h"
 #include "proxy/accounting.h"
 #include "httpmode/cookie.h"
@@ -1050,7 +1051,6 @@ bool HttpSession::on_response_head() {
   if (h.framing == http::Framing::CloseDelimited) close_client_ = true;
   bool insert = false;
   if (!ck.name.empty() && ck.method == config::CookieDef::Method::Insert && srv_ != nullptr &&
-      !srv_->def().cookie.empty() &&
       !(ck_client_ == 'V' && cookie_srv_ == last_srv_ && !ck_refresh_) &&
       !(ck.postonly && req_parser_.head().method != http::Method::Post))
     insert = true;
@@ -1105,8 +1105,10 @@ bool HttpSession::on_response_head() {
   if (insert && !(ck.preserve && server_set_cookie)) {
     // A refreshed cookie keeps its first date; a new one (other server) starts afresh.
     bool same = ck_client_ == 'V' && cookie_srv_ == last_srv_;
-    std::size_t n = format_set_cookie(ck, srv_->def().cookie, tmp, sizeof tmp, req_tv_.tv_sec,
-                                      same ? ck_first_ : std::nullopt);
+    std::size_t n = srv_->def().cookie.empty()
+                        ? format_remove_cookie(ck, tmp, sizeof tmp)
+                        : format_set_cookie(ck, srv_->def().cookie, tmp, sizeof tmp,
+                                            req_tv_.tv_sec, same ? ck_first_ : std::nullopt);
     o.field("Set-Cookie", std::string_view(tmp, n));
     ck_server_ = 'I';
     if (cacheable) o.field("Cache-control", "private");
@@ -1668,6 +1670,13 @@ bool HttpSession::apply_request_rules(const std::vector<CompiledRule>& rules) {
     case K::Service:
       start_service(v.service, nullptr, nullptr);
       return false;
+    case K::Auth: {
+      std::size_t n = write_auth_reply(be_ != nullptr ? &be_->def() : nullptr, fe_->def(),
+                                       v.realm, need(res_.head), host_.bufsize());
+      if (n == 0) close_client_ = true;
+      local_reply(n, 401, TermCause::Local, TermPhase::Request);
+      return false;
+    }
     case K::RewriteFailed:
       break;
   }

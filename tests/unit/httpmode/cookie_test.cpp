@@ -46,6 +46,23 @@ bool cacheable(http::Method m, const std::string& response) {
   return response_cacheable(m, p.view(response));
 }
 
+TEST(Cookie, RemovalCookieForAServerWithoutValue) {
+  config::CookieDef c;
+  c.name = "SRV";
+  char buf[256];
+  EXPECT_EQ(std::string(buf, format_remove_cookie(c, buf, sizeof buf)),
+            "SRV=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/");
+  // The cookie's options follow, as on an inserted cookie; never dates.
+  c.domains = {".a.com"};
+  c.httponly = c.secure = true;
+  c.attrs = {"SameSite=Lax"};
+  c.maxidle = config::Millis(60000);
+  EXPECT_EQ(std::string(buf, format_remove_cookie(c, buf, sizeof buf)),
+            "SRV=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/; domain=.a.com; HttpOnly; "
+            "Secure; SameSite=Lax");
+  EXPECT_EQ(format_remove_cookie(c, buf, 10), 0U);
+}
+
 TEST(Cookie, CacheabilityNeedsExplicitFreshness) {
   using http::Method;
   const std::string base = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n";
