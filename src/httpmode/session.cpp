@@ -1744,14 +1744,37 @@ std::size_t HttpSession::error_page_into_head(int status) {
   return n;
 }
 
+// The request's whole body already follows its head in the buffer: `hl`
+// grows over it, so the connection can serve the next request after a local
+// reply (as haproxy does for a small body). False: not all here, or invalid.
+bool HttpSession::skip_buffered_body(const http::Head& h, std::uint32_t& hl) {
+  req_.dec.start(h);
+  std::size_t at = hl;
+  for (int i = 0; i < 1024; ++i) {
+    http::BodyEvent ev = req_.dec.decode(std::string_view(req_.buf + at, req_.len - at));
+    if (ev.kind == http::BodyEvent::Error) return false;
+    at += ev.consumed;
+    if (ev.kind == http::BodyEvent::Done) {
+      hl = static_cast<std::uint32_t>(at);
+      return true;
+    }
+    if (ev.kind == http::BodyEvent::NeedMore || ev.consumed == 0) return false;
+  }
+  return false;
+}
+
 // A response of our own; the connection stays open for the next request
-// unless the request has a body we did not read.
+// unless the request has a body that has not all arrived.
 void HttpSession::local_reply(std::size_t len, int status, TermCause c, TermPhase p) {
   term_.set(c, p);
   status_ = status;
   const http::Head& h = req_parser_.head();
-  if (h.framing != http::Framing::None) close_client_ = true;
   std::uint32_t hl = std::min<std::size_t>(h.length, req_.len);
+  // (Only while the received head is still in the buffer: once rewritten
+  // for a server, the body may be partly sent and the connection closes.)
+  if (h.framing != http::Framing::None &&
+      (req_.head_done || hl < h.length || !skip_buffered_body(h, hl)))
+    close_client_ = true;
   std::memmove(req_.buf, req_.buf + hl, req_.len - hl);
   req_.len -= hl;
   req_.fwd = req_.sent = req_.head_len = req_.head_sent = 0;

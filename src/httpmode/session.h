@@ -229,6 +229,7 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   Io recv_into(int fd, Flow& f, bool& readable, bool& eof);
   // `nagle`: the server connection's lazy TCP_NODELAY (nullptr toward the client).
   Io flush(int fd, Flow& f, bool& writable, checks::LazyNoDelay* nagle = nullptr);
+  bool skip_buffered_body(const http::Head& h, std::uint32_t& hl);
   static void compact(Flow& f);
 
   HttpHost& host_;
