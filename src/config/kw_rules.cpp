@@ -124,6 +124,14 @@ constexpr std::array<std::string_view, 44> kPlannedActions = {
     "set-var-fmt", "silent-drop", "strict-mode", "track-sc0", "track-sc1", "track-sc2",
     "unset-var", "wait-for-body", "wait-for-handshake", "set-status"};
 
+// Every action haproxy 2.6 accepts in http-response (the rest are request-only).
+constexpr std::array<std::string_view, 32> kHaproxyResponseActions = {
+    "add-acl", "add-header", "allow", "cache-store", "capture", "del-acl", "del-header",
+    "del-map", "deny", "ot-group", "redirect", "replace-header", "replace-value", "return",
+    "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0", "send-spoe-group",
+    "set-header", "set-log-level", "set-map", "set-mark", "set-nice", "set-status", "set-tos",
+    "set-var", "set-var-fmt", "silent-drop", "strict-mode", "unset-var"};
+
 // Parses the words of one rule (action first, condition stripped).
 Result<HttpRule> parse_rule(bool response, const std::vector<std::string>& w) {
   HttpRule r;
@@ -148,6 +156,14 @@ Result<HttpRule> parse_rule(bool response, const std::vector<std::string>& w) {
     const std::string_view base = std::string_view(act).substr(0, act.find('('));
     for (auto k : kPlannedActions)
       if (k == base) other_side = true;
+    if (response && other_side) {
+      bool valid = base.substr(0, 8) == "track-sc" || base == "wait-for-body";
+      for (auto k : kHaproxyResponseActions)
+        if (k == base) valid = true;
+      if (!valid)
+        return make_error("action " + quote(act) +
+                          " is a request action: not valid in 'http-response'");
+    }
     if (other_side)
       return make_error("action " + quote(kw) + " is not implemented yet in Sluice");
     std::vector<std::string_view> names;

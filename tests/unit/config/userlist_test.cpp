@@ -198,7 +198,8 @@ TEST(ConfigHttpAuth, RealmAndErrors) {
           "expects [realm REALM])",
           "t.cfg:8: [http-request] unexpected argument 'b' ('http-request auth' expects "
           "[realm REALM])",
-          "t.cfg:9: [http-response] action 'http-response auth' is not implemented yet in Sluice",
+          "t.cfg:9: [http-response] action 'auth' is a request action: not valid in "
+          "'http-response'",
       }));
   const Proxy* fe = r.model.find_proxy("fe");
   ASSERT_NE(fe, nullptr);
