@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "core/listener.h"
+#include "stats/offload.h"
 
 namespace sluice::runtime {
 
@@ -34,6 +35,7 @@ struct CliServer::Conn final : core::IoHandler {
   bool discard = false;  // refused line: read and drop until the client closes
   bool shut = false;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  stats::OffloadTicket job;  // an answer being built on the stats thread
 
   Conn(CliServer& s, core::Loop& l, int f, CliLevel level, std::int64_t timeout_ms)
       : server(s), loop(l), fd(f) {
@@ -135,6 +137,22 @@ struct CliServer::Conn final : core::IoHandler {
         closing = true;
         return;
       }
+      if (r.off_loop) {
+        // Built on the stats thread; `job` dies with this connection, so the
+        // answer never reaches a closed one.
+        waiting = true;
+        job = stats::Offload::shared().submit_for(loop, std::move(r.off_loop),
+                                                  [this](std::string text) {
+                                                    job = {};
+                                                    if (out.empty())
+                                                      out = std::move(text);
+                                                    else
+                                                      out += text;
+                                                    waiting = false;
+                                                    resume();
+                                                  });
+        return;
+      }
       if (r.async) {
         waiting = true;
         std::weak_ptr<bool> guard = alive;
@@ -143,16 +161,21 @@ struct CliServer::Conn final : core::IoHandler {
           out += text;
           out += '\n';
           waiting = false;
-          run_pending();
-          if (!waiting && !dead) {
-            process();
-            flush();
-          }
+          resume();
         });
         return;
       }
     }
     end_of_line();
+  }
+
+  // An asynchronous answer came: the rest of the line, then the next lines.
+  void resume() {
+    run_pending();
+    if (!waiting && !dead) {
+      process();
+      flush();
+    }
   }
 
   // `_getsocks` (runtime/fd_passing.h): the listening sockets, then close.
@@ -209,6 +232,7 @@ struct CliServer::Conn final : core::IoHandler {
   void close() {
     if (dead) return;
     dead = true;
+    job.cancel();
     loop.cancel(timer);
     if (fd >= 0) {
       ::shutdown(fd, SHUT_WR);
