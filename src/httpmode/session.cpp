@@ -249,6 +249,7 @@ void HttpSession::progress() {
       case Phase::SendError: moved = step_send_error(); break;
       case Phase::LocalReply: moved = step_local_reply(); break;
       case Phase::ServiceBody: moved = step_service_body(); break;
+      case Phase::ServiceWait: moved = step_service_wait(); break;
       default: break;
     }
     if (!moved) break;
@@ -1250,6 +1251,7 @@ void HttpSession::close_all(bool log) {
   Phase was = phase_;
   phase_ = Phase::Closed;
   loop_.cancel(timer_);
+  svc_job_.cancel();
   if (was == Phase::Queued && be_ != nullptr) {
     if (proxy::Server* g = be_->cancel(pending_)) be_->release(*g);
   }
@@ -1427,6 +1429,9 @@ void HttpSession::rearm_timer() {
     case Phase::ServiceBody:
       at(t_head_, first_of(ft.http_request, ft.client));
       break;
+    case Phase::ServiceWait:
+      at(svc_wait_since_, ft.client);
+      break;
     case Phase::Tarpit: {
       const config::Timeouts& bt = be_ != nullptr ? be_->def().timeouts : ft;
       at(t_head_, first_of(ft.tarpit, first_of(bt.tarpit, first_of(ft.connect, bt.connect))).value_or(
@@ -1515,6 +1520,10 @@ void HttpSession::on_timer() {
       return;
     case Phase::ServiceBody:
       fail(408, TermCause::ClientTimeout, TermPhase::Request);
+      return;
+    case Phase::ServiceWait:  // the stats thread did not answer in time
+      svc_job_.cancel();
+      fail(504, TermCause::Internal, TermPhase::Request);
       return;
     case Phase::Tarpit:
       t_queue_done_ = loop_.now_ms();
