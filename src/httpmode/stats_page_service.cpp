@@ -224,7 +224,8 @@ ServiceWork prepare_stats_page(const config::Proxy& self, bool admin, const Serv
     std::map<std::pair<int, int>, const proxy::Server*> by_id;
     for (const auto& e : src.proxies)
       if (e.be)
-        for (const auto& s : e.be->servers()) by_id[{e.be->def().id, s->def().id}] = s.get();
+        for (const auto& s : e.be->published_servers())
+          by_id[{e.be->def().id, s->def().id}] = s.get();
     auto history = [&](int iid, int sid) -> std::vector<std::int32_t> {
       auto it = by_id.find({iid, sid});
       return it == by_id.end() ? std::vector<std::int32_t>{} : it->second->check_history().read();
