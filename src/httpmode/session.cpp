@@ -1779,10 +1779,17 @@ void HttpSession::start_local_reply(std::size_t len) {
 }
 
 bool HttpSession::step_local_reply() {
+  // A service's page (up to 13 MB) goes out in slices between the loop's
+  // other events.
+  std::size_t budget = 256 * 1024;
   while (svc_sent_ < svc_out_.size()) {
     if (!client_.writable) return false;
-    ssize_t w = ::send(client_.fd, svc_out_.data() + svc_sent_, svc_out_.size() - svc_sent_,
-                       MSG_NOSIGNAL);
+    if (budget == 0) {
+      loop_.requeue(client_.fd, 0);
+      return false;
+    }
+    ssize_t w = ::send(client_.fd, svc_out_.data() + svc_sent_,
+                       std::min(svc_out_.size() - svc_sent_, budget), MSG_NOSIGNAL);
     if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       client_.writable = false;
       return false;
@@ -1794,11 +1801,13 @@ bool HttpSession::step_local_reply() {
       return false;
     }
     svc_sent_ += static_cast<std::size_t>(w);
+    budget -= static_cast<std::size_t>(w);
     res_.bytes_out += static_cast<std::uint64_t>(w);
   }
   if (!svc_out_.empty()) {
-    // A large page (Prometheus, stats) is not kept between requests.
-    if (svc_out_.capacity() > 65536) std::string().swap(svc_out_);
+    // A large page (Prometheus, stats) is not kept between requests, and
+    // is unmapped on the stats thread.
+    if (svc_out_.capacity() > 65536) stats::Offload::shared().dispose(std::move(svc_out_));
     svc_out_.clear();
     svc_sent_ = 0;
   }

@@ -77,6 +77,18 @@ OffloadTicket Offload::submit(core::Loop& home, std::function<void()> job,
   return OffloadTicket(std::move(t));
 }
 
+void Offload::dispose(std::string big) {
+  auto t = std::make_shared<OffloadTask>();
+  t->job = [s = std::move(big)] {};
+  t->cancelled = true;  // nothing to run, nobody to answer: only freed there
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    start_locked();
+    queue_.push_back(std::move(t));
+  }
+  cv_.notify_one();
+}
+
 void Offload::run() {
   std::unique_lock<std::mutex> g(mu_);
   for (;;) {

@@ -178,3 +178,17 @@ TEST(Offload, ThrowingJobGivesNoAnswer) {
 
 }  // namespace
 }  // namespace sluice::stats
+
+namespace sluice::stats {
+namespace {
+
+// dispose(): the string is freed on the stats thread; no answer, no job counted.
+TEST(Offload, DisposeFreesThere) {
+  Offload off;
+  off.dispose(std::string(1 << 22, 'd'));
+  off.drain();
+  EXPECT_EQ(off.jobs_run(), 0U);
+}
+
+}  // namespace
+}  // namespace sluice::stats
