@@ -141,16 +141,8 @@ struct CliServer::Conn final : core::IoHandler {
         // Built on the stats thread; `job` dies with this connection, so the
         // answer never reaches a closed one.
         waiting = true;
-        job = stats::Offload::shared().submit_for(loop, std::move(r.off_loop),
-                                                  [this](std::string text) {
-                                                    job = {};
-                                                    if (out.empty())
-                                                      out = std::move(text);
-                                                    else
-                                                      out += text;
-                                                    waiting = false;
-                                                    resume();
-                                                  });
+        job = stats::Offload::shared().submit_for(
+            loop, std::move(r.off_loop), [this](std::string text) { built(std::move(text)); });
         return;
       }
       if (r.async) {
@@ -167,6 +159,19 @@ struct CliServer::Conn final : core::IoHandler {
       }
     }
     end_of_line();
+  }
+
+  // An answer built on the stats thread (CliReply::off_loop).
+  void built(std::string text) {
+    job = {};
+    if (out.empty()) {
+      out = std::move(text);
+    } else {
+      out += text;
+      stats::Offload::shared().dispose(std::move(text));
+    }
+    waiting = false;
+    resume();
   }
 
   // An asynchronous answer came: the rest of the line, then the next lines.
