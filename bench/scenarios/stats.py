@@ -484,9 +484,11 @@ def render(ctx, d: dict) -> str:
 
     if s:
         L.append("### Sluice before and after moving stats off the traffic loop\n")
-        L.append(f"Before: {BEFORE['label']}, same scenario and machine, an earlier run of the "
-                 "same day (its own none/cadence/b2b rounds); after: this run. Only same-run "
-                 "ratios compare across runs.\n")
+        L.append(f"Before: {BEFORE['label']}, same scenario and machine (2 CPUs shared with "
+                 "other sessions' builds: other load a median 56 % of a core then), an earlier "
+                 "run of the same day with its own none/cadence/b2b rounds; after: this run "
+                 "(other load in the last column below). Only same-run ratios compare across "
+                 "runs.\n")
         rows = []
         for k, (med, mx, fb) in BEFORE["idle"].items():
             v = s.get("idle", {}).get(k)
