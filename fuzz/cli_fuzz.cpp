@@ -58,7 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   sluice::runtime::CliState st;
   st.level = sluice::runtime::CliLevel::Admin;
   for (const auto& words : sluice::runtime::split_commands(line)) {
-    (void)sluice::runtime::run_command(world.env, st, words);
+    sluice::runtime::CliReply r = sluice::runtime::run_command(world.env, st, words);
+    if (r.off_loop) (void)r.off_loop();  // what the stats thread would build
     if (st.quit) break;
   }
   return 0;

@@ -51,6 +51,24 @@ KINDS = [
 ]
 MODES = ("none", "cadence", "b2b")
 
+# Sluice before its stats outputs moved to the stats thread (src/stats/offload.h):
+# commit c730a95, the same scenario run on this machine on 2026-11-23 at 19:54 UTC
+# (Sluice only; other load a median 56 % of a core). Rendered beside each new run.
+BEFORE = {
+    "label": "c730a95 (built on the traffic loop)",
+    "idle": {  # median / max ms to the last byte, ms to the first byte
+        "show stat": (2.0, 7.0, 1.9),
+        "show stat json": (6.7, 16.0, 3.3),
+        "prometheus": (9.4, 18.2, 5.5),
+        "stats page": (3.8, 4.1, 3.6),
+        "stats page ;json": (8.0, 10.2, 3.5),
+        "expvar": (4.4, 4.9, 4.0),
+    },
+    # (wrk p99 × none, probe p99 × none, probe max ms), per-round medians
+    "cadence": ("2.64× (2.38–4.46)", "3.10× (2.32–3.89)", "20.3 (15.5–25.2)"),
+    "b2b": ("20.51× (6.55–26.17)", "329.94× (198.23–566.77)", "923.4 (505.5–965.3)"),
+}
+
 
 def add_args(p) -> None:
     g = p.add_argument_group("stats scenario")
@@ -432,7 +450,9 @@ def render(ctx, d: dict) -> str:
              + (f"TCP health checks every {p['check_inter']:g} s" if p["check_inter"] > 0
                 else "no health checks")
              + ") plus one frontend relaying keep-alive traffic to an origin nginx; one thread "
-             "per proxy, so every scrape is served on the loop that relays the traffic.\n")
+             "per proxy, so every scrape arrives on the loop that relays the traffic. haproxy "
+             "builds its answers there; Sluice builds them on its stats thread (nice 10, "
+             "SCHED_BATCH; src/stats/offload.h) and the loop only sends them, 256 KiB a turn.\n")
     s = d["targets"].get("sluice")
     L.append("### Targets (Sluice, same run)\n")
     if s:
@@ -461,6 +481,33 @@ def render(ctx, d: dict) -> str:
                  "2026-11-23 20:00 also counted the origin, the farm and the idle target); "
                  "latency figures "
                  "move by tens of per cent between runs. Read the same-round ratios.\n")
+
+    if s:
+        L.append("### Sluice before and after moving stats off the traffic loop\n")
+        L.append(f"Before: {BEFORE['label']}, same scenario and machine (2 CPUs shared with "
+                 "other sessions' builds: other load a median 56 % of a core then), an earlier "
+                 "run of the same day with its own none/cadence/b2b rounds; after: this run "
+                 "(other load in the last column below). Only same-run ratios compare across "
+                 "runs.\n")
+        rows = []
+        for k, (med, mx, fb) in BEFORE["idle"].items():
+            v = s.get("idle", {}).get(k)
+            now = (f"{lib.fmt(lib.median(v['total_ms']), 1)} / "
+                   f"{lib.fmt(max(v['total_ms'], default=None), 1)} "
+                   f"(first byte {lib.fmt(lib.median(v['ttfb_ms']), 1)})") if v else "—"
+            rows.append([f"{k}: idle scrape ms median / max", f"{med} / {mx} (first byte {fb})",
+                         now])
+        for mode, label in (("cadence", f"a scrape every {p['period']:g} s"),
+                            ("b2b", "back-to-back scrapes")):
+            b_wrk, b_probe, b_max = BEFORE[mode]
+            runs = _runs(d, "sluice", mode)
+            rows.append([f"wrk p99 × none, {label}", b_wrk,
+                         _ratio_text(_p99_ratios(d, "sluice", mode, "wrk"))])
+            rows.append([f"probe p99 × none, {label}", b_probe,
+                         _ratio_text(_p99_ratios(d, "sluice", mode, "probe"))])
+            rows.append([f"probe max ms, {label}", b_max,
+                         lib.fmt_range([_get(x, "probe", "max_ms") for x in runs], 1)])
+        L.append(lib.md_table(["Sluice", "before", "after (this run)"], rows))
 
     L.append(f"### Time per scrape, idle target ({p['scrapes']} scrapes of each kind, one at a "
              "time, no proxied traffic)\n")
@@ -516,9 +563,10 @@ def render(ctx, d: dict) -> str:
   wrk, the probe and the scraper to CPU {p['cpus']['client']}.
 - Scrapes ({kinds_txt}): a fresh connection each (stats socket, or HTTP/1.1 with
   `Connection: close` to the stats frontend), timed from connect to the last byte and to the
-  first byte. Sluice builds the whole answer before sending it, so its time to the first
-  byte is about how long one scrape holds its loop; haproxy streams the answer in
-  buffer-sized slices (first byte after well under 1 ms). Proxy CPU per scrape: utime+stime of the proxy over the
+  first byte. Sluice builds the whole answer on its stats thread before the loop sends it,
+  so its time to the first byte is the build time (which no longer holds the loop);
+  haproxy streams the answer from its loop in buffer-sized slices (first byte after well
+  under 1 ms). Proxy CPU per scrape: utime+stime of the proxy over the
   {p['scrapes']} scrapes / {p['scrapes']}. expvar is Sluice's own (haproxy has none).
 - Traffic: `wrk -t1 -c{p['conns']}` for {p['seconds']:g} s on a 64-byte keep-alive response,
   each connection pausing {p.get('think_ms', 0)} ms between a response and its next request

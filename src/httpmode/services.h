@@ -5,6 +5,7 @@
 // one string, from a stats Snapshot of every proxy.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -32,7 +33,22 @@ struct Served {
   std::size_t start = 0;
 };
 
+// A large answer's construction (a stats Snapshot and its rendering), to
+// run away from the traffic loop (the session runs it on the stats thread,
+// stats/offload.h): it fills `out` as the synchronous call would have. It
+// holds copies of what it needs from the request, never views into it.
+using ServiceJob = std::function<Served(std::string& out)>;
+
+// What to answer: `served`, already written into `out`, when `job` is
+// empty (errors, redirects, admin actions); else `job` writes it.
+struct ServiceWork {
+  Served served;
+  ServiceJob job;
+};
+
 // The answer of a `use-service` service.
+ServiceWork prepare_service(config::HttpRule::Service which, const ServiceRequest& rq,
+                            std::string& out);
 Served run_service(config::HttpRule::Service which, const ServiceRequest& rq, std::string& out);
 
 // Does `target` ask for the stats page of `page` (its uri is a prefix)?
@@ -40,6 +56,8 @@ bool stats_uri_matches(const config::StatsPage& page, std::string_view target);
 
 // The stats page of proxy `self`: HTML, ";csv", ";json", admin POSTs.
 // `admin`: the `stats admin` condition holds for this request.
+ServiceWork prepare_stats_page(const config::Proxy& self, bool admin, const ServiceRequest& rq,
+                               std::string& out);
 Served serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequest& rq,
                         std::string& out);
 

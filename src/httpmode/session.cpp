@@ -250,6 +250,7 @@ void HttpSession::progress() {
       case Phase::SendError: moved = step_send_error(); break;
       case Phase::LocalReply: moved = step_local_reply(); break;
       case Phase::ServiceBody: moved = step_service_body(); break;
+      case Phase::ServiceWait: moved = step_service_wait(); break;
       default: break;
     }
     if (!moved) break;
@@ -1253,6 +1254,7 @@ void HttpSession::close_all(bool log) {
   Phase was = phase_;
   phase_ = Phase::Closed;
   loop_.cancel(timer_);
+  svc_job_.cancel();
   if (was == Phase::Queued && be_ != nullptr) {
     if (proxy::Server* g = be_->cancel(pending_)) be_->release(*g);
   }
@@ -1430,6 +1432,9 @@ void HttpSession::rearm_timer() {
     case Phase::ServiceBody:
       at(t_head_, first_of(ft.http_request, ft.client));
       break;
+    case Phase::ServiceWait:
+      at(svc_wait_since_, ft.client);
+      break;
     case Phase::Tarpit: {
       const config::Timeouts& bt = be_ != nullptr ? be_->def().timeouts : ft;
       at(t_head_, first_of(ft.tarpit, first_of(bt.tarpit, first_of(ft.connect, bt.connect))).value_or(
@@ -1518,6 +1523,10 @@ void HttpSession::on_timer() {
       return;
     case Phase::ServiceBody:
       fail(408, TermCause::ClientTimeout, TermPhase::Request);
+      return;
+    case Phase::ServiceWait:  // the stats thread did not answer in time
+      svc_job_.cancel();
+      fail(504, TermCause::Internal, TermPhase::Request);
       return;
     case Phase::Tarpit:
       t_queue_done_ = loop_.now_ms();
@@ -1803,10 +1812,17 @@ void HttpSession::start_local_reply(std::size_t len) {
 }
 
 bool HttpSession::step_local_reply() {
+  // A service's page (up to 13 MB) goes out in slices between the loop's
+  // other events.
+  std::size_t budget = 256 * 1024;
   while (svc_sent_ < svc_out_.size()) {
     if (!client_.writable) return false;
-    ssize_t w = ::send(client_.fd, svc_out_.data() + svc_sent_, svc_out_.size() - svc_sent_,
-                       MSG_NOSIGNAL);
+    if (budget == 0) {
+      loop_.requeue(client_.fd, 0);
+      return false;
+    }
+    ssize_t w = ::send(client_.fd, svc_out_.data() + svc_sent_,
+                       std::min(svc_out_.size() - svc_sent_, budget), MSG_NOSIGNAL);
     if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       client_.writable = false;
       return false;
@@ -1818,11 +1834,13 @@ bool HttpSession::step_local_reply() {
       return false;
     }
     svc_sent_ += static_cast<std::size_t>(w);
+    budget -= static_cast<std::size_t>(w);
     res_.bytes_out += static_cast<std::uint64_t>(w);
   }
   if (!svc_out_.empty()) {
-    // A large page (Prometheus, stats) is not kept between requests.
-    if (svc_out_.capacity() > 65536) std::string().swap(svc_out_);
+    // A large page (Prometheus, stats) is not kept between requests, and
+    // is unmapped on the stats thread.
+    if (svc_out_.capacity() > 65536) stats::Offload::shared().dispose(std::move(svc_out_));
     svc_out_.clear();
     svc_sent_ = 0;
   }

@@ -27,6 +27,7 @@
 #include "proxy/frontend.h"
 #include "proxy/queue.h"
 #include "proxy/termination.h"
+#include "stats/offload.h"
 
 namespace sluice::log {
 struct HttpLogFields;
@@ -139,6 +140,7 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
     Tarpit,      // http-request tarpit: holding the request before answering
     LocalReply,  // writing a response of our own (rules), then the next request
     ServiceBody,  // reading a request body for a service of our own (stats admin POST)
+    ServiceWait,  // a service's answer is being built on the stats thread
     Closed,
   };
   struct Client final : core::IoHandler {
@@ -213,6 +215,8 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
                      const httpmode::ProxyHttp* rules);
   bool step_service_body();
   void run_service();
+  bool step_service_wait();
+  void service_answered(std::string out, std::size_t start, int status, bool head_only);
   void count_transaction();  // stats counters (session_stats.cpp)
   void rearm_timer();
 
@@ -310,6 +314,8 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   config::HttpRule::Service svc_which_ = config::HttpRule::Service::None;
   const config::Proxy* svc_page_ = nullptr;
   bool svc_admin_ = false;
+  stats::OffloadTicket svc_job_;  // ServiceWait: cancelled when the session closes
+  std::int64_t svc_wait_since_ = 0;
 };
 
 }  // namespace sluice::httpmode

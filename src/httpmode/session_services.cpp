@@ -73,22 +73,63 @@ void HttpSession::run_service() {
   rq.directory = fe_->directory();
   rq.keep_alive = !close_client_;
   svc_out_.clear();
-  const Served served = svc_page_ != nullptr
-                           ? serve_stats_page(*svc_page_, svc_admin_, rq, svc_out_)
-                           : httpmode::run_service(svc_which_, rq, svc_out_);
-  const int status = served.status;
-  svc_sent_ = served.start;
-  if (h.method == http::Method::Head) {
-    const auto end = svc_out_.find("\r\n\r\n", served.start);
-    if (end != std::string::npos) svc_out_.resize(end + 4);
-  }
-  term_.set(TermCause::Local, TermPhase::Request);
-  status_ = status;
+  ServiceWork work = svc_page_ != nullptr ? prepare_stats_page(*svc_page_, svc_admin_, rq, svc_out_)
+                                          : prepare_service(svc_which_, rq, svc_out_);
+  const bool head_only = h.method == http::Method::Head;
+  // The request is answered: what follows it in the buffer is the next one.
   const std::size_t used = std::min<std::size_t>(h.length + body_len, req_.len);
   std::memmove(req_.buf, req_.buf + used, req_.len - used);
   req_.len -= used;
   req_.fwd = req_.sent = req_.head_len = req_.head_sent = 0;
   req_.head_done = req_.body_done = true;
+  if (!work.job) {
+    service_answered(std::move(svc_out_), work.served.start, work.served.status, head_only);
+    return;
+  }
+  // A stats output: built on the stats thread, so that this loop's other
+  // connections do not wait for it. The ticket drops the answer if this
+  // session closes first (close_all), so `this` is never used after that.
+  struct Answer {
+    std::string out;
+    Served served;
+  };
+  phase_ = Phase::ServiceWait;
+  svc_wait_since_ = loop_.now_ms();
+  svc_job_ = stats::Offload::shared().submit_for(
+      loop_,
+      [job = std::move(work.job)] {
+        Answer a;
+        a.served = job(a.out);
+        return a;
+      },
+      [this, head_only](Answer a) {
+        svc_job_ = {};
+        if (phase_ != Phase::ServiceWait) return;
+        service_answered(std::move(a.out), a.served.start, a.served.status, head_only);
+        progress();
+      });
+  rearm_timer();
+}
+
+// Waiting for the stats thread: only a client error ends the wait (a
+// client that half-closed after its request still gets the answer).
+bool HttpSession::step_service_wait() {
+  if (client_.error) {
+    term_.set(TermCause::ClientAbort, TermPhase::Request);
+    close_all(true);
+  }
+  return false;
+}
+
+void HttpSession::service_answered(std::string out, std::size_t start, int status, bool head_only) {
+  svc_out_ = std::move(out);
+  svc_sent_ = start;
+  if (head_only) {
+    const auto end = svc_out_.find("\r\n\r\n", start);
+    if (end != std::string::npos) svc_out_.resize(end + 4);
+  }
+  term_.set(TermCause::Local, TermPhase::Request);
+  status_ = status;
   res_.head_len = res_.head_sent = 0;
   res_.fwd = res_.sent = res_.len = 0;
   res_.head_done = res_.body_done = true;

@@ -131,8 +131,8 @@ std::string_view apply_admin(const proxy::Directory& d, std::string_view body,
 
 }  // namespace
 
-Served serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequest& rq,
-                        std::string& out) {
+ServiceWork prepare_stats_page(const config::Proxy& self, bool admin, const ServiceRequest& rq,
+                               std::string& out) {
   const config::StatsPage& page = self.stats_page;
   if (!authorized(page, rq)) {
     std::string hdr = "www-authenticate: Basic realm=\"" + page.realm + "\"\r\n";
@@ -140,7 +140,7 @@ Served serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequ
                   "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password "
                   "to access this content.\n</body></html>\n",
                   rq.keep_alive, hdr);
-    return {401, 0};
+    return {{401, 0}, {}};
   }
   std::string_view rest = rq.target.substr(std::min(page.uri.size(), rq.target.size()));
   bool csv = false, json = false, norefresh = false, only_up = false, no_maint = false;
@@ -158,7 +158,7 @@ Served serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequ
   }
   if (rq.directory == nullptr) {
     http_response(out, 503, "text/plain", "no proxies\n", rq.keep_alive);
-    return {503, 0};
+    return {{503, 0}, {}};
   }
   stats::Sources src = sources_of(*rq.directory);
   if (!page.scope.empty()) {
@@ -174,60 +174,75 @@ Served serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequ
     if (admin) result = apply_admin(*rq.directory, rq.body, src);
     std::string hdr = "location: " + page.uri + ";st=" + std::string(result) + "\r\n";
     http_response(out, 303, "text/plain", "", rq.keep_alive, hdr);
-    return {303, 0};
+    return {{303, 0}, {}};
   }
   if (rq.method != http::Method::Get && rq.method != http::Method::Head) {
     http_response(out, 405, "text/plain", "Method not allowed.\n", rq.keep_alive);
-    return {405, 0};
+    return {{405, 0}, {}};
   }
-  std::vector<stats::Row> rows = stats::snapshot(src);
-  // ";up": servers UP (or going down) only; ";no-maint": servers in maintenance left out.
-  std::erase_if(rows, [&](const stats::Row& r) {
-    if (r.kind != stats::Kind::Server) return false;
-    const std::string& s = r.v[stats::Status].str;
-    if (only_up && s.rfind("UP", 0) != 0 && s != "no check") return true;
-    return no_maint && s.rfind("MAINT", 0) == 0;
-  });
-  if (csv) {
-    begin_body(out);
-    out += stats::csv_header();
-    for (const auto& r : rows) stats::append_csv(out, r);
-    return finish_in_place(out, 200, "text/plain", rq.keep_alive);
-  }
-  if (json) {
-    begin_body(out);
-    stats::append_json(out, rows);
-    out += '\n';
-    return finish_in_place(out, 200, "application/json", rq.keep_alive);
-  }
-  stats::PageOptions o;
-  o.uri = page.uri;
-  o.refresh_s = norefresh ? 0 : page.refresh_s;
-  o.admin = admin;
-  o.hide_version = page.hide_version;
-  o.show_legends = page.show_legends;
-  o.version = SLUICE_VERSION;
-  o.now_wall_s = std::time(nullptr);
-  o.start_wall_s = src.start_wall_s;
-  for (const auto& e : src.proxies)
-    if (e.fe) o.current_connections += e.fe->counters().cur.load(std::memory_order_relaxed);
-  if (st == "DONE") o.message = "Action processed successfully.";
-  else if (st == "NONE") o.message = "Nothing has changed.";
-  else if (st == "DENY") o.message = "Action denied.", o.message_ok = false;
-  else if (st == "ERRP") o.message = "Action not processed: invalid parameters.", o.message_ok = false;
-  std::map<std::pair<int, int>, const proxy::Server*> by_id;
-  for (const auto& e : src.proxies)
-    if (e.be)
-      for (const auto& s : e.be->servers()) by_id[{e.be->def().id, s->def().id}] = s.get();
-  auto history = [&](int iid, int sid) -> std::vector<std::int32_t> {
-    auto it = by_id.find({iid, sid});
-    return it == by_id.end() ? std::vector<std::int32_t>{} : it->second->check_history().read();
+  // The page itself reads every proxy and server: milliseconds with 1,000 servers.
+  const config::StatsPage* pg = &page;
+  const bool keep_alive = rq.keep_alive;
+  ServiceJob job = [pg, src = std::move(src), admin, keep_alive, csv, json, norefresh, only_up,
+                    no_maint, st = std::move(st)](std::string& resp) -> Served {
+    const config::StatsPage& cfg = *pg;
+    std::vector<stats::Row> rows = stats::snapshot(src);
+    // ";up": servers UP (or going down) only; ";no-maint": servers in maintenance left resp.
+    std::erase_if(rows, [&](const stats::Row& r) {
+      if (r.kind != stats::Kind::Server) return false;
+      const std::string& s = r.v[stats::Status].str;
+      if (only_up && s.rfind("UP", 0) != 0 && s != "no check") return true;
+      return no_maint && s.rfind("MAINT", 0) == 0;
+    });
+    if (csv) {
+      begin_body(resp);
+      resp += stats::csv_header();
+      for (const auto& r : rows) stats::append_csv(resp, r);
+      return finish_in_place(resp, 200, "text/plain", keep_alive);
+    }
+    if (json) {
+      begin_body(resp);
+      stats::append_json(resp, rows);
+      resp += '\n';
+      return finish_in_place(resp, 200, "application/json", keep_alive);
+    }
+    stats::PageOptions o;
+    o.uri = cfg.uri;
+    o.refresh_s = norefresh ? 0 : cfg.refresh_s;
+    o.admin = admin;
+    o.hide_version = cfg.hide_version;
+    o.show_legends = cfg.show_legends;
+    o.version = SLUICE_VERSION;
+    o.now_wall_s = std::time(nullptr);
+    o.start_wall_s = src.start_wall_s;
+    for (const auto& e : src.proxies)
+      if (e.fe) o.current_connections += e.fe->counters().cur.load(std::memory_order_relaxed);
+    if (st == "DONE") o.message = "Action processed successfully.";
+    else if (st == "NONE") o.message = "Nothing has changed.";
+    else if (st == "DENY") o.message = "Action denied.", o.message_ok = false;
+    else if (st == "ERRP") o.message = "Action not processed: invalid parameters.", o.message_ok = false;
+    std::map<std::pair<int, int>, const proxy::Server*> by_id;
+    for (const auto& e : src.proxies)
+      if (e.be)
+        for (const auto& s : e.be->published_servers())
+          by_id[{e.be->def().id, s->def().id}] = s.get();
+    auto history = [&](int iid, int sid) -> std::vector<std::int32_t> {
+      auto it = by_id.find({iid, sid});
+      return it == by_id.end() ? std::vector<std::int32_t>{} : it->second->check_history().read();
+    };
+    begin_body(resp);
+    stats::append_page(resp, rows, o, history);
+    std::string hdr;
+    if (o.refresh_s) hdr = "refresh: " + std::to_string(o.refresh_s) + "\r\n";
+    return finish_in_place(resp, 200, "text/html; charset=utf-8", keep_alive, hdr);
   };
-  begin_body(out);
-  stats::append_page(out, rows, o, history);
-  std::string hdr;
-  if (o.refresh_s) hdr = "refresh: " + std::to_string(o.refresh_s) + "\r\n";
-  return finish_in_place(out, 200, "text/html; charset=utf-8", rq.keep_alive, hdr);
+  return {{}, std::move(job)};
+}
+
+Served serve_stats_page(const config::Proxy& self, bool admin, const ServiceRequest& rq,
+                        std::string& out) {
+  ServiceWork w = prepare_stats_page(self, admin, rq, out);
+  return w.job ? w.job(out) : w.served;
 }
 
 }  // namespace sluice::httpmode

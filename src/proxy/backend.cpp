@@ -19,6 +19,7 @@ Backend::Backend(const config::Proxy& def, std::uint32_t index, const log::Logge
   for (std::size_t i = 0; i < def.servers.size(); ++i)
     servers_.push_back(
         std::make_unique<Server>(def.servers[i], *this, static_cast<std::uint32_t>(i)));
+  published_.store(servers_.size(), std::memory_order_release);
   if (def.check_duration_alert)
     for (auto& s : servers_)
       s->check_local().duration.emplace(def.check_duration_alert->threshold.count(),
@@ -68,6 +69,7 @@ Result<Server*> Backend::add_server(config::ServerDef def) {
                                       def_.check_duration_alert->window);
   Server* raw = s.get();
   servers_.push_back(std::move(s));  // capacity reserved: no reallocation
+  published_.store(servers_.size(), std::memory_order_release);
   bump_generation();
   return raw;
 }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,12 @@ class Backend {
   std::vector<ServerPtr>& servers() { return servers_; }
   const std::vector<ServerPtr>& servers() const { return servers_; }
   Server* find_server(const std::string& name) const;  // skips deleted servers
+  // The servers as any thread may read them while `add server` runs on
+  // another: a new server is counted only once it is built (the stats
+  // thread reads through this).
+  std::span<const ServerPtr> published_servers() const {
+    return {servers_.data(), published_.load(std::memory_order_acquire)};
+  }
 
   // Runtime API `add server`: the new server starts in maintenance. The
   // servers vector never reallocates (balancers on other threads index
@@ -172,6 +179,7 @@ class Backend {
   std::uint32_t index_;
   const log::Logger* logger_;
   std::vector<ServerPtr> servers_;
+  std::atomic<std::size_t> published_{0};  // servers_.size() for readers on other threads
   std::atomic<bool> state_up_{true};
   std::atomic<std::int64_t> state_change_s_{0};
   std::atomic<std::int64_t> state_downtime_s_{0};

@@ -87,6 +87,11 @@ std::vector<std::vector<std::string>> split_commands(std::string_view line);
 struct CliReply {
   std::string text;  // including its final blank line
   std::function<void(std::function<void(std::string)>)> async;
+  // An answer that takes milliseconds to build (`show stat` with 1,000
+  // servers): the caller runs it away from its loop (cli_server: on the
+  // stats thread, stats/offload.h) and appends its text, blank line included.
+  // It reads only what it captured and the runtime objects' shared state.
+  std::function<std::string()> off_loop;
 };
 
 CliReply run_command(CliEnv& env, CliState& st, const std::vector<std::string>& words);

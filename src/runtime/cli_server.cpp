@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "core/listener.h"
+#include "stats/offload.h"
 
 namespace sluice::runtime {
 
@@ -34,6 +35,7 @@ struct CliServer::Conn final : core::IoHandler {
   bool discard = false;  // refused line: read and drop until the client closes
   bool shut = false;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  stats::OffloadTicket job;  // an answer being built on the stats thread
 
   Conn(CliServer& s, core::Loop& l, int f, CliLevel level, std::int64_t timeout_ms)
       : server(s), loop(l), fd(f) {
@@ -135,6 +137,14 @@ struct CliServer::Conn final : core::IoHandler {
         closing = true;
         return;
       }
+      if (r.off_loop) {
+        // Built on the stats thread; `job` dies with this connection, so the
+        // answer never reaches a closed one.
+        waiting = true;
+        job = stats::Offload::shared().submit_for(
+            loop, std::move(r.off_loop), [this](std::string text) { built(std::move(text)); });
+        return;
+      }
       if (r.async) {
         waiting = true;
         std::weak_ptr<bool> guard = alive;
@@ -143,16 +153,34 @@ struct CliServer::Conn final : core::IoHandler {
           out += text;
           out += '\n';
           waiting = false;
-          run_pending();
-          if (!waiting && !dead) {
-            process();
-            flush();
-          }
+          resume();
         });
         return;
       }
     }
     end_of_line();
+  }
+
+  // An answer built on the stats thread (CliReply::off_loop).
+  void built(std::string text) {
+    job = {};
+    if (out.empty()) {
+      out = std::move(text);
+    } else {
+      out += text;
+      stats::Offload::shared().dispose(std::move(text));
+    }
+    waiting = false;
+    resume();
+  }
+
+  // An asynchronous answer came: the rest of the line, then the next lines.
+  void resume() {
+    run_pending();
+    if (!waiting && !dead) {
+      process();
+      flush();
+    }
   }
 
   // `_getsocks` (runtime/fd_passing.h): the listening sockets, then close.
@@ -175,12 +203,25 @@ struct CliServer::Conn final : core::IoHandler {
       closing = true;  // non-interactive: one line, then close
   }
 
+  // Bytes sent per turn of the loop: a 13 MB `show stat json` goes out in
+  // slices between the loop's other events, not in one long stretch.
+  static constexpr std::size_t kSendBudget = 256 * 1024;
+
   void flush() {
+    std::size_t budget = kSendBudget;
     while (!out.empty() && writable) {
-      ssize_t n = ::send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+      if (budget == 0) {
+        loop.requeue(fd, 0x004);  // EPOLLOUT: the rest after the other events
+        return;
+      }
+      ssize_t n =
+          ::send(fd, out.data() + sent, std::min(out.size() - sent, budget), MSG_NOSIGNAL);
       if (n > 0) {
         sent += static_cast<std::size_t>(n);
+        budget -= static_cast<std::size_t>(n);
         if (sent == out.size()) {
+          // A large answer's memory is unmapped on the stats thread, not here.
+          if (out.capacity() > 65536) stats::Offload::shared().dispose(std::move(out));
           out.clear();
           sent = 0;
         }
@@ -209,6 +250,7 @@ struct CliServer::Conn final : core::IoHandler {
   void close() {
     if (dead) return;
     dead = true;
+    job.cancel();
     loop.cancel(timer);
     if (fd >= 0) {
       ::shutdown(fd, SHUT_WR);

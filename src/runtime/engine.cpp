@@ -10,6 +10,7 @@
 #include "runtime/engine_impl.h"
 #include "runtime/listen_inventory.h"
 #include "runtime/server_state.h"
+#include "stats/offload.h"
 
 namespace sluice::runtime {
 
@@ -31,6 +32,9 @@ EngineImpl::~EngineImpl() {
   }
   cli_.reset();
   workers_.clear();
+  // No stats job may still read the proxies destroyed with this engine
+  // (their requesters are gone with the workers and the CLI).
+  stats::Offload::shared().drain();
   pool_.reset();
   for (auto& b : bound_)
     for (int fd : b.fds)

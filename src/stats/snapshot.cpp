@@ -313,7 +313,7 @@ void backend_row(Row& r, const proxy::Backend& be, const Sources& src, std::int6
   // Weights and counts of the servers that take traffic: the active ones,
   // or the backups when no active server is usable.
   std::int64_t act = 0, bck = 0, wact = 0, wbck = 0, uact = 0, ubck = 0;
-  for (const auto& s : be.servers()) {
+  for (const auto& s : be.published_servers()) {
     if (s->removed() || !s->usable()) continue;
     if (s->backup()) {
       ++bck;
@@ -356,7 +356,7 @@ void backend_row(Row& r, const proxy::Backend& be, const Sources& src, std::int6
   modules(b, Kind::Backend);
   if (http) {
     std::int64_t open = 0;
-    for (const auto& s : be.servers()) open += s->connections();
+    for (const auto& s : be.published_servers()) open += s->connections();
     h1_fields(b, c, false, open);
   }
 }
@@ -365,6 +365,10 @@ void backend_row(Row& r, const proxy::Backend& be, const Sources& src, std::int6
 
 std::vector<Row> snapshot(const Sources& src, const Filter& f) {
   std::vector<Row> rows;
+  // A row is ~6 KB: growing the vector would move every row several times.
+  std::size_t n = 0;
+  for (const auto& p : src.proxies) n += 2 + (p.be ? p.be->published_servers().size() : 0);
+  rows.reserve(n);
   const std::int64_t now_ms = proxy::coarse_steady_ms();
   const std::int64_t now_wall = static_cast<std::int64_t>(std::time(nullptr));
   for (const auto& p : src.proxies) {
@@ -372,7 +376,7 @@ std::vector<Row> snapshot(const Sources& src, const Filter& f) {
     if (!f.proxy.empty() ? def.name != f.proxy : (f.iid != -1 && def.id != f.iid)) continue;
     if (p.fe && (f.types & 1U)) frontend_row(rows.emplace_back(), *p.fe, src, now_ms);
     if (p.be && (f.types & 4U)) {
-      for (const auto& s : p.be->servers()) {
+      for (const auto& s : p.be->published_servers()) {
         if (s->removed() || (f.sid != -1 && s->def().id != f.sid)) continue;
         server_row(rows.emplace_back(), *p.be, *s, src, now_ms, now_wall);
       }

@@ -44,6 +44,7 @@ struct Cli {
       CliReply r = run_command(env, st, words);
       out += r.text;
       if (r.async) r.async([&](std::string text) { out += text + "\n"; });  // as cli_server
+      if (r.off_loop) out += r.off_loop();
     }
     return out;
   }

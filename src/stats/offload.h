@@ -1,0 +1,109 @@
+#pragma once
+// The stats thread: large stats outputs (`show stat`, the Prometheus page,
+// the stats page, expvar: with 1,000 servers, milliseconds of snapshot and
+// rendering) are built here rather than on the worker loop that received
+// the request, so that the loop's proxied connections do not wait behind a
+// scrape. One thread for the process, started by the first job, at a lower
+// priority than the workers (nice 10, SCHED_BATCH): under load, traffic
+// wins the CPU and scrapes take longer.
+//
+// A job reads the runtime objects as a stats page on another worker always
+// has: their atomics, and the few locks they keep (check info, overrides).
+// The answer goes back to the requesting loop with Loop::post.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+#include "core/loop.h"
+
+namespace sluice::stats {
+
+struct OffloadTask;
+
+// A requester's handle on its job. cancel() (or destroying the ticket), on
+// the requesting loop's thread, means `done` will never be called: the
+// answer, if it comes, is dropped and freed there. The job itself may still
+// be running (Offload::drain() waits for it).
+class OffloadTicket {
+ public:
+  OffloadTicket() = default;
+  ~OffloadTicket() { cancel(); }
+  OffloadTicket(OffloadTicket&& o) noexcept : task_(std::move(o.task_)) {}
+  OffloadTicket& operator=(OffloadTicket&& o) noexcept {
+    if (this != &o) {
+      cancel();
+      task_ = std::move(o.task_);
+    }
+    return *this;
+  }
+  OffloadTicket(const OffloadTicket&) = delete;
+  OffloadTicket& operator=(const OffloadTicket&) = delete;
+
+  void cancel();
+  bool pending() const { return task_ != nullptr; }
+
+ private:
+  friend class Offload;
+  explicit OffloadTicket(std::shared_ptr<OffloadTask> t) : task_(std::move(t)) {}
+  std::shared_ptr<OffloadTask> task_;
+};
+
+class Offload {
+ public:
+  Offload() = default;
+  ~Offload();  // drops the jobs not started, waits for the running one
+  Offload(const Offload&) = delete;
+  Offload& operator=(const Offload&) = delete;
+
+  // The process's stats thread.
+  static Offload& shared();
+
+  // Runs `job` on the stats thread, then `done` on `home`'s thread unless
+  // the ticket was cancelled (or destroyed) before. `home` must outlive
+  // the ticket.
+  OffloadTicket submit(core::Loop& home, std::function<void()> job, std::function<void()> done);
+
+  // The same, handing the job's result to `done`.
+  template <class Job, class Done>
+  OffloadTicket submit_for(core::Loop& home, Job job, Done done) {
+    using T = std::invoke_result_t<Job&>;
+    auto slot = std::make_shared<std::optional<T>>();
+    return submit(
+        home, [slot, job = std::move(job)]() mutable { slot->emplace(job()); },
+        [slot, done = std::move(done)]() mutable { done(std::move(**slot)); });
+  }
+
+  // Frees `big` on the stats thread: a scrape's answer (up to 13 MB) costs
+  // its loop a millisecond of unmapping otherwise.
+  void dispose(std::string big);
+
+  // Waits until no job is queued or running (cancelled ones are dropped):
+  // before the runtime objects that jobs read are destroyed.
+  void drain();
+
+  // Jobs run so far (tests).
+  std::uint64_t jobs_run() const;
+
+ private:
+  void run();
+  void start_locked();
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;       // new work, or stop
+  std::condition_variable idle_cv_;  // queue empty and nothing running
+  std::deque<std::shared_ptr<OffloadTask>> queue_;
+  bool running_job_ = false;
+  bool stop_ = false;
+  std::uint64_t jobs_run_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace sluice::stats
