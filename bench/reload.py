@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import signal
@@ -225,8 +226,8 @@ def render(results: dict, args, when: str, machine: str) -> str:
               " the probe's own period (an `ss` run is 5–30 ms on a loaded machine) and the time the"
               " old worker keeps accepting until the new one is ready. On an idle machine a Sluice"
               " reload (`reload` on the master CLI, which answers once the new worker accepts) takes"
-              " under 20 ms. The machine is shared (load average 5–20 during these runs): p99 and"
-              " req/s move by ±30 % between rounds; the failure counts do not depend on that."]
+              " under 20 ms. p99 and req/s move between rounds with the machine's other load (the"
+              " load averages are in the first line); the failure counts do not depend on it."]
     return "\n".join(lines) + "\n"
 
 
@@ -239,6 +240,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--out", help="Markdown file whose '## Reloads' section is replaced")
     args = ap.parse_args()
+    load_start = os.getloadavg()[0]
     for tool in ("wrk", "nginx", "ss"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
             lib.log(f"{tool} not found")
@@ -285,7 +287,8 @@ def main() -> int:
     when = time.strftime("%Y-%m-%d", time.gmtime())
     mi = lib.machine_info(args.sluice)
     machine = (f"{mi['nproc']} CPUs ({mi['cpu']}), kernel {mi['kernel']}, commit {mi['commit']}, "
-               f"{mi['versions']['haproxy'].split(' - ')[0]}")
+               f"{mi['versions']['haproxy'].split(' - ')[0]}, load average {load_start:.2f} at the start"
+               f" and {os.getloadavg()[0]:.2f} at the end")
     text = render(results, args, when, machine)
     out_dir = lib.BENCH_DIR / "out"
     out_dir.mkdir(exist_ok=True)
