@@ -50,6 +50,8 @@ KINDS = [
     ("expvar", "http", "/debug/vars"),
 ]
 MODES = ("none", "cadence", "b2b")
+# The scrapes the issue names ("show stat, the Prometheus page and the stats page").
+NAMED_KINDS = ("show stat", "prometheus", "stats page")
 
 # Sluice before its stats outputs moved to the stats thread (src/stats/offload.h):
 # commit c730a95, the same scenario run on this machine on 2026-11-23 at 19:54 UTC
@@ -84,6 +86,9 @@ def add_args(p) -> None:
                    help="rounds of none / cadence / back-to-back runs (default 3)")
     g.add_argument("--stats-period", type=float, default=1.0,
                    help="seconds between scrape starts in the cadence runs (default 1)")
+    g.add_argument("--stats-traffic-kinds", choices=("all", "named"), default="all",
+                   help="scrapes cycled during proxied traffic: all six kinds, or only the three "
+                        "the issue names (show stat, prometheus, stats page) (default all)")
     g.add_argument("--stats-conns", type=int, default=20,
                    help="wrk connections of the proxied traffic (default 20)")
     g.add_argument("--stats-think-ms", type=int, default=5,
@@ -314,7 +319,8 @@ def traffic_run(ctx, t: Target, mode: str, ours: list[int]) -> dict:
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     scraper = None
     if mode != "none":
-        specs = [[how, what, target] for _, how, what, target in t.kinds()]
+        specs = [[how, what, target] for label, how, what, target in t.kinds()
+                 if a.stats_traffic_kinds == "all" or label in NAMED_KINDS]
         period = a.stats_period if mode == "cadence" else 0.0
         scraper = subprocess.Popen(_helper(["scrape", json.dumps(specs), str(secs), str(period)]),
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -352,6 +358,7 @@ def run(ctx) -> dict:
     data = {"params": {"servers": a.stats_servers, "check_inter": a.stats_check_inter,
                        "scrapes": a.stats_scrapes, "seconds": a.stats_seconds,
                        "rounds": a.stats_rounds, "period": a.stats_period,
+                       "traffic_kinds": a.stats_traffic_kinds,
                        "conns": a.stats_conns, "think_ms": a.stats_think_ms,
                        "probe_rate": a.stats_probe_rate,
                        "cpus": {"proxy": lib.PROXY_CPU, "origin": lib.ORIGIN_CPU,
@@ -554,6 +561,8 @@ def render(ctx, d: dict) -> str:
                            "probe max ms", "scrapes: count, median / max ms",
                            "other load %"], rows))
     kinds_txt = ", ".join(f"`{w}`" for _, _, w in KINDS)
+    traffic_kinds = ("the three scrapes the issue names (" + ", ".join(NAMED_KINDS) + ")"
+                     if p.get("traffic_kinds") == "named" else "all the kinds")
     L.append(f"""### Method
 
 - Servers: `checkfarm` (CPU {p['cpus']['client']}) listens on {p['servers']:,} loopback ports;
@@ -574,7 +583,7 @@ def render(ctx, d: dict) -> str:
   saturated (on a saturated core any added work raises every latency); closed loop: at most
   {p['conns']} requests wait during a stall, so its p99 under-counts stalls; plus an open-loop probe at {p['probe_rate']:g} requests/s on one keep-alive
   connection, latency counted from each request's intended send time. Runs alternate
-  none / cadence (a scrape every {p['period']:g} s, cycling over the kinds) / b2b
+  none / cadence (a scrape every {p['period']:g} s, cycling over {traffic_kinds}) / b2b
   (back-to-back scrapes), target by target, {p['rounds']} rounds.
 - Goal (issue): each scrape < {SCRAPE_MS_GOAL:.0f} ms with 1,000 servers, and scraping does
   not raise the p99 of proxied traffic in the same run by more than
