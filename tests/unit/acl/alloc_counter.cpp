@@ -35,3 +35,19 @@ void operator delete(void* p, std::size_t) noexcept {
 void operator delete[](void* p, std::size_t) noexcept {
   std::free(p);
 }  // NOLINT
+// The nothrow forms too (std::stable_sort's temporary buffer uses them): left
+// to the library, their blocks would come from its own operator new and reach
+// the free() above, which AddressSanitizer reports as a mismatch.
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  ++g_allocations;
+  return std::malloc(n ? n : 1);  // NOLINT(cppcoreguidelines-no-malloc)
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  return operator new(n, std::nothrow);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}  // NOLINT(cppcoreguidelines-no-malloc)
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}  // NOLINT(cppcoreguidelines-no-malloc)
