@@ -90,6 +90,11 @@ def test_bulk_256mib_each_way_byte_exact(proxy, start_proxy, servers, options):
     assert got == total, f"client received {got} bytes, expected {total}: {state}"
     assert h.hexdigest() == expected_s2c, "server->client stream corrupted"
     assert "send_error" not in info, info
+    if proxy.kind == "haproxy" and info["received"] != total:
+        # The oracle, copy mode too (seen once in ~100 runs): the client's last
+        # megabytes never reach the server after both sides shut down their
+        # writes. Sluice's runs stay strict.
+        pytest.xfail(f"haproxy 2.6 delivered {info['received']} of {total} bytes to the server")
     assert info["received"] == total, f"server received {info['received']} bytes"
     assert info["sha256"] == expected_c2s, "client->server stream corrupted"
     assert be.accepted == 1
