@@ -10,47 +10,11 @@
 #include <cstring>
 #include <memory>
 
+#include "util/base64.h"
+
 namespace sluice::acl {
 
 namespace {
-
-int b64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// Standard base64 with '=' padding; the length must be a multiple of 4.
-bool b64_decode(std::string_view in, char* out, std::size_t cap, std::size_t& n) {
-  n = 0;
-  if (in.size() % 4 != 0) return false;
-  for (std::size_t i = 0; i < in.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = in[i + k];
-      if (c == '=') {
-        // Padding only at the end: "xx==" or "xxx=".
-        if (i + 4 != in.size() || k < 2) return false;
-        v[k] = 0;
-        ++pad;
-        continue;
-      }
-      if (pad > 0) return false;
-      v[k] = b64_value(c);
-      if (v[k] < 0) return false;
-    }
-    const unsigned bits =
-        (unsigned(v[0]) << 18) | (unsigned(v[1]) << 12) | (unsigned(v[2]) << 6) | unsigned(v[3]);
-    const int bytes = 3 - pad;
-    if (n + static_cast<std::size_t>(bytes) > cap) return false;
-    for (int k = 0; k < bytes; ++k) out[n++] = static_cast<char>((bits >> (16 - 8 * k)) & 0xff);
-  }
-  return true;
-}
 
 bool equal_ci(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -147,7 +111,7 @@ bool parse_basic(std::string_view field, char* buf, std::size_t cap, BasicCreden
   while (!b64.empty() && (b64.back() == ' ' || b64.back() == '\t')) b64.remove_suffix(1);
   if (cap == 0) return false;
   std::size_t n = 0;
-  if (!b64_decode(b64, buf, cap - 1, n)) return false;
+  if (!util::base64_decode(b64, buf, cap - 1, n)) return false;
   buf[n] = '\0';
   std::string_view plain(buf, n);
   std::size_t colon = plain.find(':');

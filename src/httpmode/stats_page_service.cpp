@@ -11,35 +11,10 @@
 #include "httpmode/services.h"
 #include "stats/format.h"
 #include "stats/page.h"
+#include "util/base64.h"
 
 namespace sluice::httpmode {
 namespace {
-
-std::string base64_decode(std::string_view in) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  unsigned acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    int v = val(c);
-    if (v < 0) return {};
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
-}
 
 bool authorized(const config::StatsPage& page, const ServiceRequest& rq) {
   if (page.auth.empty()) return true;
@@ -49,9 +24,10 @@ bool authorized(const config::StatsPage& page, const ServiceRequest& rq) {
   if (v.size() < 6 || !http::iequals(v.substr(0, 6), "basic ")) return false;
   v.remove_prefix(6);
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-  const std::string cred = base64_decode(v);
+  const std::optional<std::string> cred = util::base64_decode(v);
+  if (!cred) return false;
   for (const auto& a : page.auth)
-    if (a == cred) return true;
+    if (a == *cred) return true;
   return false;
 }
 
