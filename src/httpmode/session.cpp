@@ -1321,28 +1321,13 @@ void HttpSession::log_transaction() {
     ctx.bytes_uploaded = req_.bytes_out;
     ctx.accept_time = req_tv_;
     // Addresses only for custom formats (the frontend's costs a getsockname once).
-    char fe_addr[INET6_ADDRSTRLEN] = "", srv_addr[INET6_ADDRSTRLEN] = "";
-    auto ip_port = [](const sockaddr_storage& a, char* out, std::uint16_t& port) {
-      if (a.ss_family == AF_INET) {
-        auto& in = reinterpret_cast<const sockaddr_in&>(a);
-        ::inet_ntop(AF_INET, &in.sin_addr, out, INET6_ADDRSTRLEN);
-        port = ntohs(in.sin_port);
-      } else if (a.ss_family == AF_INET6) {
-        auto& in6 = reinterpret_cast<const sockaddr_in6&>(a);
-        ::inet_ntop(AF_INET6, &in6.sin6_addr, out, INET6_ADDRSTRLEN);
-        port = ntohs(in6.sin6_port);
-      }
-    };
-    if (const sockaddr_storage* d = destination()) ip_port(*d, fe_addr, ctx.frontend_port);
-    if (last_srv_ != nullptr) ip_port(last_srv_->def().addr.storage, srv_addr, ctx.server_port);
+    char fe_addr[INET6_ADDRSTRLEN], srv_addr[INET6_ADDRSTRLEN];
+    log::address_and_port(destination(), fe_addr, ctx.frontend_port);
+    log::address_and_port(last_srv_ != nullptr ? &last_srv_->def().addr.storage : nullptr,
+                          srv_addr, ctx.server_port);
     ctx.frontend_addr = fe_addr;
     ctx.server_addr = srv_addr;
-    static const std::string host_name = [] {
-      char h[256] = {};
-      ::gethostname(h, sizeof h - 1);
-      return std::string(h);
-    }();
-    ctx.hostname = host_name;
+    ctx.hostname = log::log_host_name();
     log::Line l{line, sizeof line};
     custom->write(ctx, l);
     n = l.n;
@@ -1812,9 +1797,7 @@ void HttpSession::start_local_reply(std::size_t len) {
 }
 
 bool HttpSession::step_local_reply() {
-  // A service's page (up to 13 MB) goes out in slices between the loop's
-  // other events.
-  std::size_t budget = 256 * 1024;
+  std::size_t budget = stats::Offload::kSendSlice;
   while (svc_sent_ < svc_out_.size()) {
     if (!client_.writable) return false;
     if (budget == 0) {
@@ -1838,10 +1821,8 @@ bool HttpSession::step_local_reply() {
     res_.bytes_out += static_cast<std::uint64_t>(w);
   }
   if (!svc_out_.empty()) {
-    // A large page (Prometheus, stats) is not kept between requests, and
-    // is unmapped on the stats thread.
-    if (svc_out_.capacity() > 65536) stats::Offload::shared().dispose(std::move(svc_out_));
-    svc_out_.clear();
+    // A large page (Prometheus, stats) is not kept between requests.
+    stats::Offload::shared().release(svc_out_);
     svc_sent_ = 0;
   }
   Io io = flush(client_.fd, res_, client_.writable);

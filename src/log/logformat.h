@@ -115,9 +115,15 @@ struct TcpLogExtras {
   std::uint64_t stream_id = 0;                 // %rt
   const acl::SampleSource* samples = nullptr;  // %[fetch]
 };
-// %rt of TCP sessions: a process-wide count from 0, as HAProxy numbers its
-// streams. Only sessions whose frontend has a log-format take a number.
+// %rt: a process-wide count of TCP sessions and HTTP requests from 0, as
+// HAProxy numbers its streams. Only those whose frontend has a log-format
+// take a number.
 std::uint64_t next_stream_id();
+// %fi/%si and %fp/%sp: an IPv4/IPv6 address as text into `out` (at least
+// INET6_ADDRSTRLEN bytes) and its port; null or another family: `out` empty.
+void address_and_port(const sockaddr_storage* a, char* out, std::uint16_t& port);
+// %H: this host's name, read once.
+const std::string& log_host_name();
 std::size_t format_tcp_custom(const LogFormat& lf, const TcpLogFields& f, const TcpLogExtras& x,
                               char* out, std::size_t cap);
 

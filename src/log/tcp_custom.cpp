@@ -1,8 +1,8 @@
 // `log-format` for `mode tcp` sessions: the tcplog fields seen through the
 // custom-format variables. HTTP-only variables are refused at load time
 // (LogFormat::http_only_variable), so what is left here is the mapping of
-// what a TCP session has: no status (%ST is 0), no request (%rt is 0), two
-// termination characters ("--" follow in %tsc).
+// what a TCP session has: no status (%ST is 0), the session's number for %rt,
+// two termination characters ("--" follow in %tsc).
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,10 +16,7 @@
 
 namespace sluice::log {
 
-namespace {
-
-// "ip" and port of an IPv4/IPv6 address; anything else leaves both empty.
-void ip_port(const sockaddr_storage* a, char* out, std::uint16_t& port) {
+void address_and_port(const sockaddr_storage* a, char* out, std::uint16_t& port) {
   out[0] = '\0';
   if (a == nullptr) return;
   if (a->ss_family == AF_INET) {
@@ -33,7 +30,7 @@ void ip_port(const sockaddr_storage* a, char* out, std::uint16_t& port) {
   }
 }
 
-const std::string& host_name() {
+const std::string& log_host_name() {
   static const std::string name = [] {
     char h[256] = {};
     ::gethostname(h, sizeof h - 1);
@@ -41,8 +38,6 @@ const std::string& host_name() {
   }();
   return name;
 }
-
-}  // namespace
 
 std::uint64_t next_stream_id() {
   static std::atomic<std::uint64_t> next{0};
@@ -81,10 +76,10 @@ std::size_t format_tcp_custom(const LogFormat& lf, const TcpLogFields& f, const 
   ctx.accept_time = f.accept_time;
   ctx.bytes_uploaded = x.bytes_uploaded;
   ctx.request_counter = x.stream_id;
-  ctx.hostname = host_name();
+  ctx.hostname = log_host_name();
   char fe_addr[INET6_ADDRSTRLEN], srv_addr[INET6_ADDRSTRLEN];
-  ip_port(x.frontend, fe_addr, ctx.frontend_port);
-  ip_port(x.server, srv_addr, ctx.server_port);
+  address_and_port(x.frontend, fe_addr, ctx.frontend_port);
+  address_and_port(x.server, srv_addr, ctx.server_port);
   ctx.frontend_addr = fe_addr;
   ctx.server_addr = srv_addr;
   Line l{out, cap};

@@ -203,12 +203,8 @@ struct CliServer::Conn final : core::IoHandler {
       closing = true;  // non-interactive: one line, then close
   }
 
-  // Bytes sent per turn of the loop: a 13 MB `show stat json` goes out in
-  // slices between the loop's other events, not in one long stretch.
-  static constexpr std::size_t kSendBudget = 256 * 1024;
-
   void flush() {
-    std::size_t budget = kSendBudget;
+    std::size_t budget = stats::Offload::kSendSlice;
     while (!out.empty() && writable) {
       if (budget == 0) {
         loop.requeue(fd, 0x004);  // EPOLLOUT: the rest after the other events
@@ -220,9 +216,7 @@ struct CliServer::Conn final : core::IoHandler {
         sent += static_cast<std::size_t>(n);
         budget -= static_cast<std::size_t>(n);
         if (sent == out.size()) {
-          // A large answer's memory is unmapped on the stats thread, not here.
-          if (out.capacity() > 65536) stats::Offload::shared().dispose(std::move(out));
-          out.clear();
+          stats::Offload::shared().release(out);
           sent = 0;
         }
         continue;

@@ -89,6 +89,11 @@ void Offload::dispose(std::string big) {
   cv_.notify_one();
 }
 
+void Offload::release(std::string& answer) {
+  if (answer.capacity() > 65536) dispose(std::move(answer));
+  answer.clear();
+}
+
 void Offload::run() {
   std::unique_lock<std::mutex> g(mu_);
   for (;;) {

@@ -84,6 +84,13 @@ class Offload {
   // Frees `big` on the stats thread: a scrape's answer (up to 13 MB) costs
   // its loop a millisecond of unmapping otherwise.
   void dispose(std::string big);
+  // Empties an answer that has been sent: a large one (over 64 KiB) is
+  // freed on the stats thread, a small one keeps its memory for the next.
+  void release(std::string& answer);
+
+  // Bytes of a stats answer a loop sends per turn: a 13 MB dump goes out in
+  // slices between the loop's other events, not in one long stretch.
+  static constexpr std::size_t kSendSlice = 256 * 1024;
 
   // Waits until no job is queued or running (cancelled ones are dropped):
   // before the runtime objects that jobs read are destroyed.
