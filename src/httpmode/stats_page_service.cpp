@@ -90,16 +90,8 @@ std::string_view apply_admin(const proxy::Directory& d, std::string_view body,
   for (const auto& n : names) {
     proxy::Server* s = be->find_server(n);
     if (s == nullptr) continue;
-    if (action == "ready") {
-      be->set_server_drain(*s, false);
-      be->set_server_maint(*s, false);
-    } else if (action == "drain") {
-      be->set_server_maint(*s, false);
-      be->set_server_drain(*s, true);
-    } else {
-      be->set_server_drain(*s, false);
-      be->set_server_maint(*s, true);
-    }
+    using A = proxy::Backend::AdminState;
+    be->set_server_admin(*s, action == "ready" ? A::Ready : action == "drain" ? A::Drain : A::Maint);
     changed = true;
   }
   return changed ? "DONE" : "NONE";
