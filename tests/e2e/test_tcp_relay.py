@@ -78,6 +78,10 @@ def test_bulk_256mib_each_way_byte_exact(proxy, start_proxy, servers, options):
     finally:
         t.join(timeout=120)
         s.close()
+    if recv_error is not None and proxy.kind == "haproxy":
+        # The oracle (see below): haproxy 2.6 sometimes resets this transfer
+        # near its end. Sluice's runs stay strict.
+        pytest.xfail(f"haproxy 2.6 reset the transfer after {got}/{total} bytes")
     if recv_error is not None:
         time.sleep(0.5)
         pytest.fail(f"client recv failed after {got}/{total} bytes: {recv_error!r}; "
