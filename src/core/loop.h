@@ -4,7 +4,11 @@
 //
 // Rules for users:
 //  - register a descriptor once (add) for its whole life, remove() before close;
-//  - after a short read or write, wait for the next edge (no speculative I/O);
+//  - after a short read or write, wait for the next edge; the only
+//    speculative I/O is a session's first read after accept and first write
+//    after connect (tcp/session.cpp), which usually succeed;
+//  - a socket registered without EPOLLOUT (writable until a write stalls)
+//    must modify() it in before waiting for a write edge;
 //  - never destroy an IoHandler from inside on_events of a *different* handler
 //    in the same batch: use defer(), which runs after the batch.
 

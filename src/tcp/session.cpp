@@ -24,6 +24,10 @@ using proxy::TermPhase;
 
 namespace {
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+// Sockets are registered for reading only: a connected socket is writable
+// until a write stalls, and registering EPOLLOUT up front only queues an
+// edge that wakes the loop for nothing. want_out() adds it when needed.
+constexpr std::uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
 
 void set_port(config::Address& a, std::uint16_t port) {
   if (a.family() == AF_INET)
@@ -80,12 +84,16 @@ void TcpSession::start(int fd, const sockaddr_storage& peer, socklen_t peer_len,
 
   client_.fd = fd;
   client_.last = t_accept_;
+  client_.writable = true;
+  // The client's first bytes usually come with (or right after) the
+  // handshake: connect() reads them without waiting for an edge.
+  client_.readable = true;
   if (fe.def().clitcpka) {
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
   }
   state_ = State::Queued;  // not yet relaying; refined by assign()
-  if (!loop_.add(fd, &client_)) {
+  if (!loop_.add(fd, &client_, kReadEvents)) {
     abort(TermCause::Resource, TermPhase::None);
     return;
   }
@@ -233,14 +241,48 @@ void TcpSession::connect() {
   server_.fd = fd;
   server_.nagle.reset(dst.family() != AF_UNIX);
   server_.last = t_connect_;
-  if (!loop_.add(fd, &server_)) {
+  // Speculative I/O: read what the client sent so far, and if there is
+  // something, send it now. A loopback (or any fast) connect() has usually
+  // completed by the time it returns, so the send succeeds and the session
+  // relays at once instead of waking up for the connect's EPOLLOUT.
+  if (pump(req_, false) == Pump::Abort) return;
+  const Early early = req_.tail > req_.head ? early_send() : Early::Wait;
+  if (early == Early::Failed) {
     connect_failed(false);
+    return;
+  }
+  server_.out_armed = early == Early::Wait || !server_.writable;
+  if (!loop_.add(fd, &server_, server_.out_armed ? core::Loop::kStreamEvents : kReadEvents)) {
+    connect_failed(false);
+    return;
+  }
+  if (early == Early::Sent) {
+    on_connected(0);
     return;
   }
   if (auto tc = be_->timeout_connect())
     loop_.arm(timer_, *tc);
   else
     loop_.cancel(timer_);
+}
+
+TcpSession::Early TcpSession::early_send() {
+  const std::size_t len = req_.tail - req_.head;
+  const checks::LazyNoDelay before = server_.nagle;
+  server_.nagle.before_send(server_.fd, len);
+  const ssize_t n = ::send(server_.fd, req_.buf.get() + req_.head, len, MSG_NOSIGNAL);
+  if (n < 0) {
+    // Not sent: the next attempt is still the connection's first write.
+    if (!server_.nagle.on()) server_.nagle = before;
+    // EAGAIN: the handshake is still in progress (SYN_SENT). Anything else
+    // is the connect's own failure (ECONNREFUSED, EPIPE...).
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return Early::Wait;
+    return Early::Failed;
+  }
+  req_.head += static_cast<std::size_t>(n);
+  server_.writable = req_.head == req_.tail;
+  if (server_.writable) req_.head = req_.tail = 0;
+  return Early::Sent;
 }
 
 void TcpSession::on_connected(std::uint32_t events) {
@@ -263,6 +305,14 @@ void TcpSession::on_connected(std::uint32_t events) {
   server_.last = now;
   client_.last = now;
   relay();
+}
+
+void TcpSession::want_out(Side& s) {
+  if (s.out_armed || s.fd < 0) return;
+  s.out_armed = true;
+  // EPOLL_CTL_MOD checks readiness itself: space freed since the stalled
+  // write still raises the edge.
+  loop_.modify(s.fd, &s, core::Loop::kStreamEvents);
 }
 
 void TcpSession::close_side(Side& s) {
@@ -522,6 +572,7 @@ TcpSession::Pump TcpSession::pump(Direction& d, bool can_write) {
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
           dst.writable = false;
+          want_out(dst);
           return Pump::Ok;
         }
         if (errno == EINTR) continue;
@@ -532,6 +583,7 @@ TcpSession::Pump TcpSession::pump(Direction& d, bool can_write) {
       dst.last = loop_.now_ms();
       if (d.head < d.tail) {  // the socket is full: wait for EPOLLOUT
         dst.writable = false;
+        want_out(dst);
         // A destination that does not keep up gains nothing from large
         // reads: read small again, so a slow reader pins a small buffer.
         d.streaming = false;
@@ -620,6 +672,7 @@ TcpSession::Pump TcpSession::pump_splice(Direction& d, bool can_write) {
       if (n < 0) {
         if (errno == EAGAIN) {
           dst.writable = false;
+          want_out(dst);
           return Pump::Ok;
         }
         if (errno == EINTR) continue;
@@ -630,6 +683,7 @@ TcpSession::Pump TcpSession::pump_splice(Direction& d, bool can_write) {
       dst.last = loop_.now_ms();
       if (d.in_pipe > 0) {
         dst.writable = false;
+        want_out(dst);
         return Pump::Ok;
       }
     }

@@ -82,6 +82,7 @@ class TcpSession final : public proxy::QueueWaiter, public acl::SampleSource {
     bool eof = false;  // nothing more will be read from this side
     bool error = false;
     bool shut_wr = false;  // we sent FIN to this side
+    bool out_armed = false;  // EPOLLOUT is in the epoll interest (added once a write stalls)
     checks::LazyNoDelay nagle;  // server side: TCP_NODELAY when it matters
     std::int64_t last = 0;  // last activity (ms), for inactivity timeouts
     void on_events(std::uint32_t events) override { owner->on_side_events(*this, events); }
@@ -130,6 +131,13 @@ class TcpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   // when the other direction already ended too, as the session closes both
   // sockets right away and close() sends the FIN.
   void shut_dst(Direction& d);
+  // A write to `s` stalled: wait for its EPOLLOUT edge (interest added on
+  // first need; sockets start without it, see start()).
+  void want_out(Side& s);
+  // The first bytes to a server whose connect() may still be in progress:
+  // true when sent (so it is connected), false to wait for EPOLLOUT.
+  enum class Early { Sent, Wait, Failed };
+  Early early_send();
   std::uint16_t client_dest_port();
 
   SessionHost& host_;
