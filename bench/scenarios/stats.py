@@ -458,8 +458,8 @@ def render(ctx, d: dict) -> str:
                 else "no health checks")
              + ") plus one frontend relaying keep-alive traffic to an origin nginx; one thread "
              "per proxy, so every scrape arrives on the loop that relays the traffic. haproxy "
-             "builds its answers there; Sluice builds them on its stats thread (nice 10, "
-             "SCHED_BATCH; src/stats/offload.h) and the loop only sends them, 256 KiB a turn.\n")
+             "builds its answers there; Sluice builds them on its stats thread (SCHED_IDLE, "
+             "src/stats/offload.h) and the loop only sends them, 64 KiB a turn.\n")
     s = d["targets"].get("sluice")
     L.append("### Targets (Sluice, same run)\n")
     if s:

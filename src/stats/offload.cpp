@@ -49,14 +49,19 @@ void Offload::start_locked() {
   thread_ = std::thread([this] {
     // Below the workers: a scrape yields the CPU to proxied traffic. The
     // thread runs where the process may (a worker pinned by cpu-map started
-    // it and passed its own CPU on), at nice 10 and in the batch class (it
-    // never preempts a worker that wakes up). Failures only cost priority.
+    // it and passed its own CPU on), in the idle class: a worker that wakes
+    // up on its CPU preempts it at once, and it runs on time no worker
+    // wants (on a saturated CPU it still gets a small share, so scrapes
+    // end). Where SCHED_IDLE is refused, nice 10 in the batch class.
+    // Failures only cost priority.
     cpu_set_t cpus;
     if (::sched_getaffinity(::getpid(), sizeof cpus, &cpus) == 0)
       (void)::pthread_setaffinity_np(::pthread_self(), sizeof cpus, &cpus);
     sched_param sp{};
-    (void)::pthread_setschedparam(::pthread_self(), SCHED_BATCH, &sp);
-    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+    if (::pthread_setschedparam(::pthread_self(), SCHED_IDLE, &sp) != 0) {
+      (void)::pthread_setschedparam(::pthread_self(), SCHED_BATCH, &sp);
+      (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+    }
     (void)::pthread_setname_np(::pthread_self(), "sluice-stats");
     run();
   });

@@ -4,8 +4,9 @@
 // rendering) are built here rather than on the worker loop that received
 // the request, so that the loop's proxied connections do not wait behind a
 // scrape. One thread for the process, started by the first job, at a lower
-// priority than the workers (nice 10, SCHED_BATCH): under load, traffic
-// wins the CPU and scrapes take longer.
+// priority than the workers (SCHED_IDLE; nice 10 and SCHED_BATCH where the
+// idle class is refused): a waking worker preempts it at once, and under
+// load traffic wins the CPU and scrapes take longer.
 //
 // A job reads the runtime objects as a stats page on another worker always
 // has: their atomics, and the few locks they keep (check info, overrides).
@@ -89,8 +90,10 @@ class Offload {
   void release(std::string& answer);
 
   // Bytes of a stats answer a loop sends per turn: a 13 MB dump goes out in
-  // slices between the loop's other events, not in one long stretch.
-  static constexpr std::size_t kSendSlice = 256 * 1024;
+  // slices between the loop's other events, not in one long stretch. A
+  // loopback send costs the loop the receiver's side too (~20 us per 64 KiB
+  // here): a request that arrives during a slice waits that long.
+  static constexpr std::size_t kSendSlice = 64 * 1024;
 
   // Waits until no job is queued or running (cancelled ones are dropped):
   // before the runtime objects that jobs read are destroyed.

@@ -7,6 +7,7 @@ dropped cleanly, and a keep-alive connection goes on after a scrape.
 
 import http.client
 import json
+import os
 import socket
 import struct
 import threading
@@ -75,15 +76,38 @@ class Traffic(threading.Thread):
         conn.close()
 
 
-def start(sluice, start_proxy, servers, tmp_path):
+def start(sluice, start_proxy, servers, tmp_path, want_proxy=False):
     echo = servers(EchoHTTPServer("s1"))
     port, sport = free_port(), free_port()
     sock = tmp_path / "stats.sock"
     farm = "\n".join(f"    server f{i} 127.0.0.1:{1024 + i}" for i in range(SERVERS))
     cfg = render(CONFIG, port=port, sport=sport, up=echo.port, sock=sock, farm=farm)
-    start_proxy(sluice, cfg, wait_ports=[port, sport])
+    proxy = start_proxy(sluice, cfg, wait_ports=[port, sport])
     wait_until(lambda: sock.exists(), 10, what="stats socket")
+    if want_proxy:
+        return port, sport, sock, proxy
     return port, sport, sock
+
+
+def thread_policies(pid):
+    """{thread name: scheduling policy} of a process's threads."""
+    out = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/comm") as f:
+            name = f.read().strip()
+        out.setdefault(name, set()).add(os.sched_getscheduler(int(task)))
+    return out
+
+
+def test_stats_thread_runs_in_the_idle_class(sluice, start_proxy, servers, tmp_path):
+    """The stats thread yields to workers: SCHED_IDLE (a waking worker
+    preempts it at once); the workers stay in the normal class."""
+    port, sport, sock, proxy = start(sluice, start_proxy, servers, tmp_path, want_proxy=True)
+    assert cli(sock, "show stat", timeout=20).startswith("# pxname,")
+    pol = thread_policies(proxy.pid)
+    assert pol.get("sluice-stats") == {os.SCHED_IDLE}, pol
+    others = set().union(*(v for k, v in pol.items() if k != "sluice-stats"))
+    assert others == {os.SCHED_OTHER}, pol
 
 
 def abort(s):
