@@ -35,6 +35,10 @@ using proxy::TermPhase;
 
 namespace {
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+// Sockets join the loop without EPOLLOUT: registering a writable socket
+// with it queues an event at once, a wasted wake-up per connection. They
+// count as writable until a send falls short (want_out).
+constexpr std::uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
 
 struct Out {
   char* p;
@@ -127,11 +131,14 @@ void HttpSession::start(int fd, const sockaddr_storage& peer, socklen_t peer_len
   t_idle_start_ = loop_.now_ms();
   t_req_start_ = -1;
   ::gettimeofday(&req_tv_, nullptr);
-  if (!loop_.add(fd, &client_)) {
+  if (!loop_.add(fd, &client_, kReadEvents)) {
     close_all(false);
     return;
   }
-  rearm_timer();
+  // Speculative receive: the request usually arrived with the handshake,
+  // before the accept. EAGAIN costs one recv; then the EPOLLIN edge comes.
+  client_.readable = true;
+  progress();
 }
 
 void HttpSession::on_stopping() {
@@ -172,12 +179,16 @@ void HttpSession::set_client_addr() const {
             client_port_);
 }
 
-void IdleConn::on_events(std::uint32_t ev) { host->resume(*this, ev); }
+void IdleConn::on_events(std::uint32_t ev) {
+  // Write space alone (the last response drained) is no reason to wake up.
+  if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) host->resume(*this, ev);
+}
 
 void HttpSession::resume(const IdleConn& c, std::uint32_t events) {
   client_ = Client{};
   client_.owner = this;
   client_.fd = c.fd;
+  client_.out_armed = c.out_armed;
   fe_ = c.fe;
   be_ = nullptr;
   srv_ = nullptr;
@@ -207,6 +218,7 @@ void HttpSession::park() {
   c.peer_len = peer_len_;
   std::memcpy(&c.peer, &peer_, std::min<std::size_t>(peer_len_, sizeof c.peer));
   c.idle_since = t_idle_start_;
+  c.out_armed = client_.out_armed;
   loop_.rehandle(client_.fd, &c);
   const config::Timeouts& ft = fe_->def().timeouts;
   if (auto t = first_of(ft.http_keep_alive, first_of(ft.http_request, ft.client)))
@@ -320,6 +332,7 @@ HttpSession::Io HttpSession::flush(int fd, Flow& f, bool& writable,
     if (w < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         writable = false;
+        want_out(fd);
         return Io::Blocked;
       }
       if (errno == EINTR) continue;
@@ -332,8 +345,26 @@ HttpSession::Io HttpSession::flush(int fd, Flow& f, bool& writable,
     f.bytes_out += static_cast<std::uint64_t>(w);
     if (done < head_left + body_left) {
       writable = false;
+      want_out(fd);
       return Io::Blocked;
     }
+  }
+}
+
+// EPOLL_CTL_MOD reports the socket's state at that moment, so an edge that
+// came since the short send is not lost; EPOLLOUT then stays in the set
+// (edge-triggered, it fires again only after a send fills the buffer).
+void HttpSession::want_out(int fd) {
+  if (fd == client_.fd) {
+    if (!client_.out_armed) {
+      client_.out_armed = loop_.modify(fd, &client_, core::Loop::kStreamEvents);
+      if (!client_.out_armed) client_.error = true;  // no edge would ever come
+    }
+  } else if (sconn_ != nullptr && fd == sconn_->fd && phase_ != Phase::Connecting &&
+             !sconn_->out_armed) {
+    // (While connecting, connect() registers the socket after its first send.)
+    sconn_->out_armed = loop_.modify(fd, sconn_, core::Loop::kStreamEvents);
+    if (!sconn_->out_armed) s_error_ = true;
   }
 }
 
@@ -719,12 +750,30 @@ void HttpSession::connect() {
   sconn_->fd = fd;
   sconn_->nagle.reset(srv_->addr().family() != AF_UNIX);
   sconn_->server = srv_;
-  s_readable_ = s_writable_ = s_eof_ = s_error_ = false;
-  if (!loop_.add(fd, sconn_)) {
+  s_readable_ = s_eof_ = s_error_ = false;
+  // Speculative send: on loopback (and UNIX sockets) connect() has usually
+  // completed when it returns, so the request goes at once and the socket
+  // joins the loop without EPOLLOUT. EAGAIN: still connecting, wait for
+  // EPOLLOUT as before. An error is a failed connect (ECONNREFUSED...).
+  const std::uint64_t out_before = req_.bytes_out;
+  s_writable_ = req_.head_len > req_.head_sent || req_.fwd > req_.sent;
+  if (s_writable_ && flush(fd, req_, s_writable_, &sconn_->nagle) == Io::Failed) {
     connect_failed(false);
     return;
   }
-  rearm_timer();
+  const bool done = req_.bytes_out != out_before;  // bytes went: connected
+  sconn_->out_armed = !s_writable_ || !done;
+  if (!loop_.add(fd, sconn_, sconn_->out_armed ? core::Loop::kStreamEvents : kReadEvents)) {
+    connect_failed(false);
+    return;
+  }
+  if (!done) {
+    s_writable_ = false;
+    rearm_timer();
+    return;
+  }
+  connected();
+  progress();
 }
 
 void HttpSession::on_connected(std::uint32_t events) {
@@ -738,13 +787,17 @@ void HttpSession::on_connected(std::uint32_t events) {
     connect_failed(false);
     return;
   }
-  tc_ = loop_.now_ms() - t_connect_;
-  observe(proxy::Observed::L4Ok);
   s_writable_ = true;
   if (events & (EPOLLIN | EPOLLRDHUP)) s_readable_ = true;
+  connected();
+  progress();
+}
+
+void HttpSession::connected() {
+  tc_ = loop_.now_ms() - t_connect_;
+  observe(proxy::Observed::L4Ok);
   phase_ = Phase::Exchange;
   last_server_ = last_client_ = loop_.now_ms();
-  progress();
 }
 
 void HttpSession::release_server() {
@@ -1808,6 +1861,7 @@ bool HttpSession::step_local_reply() {
                        std::min(svc_out_.size() - svc_sent_, budget), MSG_NOSIGNAL);
     if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       client_.writable = false;
+      want_out(client_.fd);
       return false;
     }
     if (w < 0 && errno == EINTR) continue;
