@@ -1000,12 +1000,16 @@ bool HttpSession::step_exchange() {
         return false;
       }
     }
+    const std::uint64_t out_before = res_.bytes_out;
     Io io = flush(client_.fd, res_, client_.writable);
     if (io == Io::Failed) {
       term_.set(TermCause::ClientAbort, TermPhase::Data);
       close_all(true);
       return false;
     }
+    // Room freed in a full buffer: read the server again, its data may all
+    // be waiting already (no edge would come for it).
+    if (res_.bytes_out != out_before) moved = true;
     if (res_.body_done && res_.sent == res_.fwd && res_.head_sent == res_.head_len) {
       if (tunnel_) {
         phase_ = Phase::Tunnel;
@@ -1248,7 +1252,9 @@ bool HttpSession::step_tunnel() {
       if (f.len != before) moved = true;
     }
     f.fwd = f.len;
+    const std::uint64_t out_before = f.bytes_out;
     if (flush(to, f, writable, nagle) == Io::Failed) return false;
+    if (f.bytes_out != out_before) moved = true;  // room again: read `from` again
     if (eof && f.len == 0 && !shut) {
       ::shutdown(to, SHUT_WR);
       shut = true;
