@@ -902,6 +902,7 @@ bool HttpSession::step_exchange() {
     return false;
   }
   // Request: head then body toward the server.
+  const std::uint64_t req_out = req_.bytes_out;
   if (flush(sconn_->fd, req_, s_writable_, &sconn_->nagle) == Io::Failed) {
     s_error_ = true;
   }
@@ -934,6 +935,8 @@ bool HttpSession::step_exchange() {
       return false;
     }
   }
+  // The server reads the request: its timeout starts again (as haproxy's).
+  if (req_.bytes_out != req_out) last_server_ = loop_.now_ms();
   // Response: read, parse the head, forward head and body.
   if (s_readable_ && !s_eof_ && res_.len < host_.bufsize()) {
     std::size_t before = res_.len;
@@ -1007,9 +1010,13 @@ bool HttpSession::step_exchange() {
       close_all(true);
       return false;
     }
-    // Room freed in a full buffer: read the server again, its data may all
-    // be waiting already (no edge would come for it).
-    if (res_.bytes_out != out_before) moved = true;
+    if (res_.bytes_out != out_before) {
+      // The client reads: its timeout starts again (as haproxy's). And room
+      // is free again: read the server, whose data may all be waiting
+      // already (no edge would come for it).
+      last_client_ = loop_.now_ms();
+      moved = true;
+    }
     if (res_.body_done && res_.sent == res_.fwd && res_.head_sent == res_.head_len) {
       if (tunnel_) {
         phase_ = Phase::Tunnel;
