@@ -131,12 +131,11 @@ void HttpSession::start(int fd, const sockaddr_storage& peer, socklen_t peer_len
   t_idle_start_ = loop_.now_ms();
   t_req_start_ = -1;
   ::gettimeofday(&req_tv_, nullptr);
-  if (!loop_.add(fd, &client_, kReadEvents)) {
-    close_all(false);
-    return;
-  }
   // Speculative receive: the request usually arrived with the handshake,
   // before the accept. EAGAIN costs one recv; then the EPOLLIN edge comes.
+  // The socket joins the loop only when the session first waits for it
+  // (watch_client): a request answered on a connection that then closes
+  // (Connection: close) never needs an epoll_ctl, as with haproxy.
   client_.readable = true;
   progress();
 }
@@ -188,6 +187,7 @@ void HttpSession::resume(const IdleConn& c, std::uint32_t events) {
   client_ = Client{};
   client_.owner = this;
   client_.fd = c.fd;
+  client_.in_loop = true;
   client_.out_armed = c.out_armed;
   fe_ = c.fe;
   be_ = nullptr;
@@ -211,6 +211,7 @@ void HttpSession::resume(const IdleConn& c, std::uint32_t events) {
 }
 
 void HttpSession::park() {
+  if (!watch_client()) return;  // closed instead
   IdleConn& c = host_.park(*this);
   c.fd = client_.fd;
   c.fe = fe_;
@@ -268,11 +269,39 @@ void HttpSession::progress() {
     if (!moved) break;
   }
   if (!active()) return;
+  if ((moved || waits_for_client()) && !watch_client()) return;
   // Budget spent with work left (a large body relayed 16 KiB per step): the
   // edges that brought it are consumed, so come back after the other
   // sockets of this batch have had their turn.
-  if (moved && client_.fd >= 0) loop_.requeue(client_.fd, 0);
+  if (moved) loop_.requeue(client_.fd, 0);
   rearm_timer();
+}
+
+// Phases that need the client's events; the others wait for the server,
+// a timer or the stats thread (a short send registers it: want_out).
+bool HttpSession::waits_for_client() const {
+  switch (phase_) {
+    case Phase::ReqHead:
+    case Phase::Tunnel:
+    case Phase::ServiceBody:
+      return true;
+    case Phase::Exchange:
+      return !req_.body_done;
+    default:
+      return false;
+  }
+}
+
+// Registering reports the socket's state at once: bytes or an EOF that came
+// since the accept are not lost. False: could not, the session is closed.
+bool HttpSession::watch_client() {
+  if (client_.in_loop) return true;
+  if (!loop_.add(client_.fd, &client_, kReadEvents)) {
+    close_all(false);
+    return false;
+  }
+  client_.in_loop = true;
+  return true;
 }
 
 // ---------------------------------------------------------------- I/O
@@ -357,8 +386,10 @@ HttpSession::Io HttpSession::flush(int fd, Flow& f, bool& writable,
 void HttpSession::want_out(int fd) {
   if (fd == client_.fd) {
     if (!client_.out_armed) {
-      client_.out_armed = loop_.modify(fd, &client_, core::Loop::kStreamEvents);
+      client_.out_armed = client_.in_loop ? loop_.modify(fd, &client_, core::Loop::kStreamEvents)
+                                          : loop_.add(fd, &client_, core::Loop::kStreamEvents);
       if (!client_.out_armed) client_.error = true;  // no edge would ever come
+      client_.in_loop = client_.in_loop || client_.out_armed;
     }
   } else if (sconn_ != nullptr && fd == sconn_->fd && phase_ != Phase::Connecting &&
              !sconn_->out_armed) {
@@ -1867,7 +1898,7 @@ bool HttpSession::step_local_reply() {
   while (svc_sent_ < svc_out_.size()) {
     if (!client_.writable) return false;
     if (budget == 0) {
-      loop_.requeue(client_.fd, 0);
+      if (watch_client()) loop_.requeue(client_.fd, 0);
       return false;
     }
     ssize_t w = ::send(client_.fd, svc_out_.data() + svc_sent_,

@@ -148,6 +148,7 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
     HttpSession* owner = nullptr;
     int fd = -1;
     bool readable = false, writable = true, eof = false, error = false, shut_wr = false;
+    bool in_loop = false;    // registered (watch_client)
     bool out_armed = false;  // EPOLLOUT is in the epoll set (want_out)
     void on_events(std::uint32_t ev) override { owner->on_client_events(ev); }
   };
@@ -238,6 +239,9 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   Io flush(int fd, Flow& f, bool& writable, checks::LazyNoDelay* nagle = nullptr);
   // A send to `fd` fell short: EPOLLOUT joins its epoll set (once).
   void want_out(int fd);
+  // The client socket joins the loop when the session first waits for it.
+  bool waits_for_client() const;
+  bool watch_client();
   bool skip_buffered_body(const http::Head& h, std::uint32_t& hl);
   static void compact(Flow& f);
 

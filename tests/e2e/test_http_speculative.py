@@ -131,6 +131,56 @@ def test_a_request_that_comes_late_is_served(start_proxy, proxy, servers):
     assert b'"path": "/late"' in raw
 
 
+def test_a_body_that_comes_after_the_head_is_forwarded(start_proxy, proxy, servers):
+    """The head alone is read after accept; the client socket must then be
+    watched for the body."""
+    echo = servers(EchoHTTPServer("o1"))
+    fe = free_port()
+    start_proxy(proxy, config(fe, echo.port), wait_ports=[fe])
+    s = connect(fe)
+    try:
+        s.sendall(b"POST /body HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                  b"Content-Length: 11\r\n\r\nhello")
+        time.sleep(0.3)
+        s.sendall(b" world")
+        raw = recv_all(s, timeout=10)
+    finally:
+        s.close()
+    assert status_of(raw) == 200, raw[:200]
+    assert b'"body": "hello world"' in raw
+
+
+def test_pipelined_requests_on_a_new_connection_are_all_answered(start_proxy, proxy, servers):
+    echo = servers(EchoHTTPServer("o1"))
+    fe = free_port()
+    start_proxy(proxy, config(fe, echo.port, reuse="always"), wait_ports=[fe])
+    s = connect(fe)
+    try:
+        s.sendall(b"GET /p1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"GET /p2 HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"GET /p3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        raw = recv_all(s, timeout=10)
+    finally:
+        s.close()
+    assert raw.count(b"HTTP/1.1 200 ") == 3, raw[:300]
+    assert raw.index(b'"path": "/p1"') < raw.index(b'"path": "/p2"') < raw.index(b'"path": "/p3"')
+
+
+def test_a_client_that_half_closes_after_its_request_gets_the_answer(start_proxy, proxy, servers):
+    echo = servers(EchoHTTPServer("o1"))
+    fe = free_port()
+    start_proxy(proxy, config(fe, echo.port), wait_ports=[fe])
+    s = connect(fe)
+    try:
+        s.sendall(b"GET /half HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.shutdown(socket.SHUT_WR)
+        raw = recv_all(s, timeout=10)
+    finally:
+        s.close()
+    assert status_of(raw) == 200, raw[:200]
+    assert b'"path": "/half"' in raw
+
+
 def _blackhole_listener():
     """A listener whose accept queue is full: the kernel drops further SYNs,
     so a connect to it stays in progress (as to a host that black-holes)."""
