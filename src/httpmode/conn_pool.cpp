@@ -35,6 +35,7 @@ ServerConn* ServerConnPool::make(HttpSession* owner) {
   c->owner = owner;
   c->pool = this;
   c->reused = false;
+  c->out_armed = false;
   return c;
 }
 

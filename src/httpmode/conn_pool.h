@@ -32,6 +32,7 @@ class ServerConn final : public core::IoHandler {
   HttpSession* owner = nullptr;  // nullptr while idle in the pool
   ServerConnPool* pool = nullptr;
   bool reused = false;  // served an earlier request
+  bool out_armed = false;  // EPOLLOUT is in the epoll set (HttpSession::want_out)
   checks::LazyNoDelay nagle;
   std::int64_t parked_at = 0;  // when it last went idle (pool-purge-delay)
   void on_events(std::uint32_t events) override;

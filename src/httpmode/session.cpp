@@ -35,6 +35,10 @@ using proxy::TermPhase;
 
 namespace {
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+// Sockets join the loop without EPOLLOUT: registering a writable socket
+// with it queues an event at once, a wasted wake-up per connection. They
+// count as writable until a send falls short (want_out).
+constexpr std::uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
 
 struct Out {
   char* p;
@@ -127,11 +131,13 @@ void HttpSession::start(int fd, const sockaddr_storage& peer, socklen_t peer_len
   t_idle_start_ = loop_.now_ms();
   t_req_start_ = -1;
   ::gettimeofday(&req_tv_, nullptr);
-  if (!loop_.add(fd, &client_)) {
-    close_all(false);
-    return;
-  }
-  rearm_timer();
+  // Speculative receive: the request usually arrived with the handshake,
+  // before the accept. EAGAIN costs one recv; then the EPOLLIN edge comes.
+  // The socket joins the loop only when the session first waits for it
+  // (watch_client): a request answered on a connection that then closes
+  // (Connection: close) never needs an epoll_ctl, as with haproxy.
+  client_.readable = true;
+  progress();
 }
 
 void HttpSession::on_stopping() {
@@ -172,12 +178,17 @@ void HttpSession::set_client_addr() const {
             client_port_);
 }
 
-void IdleConn::on_events(std::uint32_t ev) { host->resume(*this, ev); }
+void IdleConn::on_events(std::uint32_t ev) {
+  // Write space alone (the last response drained) is no reason to wake up.
+  if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) host->resume(*this, ev);
+}
 
 void HttpSession::resume(const IdleConn& c, std::uint32_t events) {
   client_ = Client{};
   client_.owner = this;
   client_.fd = c.fd;
+  client_.in_loop = true;
+  client_.out_armed = c.out_armed;
   fe_ = c.fe;
   be_ = nullptr;
   srv_ = nullptr;
@@ -200,6 +211,7 @@ void HttpSession::resume(const IdleConn& c, std::uint32_t events) {
 }
 
 void HttpSession::park() {
+  if (!watch_client()) return;  // closed instead
   IdleConn& c = host_.park(*this);
   c.fd = client_.fd;
   c.fe = fe_;
@@ -207,6 +219,7 @@ void HttpSession::park() {
   c.peer_len = peer_len_;
   std::memcpy(&c.peer, &peer_, std::min<std::size_t>(peer_len_, sizeof c.peer));
   c.idle_since = t_idle_start_;
+  c.out_armed = client_.out_armed;
   loop_.rehandle(client_.fd, &c);
   const config::Timeouts& ft = fe_->def().timeouts;
   if (auto t = first_of(ft.http_keep_alive, first_of(ft.http_request, ft.client)))
@@ -256,11 +269,39 @@ void HttpSession::progress() {
     if (!moved) break;
   }
   if (!active()) return;
+  if ((moved || waits_for_client()) && !watch_client()) return;
   // Budget spent with work left (a large body relayed 16 KiB per step): the
   // edges that brought it are consumed, so come back after the other
   // sockets of this batch have had their turn.
-  if (moved && client_.fd >= 0) loop_.requeue(client_.fd, 0);
+  if (moved) loop_.requeue(client_.fd, 0);
   rearm_timer();
+}
+
+// Phases that need the client's events; the others wait for the server,
+// a timer or the stats thread (a short send registers it: want_out).
+bool HttpSession::waits_for_client() const {
+  switch (phase_) {
+    case Phase::ReqHead:
+    case Phase::Tunnel:
+    case Phase::ServiceBody:
+      return true;
+    case Phase::Exchange:
+      return !req_.body_done;
+    default:
+      return false;
+  }
+}
+
+// Registering reports the socket's state at once: bytes or an EOF that came
+// since the accept are not lost. False: could not, the session is closed.
+bool HttpSession::watch_client() {
+  if (client_.in_loop) return true;
+  if (!loop_.add(client_.fd, &client_, kReadEvents)) {
+    close_all(false);
+    return false;
+  }
+  client_.in_loop = true;
+  return true;
 }
 
 // ---------------------------------------------------------------- I/O
@@ -320,6 +361,7 @@ HttpSession::Io HttpSession::flush(int fd, Flow& f, bool& writable,
     if (w < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         writable = false;
+        want_out(fd);
         return Io::Blocked;
       }
       if (errno == EINTR) continue;
@@ -332,8 +374,28 @@ HttpSession::Io HttpSession::flush(int fd, Flow& f, bool& writable,
     f.bytes_out += static_cast<std::uint64_t>(w);
     if (done < head_left + body_left) {
       writable = false;
+      want_out(fd);
       return Io::Blocked;
     }
+  }
+}
+
+// EPOLL_CTL_MOD reports the socket's state at that moment, so an edge that
+// came since the short send is not lost; EPOLLOUT then stays in the set
+// (edge-triggered, it fires again only after a send fills the buffer).
+void HttpSession::want_out(int fd) {
+  if (fd == client_.fd) {
+    if (!client_.out_armed) {
+      client_.out_armed = client_.in_loop ? loop_.modify(fd, &client_, core::Loop::kStreamEvents)
+                                          : loop_.add(fd, &client_, core::Loop::kStreamEvents);
+      if (!client_.out_armed) client_.error = true;  // no edge would ever come
+      client_.in_loop = client_.in_loop || client_.out_armed;
+    }
+  } else if (sconn_ != nullptr && fd == sconn_->fd && phase_ != Phase::Connecting &&
+             !sconn_->out_armed) {
+    // (While connecting, connect() registers the socket after its first send.)
+    sconn_->out_armed = loop_.modify(fd, sconn_, core::Loop::kStreamEvents);
+    if (!sconn_->out_armed) s_error_ = true;
   }
 }
 
@@ -719,12 +781,30 @@ void HttpSession::connect() {
   sconn_->fd = fd;
   sconn_->nagle.reset(srv_->addr().family() != AF_UNIX);
   sconn_->server = srv_;
-  s_readable_ = s_writable_ = s_eof_ = s_error_ = false;
-  if (!loop_.add(fd, sconn_)) {
+  s_readable_ = s_eof_ = s_error_ = false;
+  // Speculative send: on loopback (and UNIX sockets) connect() has usually
+  // completed when it returns, so the request goes at once and the socket
+  // joins the loop without EPOLLOUT. EAGAIN: still connecting, wait for
+  // EPOLLOUT as before. An error is a failed connect (ECONNREFUSED...).
+  const std::uint64_t out_before = req_.bytes_out;
+  s_writable_ = req_.head_len > req_.head_sent || req_.fwd > req_.sent;
+  if (s_writable_ && flush(fd, req_, s_writable_, &sconn_->nagle) == Io::Failed) {
     connect_failed(false);
     return;
   }
-  rearm_timer();
+  const bool done = req_.bytes_out != out_before;  // bytes went: connected
+  sconn_->out_armed = !s_writable_ || !done;
+  if (!loop_.add(fd, sconn_, sconn_->out_armed ? core::Loop::kStreamEvents : kReadEvents)) {
+    connect_failed(false);
+    return;
+  }
+  if (!done) {
+    s_writable_ = false;
+    rearm_timer();
+    return;
+  }
+  connected();
+  progress();
 }
 
 void HttpSession::on_connected(std::uint32_t events) {
@@ -738,13 +818,17 @@ void HttpSession::on_connected(std::uint32_t events) {
     connect_failed(false);
     return;
   }
-  tc_ = loop_.now_ms() - t_connect_;
-  observe(proxy::Observed::L4Ok);
   s_writable_ = true;
   if (events & (EPOLLIN | EPOLLRDHUP)) s_readable_ = true;
+  connected();
+  progress();
+}
+
+void HttpSession::connected() {
+  tc_ = loop_.now_ms() - t_connect_;
+  observe(proxy::Observed::L4Ok);
   phase_ = Phase::Exchange;
   last_server_ = last_client_ = loop_.now_ms();
-  progress();
 }
 
 void HttpSession::release_server() {
@@ -849,6 +933,7 @@ bool HttpSession::step_exchange() {
     return false;
   }
   // Request: head then body toward the server.
+  const std::uint64_t req_out = req_.bytes_out;
   if (flush(sconn_->fd, req_, s_writable_, &sconn_->nagle) == Io::Failed) {
     s_error_ = true;
   }
@@ -881,6 +966,8 @@ bool HttpSession::step_exchange() {
       return false;
     }
   }
+  // The server reads the request: its timeout starts again (as haproxy's).
+  if (req_.bytes_out != req_out) last_server_ = loop_.now_ms();
   // Response: read, parse the head, forward head and body.
   if (s_readable_ && !s_eof_ && res_.len < host_.bufsize()) {
     std::size_t before = res_.len;
@@ -947,11 +1034,19 @@ bool HttpSession::step_exchange() {
         return false;
       }
     }
+    const std::uint64_t out_before = res_.bytes_out;
     Io io = flush(client_.fd, res_, client_.writable);
     if (io == Io::Failed) {
       term_.set(TermCause::ClientAbort, TermPhase::Data);
       close_all(true);
       return false;
+    }
+    if (res_.bytes_out != out_before) {
+      // The client reads: its timeout starts again (as haproxy's). And room
+      // is free again: read the server, whose data may all be waiting
+      // already (no edge would come for it).
+      last_client_ = loop_.now_ms();
+      moved = true;
     }
     if (res_.body_done && res_.sent == res_.fwd && res_.head_sent == res_.head_len) {
       if (tunnel_) {
@@ -1195,7 +1290,9 @@ bool HttpSession::step_tunnel() {
       if (f.len != before) moved = true;
     }
     f.fwd = f.len;
+    const std::uint64_t out_before = f.bytes_out;
     if (flush(to, f, writable, nagle) == Io::Failed) return false;
+    if (f.bytes_out != out_before) moved = true;  // room again: read `from` again
     if (eof && f.len == 0 && !shut) {
       ::shutdown(to, SHUT_WR);
       shut = true;
@@ -1801,13 +1898,14 @@ bool HttpSession::step_local_reply() {
   while (svc_sent_ < svc_out_.size()) {
     if (!client_.writable) return false;
     if (budget == 0) {
-      loop_.requeue(client_.fd, 0);
+      if (watch_client()) loop_.requeue(client_.fd, 0);
       return false;
     }
     ssize_t w = ::send(client_.fd, svc_out_.data() + svc_sent_,
                        std::min(svc_out_.size() - svc_sent_, budget), MSG_NOSIGNAL);
     if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       client_.writable = false;
+      want_out(client_.fd);
       return false;
     }
     if (w < 0 && errno == EINTR) continue;

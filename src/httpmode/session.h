@@ -62,6 +62,7 @@ struct IdleConn final : core::IoHandler {
     sockaddr_in6 in6;
   } peer{};
   std::int64_t idle_since = 0;
+  bool out_armed = false;  // EPOLLOUT is in the fd's epoll set (HttpSession::want_out)
   core::Timer timer;
   IdleConn* prev = nullptr;  // the host's list of parked connections
   IdleConn* next = nullptr;
@@ -147,6 +148,8 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
     HttpSession* owner = nullptr;
     int fd = -1;
     bool readable = false, writable = true, eof = false, error = false, shut_wr = false;
+    bool in_loop = false;    // registered (watch_client)
+    bool out_armed = false;  // EPOLLOUT is in the epoll set (want_out)
     void on_events(std::uint32_t ev) override { owner->on_client_events(ev); }
   };
   // Bytes that flow one way: a receive buffer, how much of it is framed for
@@ -185,6 +188,7 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   void got_server(proxy::Server* s);
   void connect();
   void on_connected(std::uint32_t events);
+  void connected();
   void connect_failed(bool timeout);
   void retry_same_server();
   bool retry_after(unsigned why);
@@ -233,6 +237,11 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   Io recv_into(int fd, Flow& f, bool& readable, bool& eof);
   // `nagle`: the server connection's lazy TCP_NODELAY (nullptr toward the client).
   Io flush(int fd, Flow& f, bool& writable, checks::LazyNoDelay* nagle = nullptr);
+  // A send to `fd` fell short: EPOLLOUT joins its epoll set (once).
+  void want_out(int fd);
+  // The client socket joins the loop when the session first waits for it.
+  bool waits_for_client() const;
+  bool watch_client();
   bool skip_buffered_body(const http::Head& h, std::uint32_t& hl);
   static void compact(Flow& f);
 
