@@ -459,7 +459,7 @@ def render(ctx, d: dict) -> str:
              + ") plus one frontend relaying keep-alive traffic to an origin nginx; one thread "
              "per proxy, so every scrape arrives on the loop that relays the traffic. haproxy "
              "builds its answers there; Sluice builds them on its stats thread (SCHED_IDLE, "
-             "src/stats/offload.h) and the loop only sends them, 64 KiB a turn.\n")
+             "src/stats/offload.h) and the loop only sends them, 16 KiB a turn.\n")
     s = d["targets"].get("sluice")
     L.append("### Targets (Sluice, same run)\n")
     if s:

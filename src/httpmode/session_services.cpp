@@ -99,6 +99,7 @@ void HttpSession::run_service() {
       loop_,
       [job = std::move(work.job)] {
         Answer a;
+        a.out = stats::Offload::shared().take_spare();
         a.served = job(a.out);
         return a;
       },

@@ -95,20 +95,52 @@ void Offload::dispose(std::string big) {
 }
 
 void Offload::release(std::string& answer) {
-  if (answer.capacity() > 65536) dispose(std::move(answer));
+  if (answer.capacity() <= 65536) {
+    answer.clear();
+    return;
+  }
+  auto t = std::make_shared<OffloadTask>();
+  t->job = [this, s = std::move(answer)]() mutable {
+    if (spares_.size() < kMaxSpares) spares_.push_back(std::move(s));
+  };
   answer.clear();
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    start_locked();
+    queue_.push_back(std::move(t));
+  }
+  cv_.notify_one();
+}
+
+std::string Offload::take_spare() {
+  if (spares_.empty()) return {};
+  std::string s = std::move(spares_.back());
+  spares_.pop_back();
+  s.clear();
+  return s;
 }
 
 void Offload::run() {
   std::unique_lock<std::mutex> g(mu_);
   for (;;) {
-    cv_.wait(g, [this] { return stop_ || !queue_.empty(); });
+    if (spares_.empty()) {
+      cv_.wait(g, [this] { return stop_ || !queue_.empty(); });
+    } else if (!cv_.wait_for(g, kSpareIdle, [this] { return stop_ || !queue_.empty(); })) {
+      // No scrape for a while: give the spare answers' memory back.
+      std::vector<std::string> old;
+      old.swap(spares_);
+      g.unlock();
+      old.clear();
+      g.lock();
+      continue;
+    }
     if (stop_) break;
     std::shared_ptr<OffloadTask> t = std::move(queue_.front());
     queue_.pop_front();
     running_job_ = true;
     g.unlock();
     bool cancelled;
+    const bool housekeeping = t->home == nullptr;
     {
       std::lock_guard<std::mutex> tg(t->mu);
       cancelled = t->cancelled;
@@ -124,7 +156,7 @@ void Offload::run() {
     t->job = nullptr;  // what it captured is freed here, not on the loop
     {
       std::lock_guard<std::mutex> tg(t->mu);
-      if (!t->cancelled && !failed) {
+      if (!t->cancelled && !failed && t->home != nullptr) {  // housekeeping has no home
         // The closure keeps the task (and its answer) alive: freed when it
         // runs, or with the loop's mailbox if the loop ends first.
         t->home->post([t] {
@@ -140,7 +172,7 @@ void Offload::run() {
     t.reset();
     g.lock();
     running_job_ = false;
-    if (!cancelled) ++jobs_run_;
+    if (!cancelled && !housekeeping) ++jobs_run_;
     if (queue_.empty()) idle_cv_.notify_all();
   }
   running_job_ = false;

@@ -191,5 +191,41 @@ TEST(Offload, DisposeFreesThere) {
   EXPECT_EQ(off.jobs_run(), 0U);
 }
 
+// release(): a large answer goes back to the stats thread, where the next
+// job writes into the same memory; small ones stay with their owner.
+TEST(Offload, ReleasedAnswerIsReusedByTheNextJob) {
+  core::Loop loop;
+  Offload off;
+  std::string sent(3 << 20, 'a');  // an answer the loop has sent
+  const char* memory = sent.data();
+  off.release(sent);
+  EXPECT_TRUE(sent.empty());
+  std::string small(1000, 's');
+  off.release(small);
+  EXPECT_TRUE(small.empty());
+  EXPECT_GE(small.capacity(), 1000U);
+  std::size_t cap = 0;
+  const char* reused = nullptr;
+  OffloadTicket t = off.submit_for(
+      loop,
+      [&] {
+        std::string s = off.take_spare();
+        cap = s.capacity();
+        reused = s.data();
+        EXPECT_TRUE(s.empty());
+        std::string none = off.take_spare();  // only one was released
+        return none.capacity();
+      },
+      [&](std::size_t none_cap) {
+        EXPECT_LT(none_cap, 1000U);
+        loop.stop();
+      });
+  run_for(loop, milliseconds(5000));
+  EXPECT_GE(cap, std::size_t{3} << 20);
+  EXPECT_EQ(reused, memory);
+  off.drain();
+  EXPECT_EQ(off.jobs_run(), 1U);  // the release is housekeeping, not a job
+}
+
 }  // namespace
 }  // namespace sluice::stats
