@@ -49,6 +49,7 @@ constexpr SectionKeyword kSectionKeywords[] = {
     {"h1-case-adjust-file", kSecGlobal, KwStatus::NotYet, "", nullptr, ""},
     {"h2-workaround-bogus-websocket-clients", kSecGlobal, KwStatus::NotYet, "", nullptr, ""},
     {"hard-stop-after", kSecGlobal, KwStatus::Implemented, "TIME", kw::hard_stop_after, "longest soft-stop"},
+    {"close-spread-time", kSecGlobal, KwStatus::Implemented, "TIME|infinite", kw::close_spread_time, "spread keep-alive closes over a soft stop"},
     {"httpclient.resolvers.id", kSecGlobal, KwStatus::NotYet, "", nullptr, ""},
     {"httpclient.resolvers.prefer", kSecGlobal, KwStatus::NotYet, "", nullptr, ""},
     {"httpclient.ssl.ca-file", kSecGlobal, KwStatus::NotYet, "", nullptr, ""},

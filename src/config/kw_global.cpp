@@ -168,6 +168,20 @@ Result<void> hard_stop_after(Parser& p, const Stmt& st) {
   return {};
 }
 
+Result<void> close_spread_time(Parser& p, const Stmt& st) {
+  if (auto r = want_args(st, 1, 1, "a time like 1s, or infinite"); !r) return r;
+  if (st.args[0] == "infinite") {
+    p.global().close_spread_infinite = true;
+    p.global().close_spread_time.reset();
+    return {};
+  }
+  auto v = parse_time(st.args[0]);
+  if (!v) return Error{v.error()};
+  p.global().close_spread_infinite = false;
+  p.global().close_spread_time = *v;
+  return {};
+}
+
 Result<void> spread_checks(Parser& p, const Stmt& st) {
   if (auto r = want_args(st, 1, 1, "a percentage 0..50"); !r) return r;
   auto v = parse_uint(st.args[0], 0, 50);

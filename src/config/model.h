@@ -100,6 +100,11 @@ struct Global {
   bool exit_on_failure = true;  // master-worker [no-exit-on-failure]
   std::size_t bufsize = 16384;  // tune.bufsize
   std::optional<Millis> hard_stop_after;
+  // `close-spread-time`: the window over which a stopping worker tells its
+  // keep-alive clients to close (unset: all at once); `infinite`: never
+  // (they end at their timeouts).
+  std::optional<Millis> close_spread_time;
+  bool close_spread_infinite = false;
   unsigned spread_checks = 0;  // percent
   std::vector<StatsSocket> stats_sockets;
   Millis stats_timeout{10000};

@@ -120,6 +120,7 @@ Result<void> log_send_hostname(Parser&, const Stmt&);
 Result<void> node(Parser&, const Stmt&);
 Result<void> tune_bufsize(Parser&, const Stmt&);
 Result<void> hard_stop_after(Parser&, const Stmt&);
+Result<void> close_spread_time(Parser&, const Stmt&);
 Result<void> spread_checks(Parser&, const Stmt&);
 Result<void> stats_socket(Parser&, const Stmt&);  // kw_stats.cpp
 Result<void> stats_timeout(Parser&, const Stmt&);

@@ -18,6 +18,7 @@ class HttpSessions final : public HttpHost {
     std::function<proxy::ThreadBalancer&(proxy::Backend&)> balancer;
     std::function<unsigned()> active_connections;
     std::function<bool()> stopping;
+    std::function<bool(std::uint32_t)> close_on_stop;  // see HttpHost::close_on_stop
     // A session ended: release its frontend slot (called before reuse).
     std::function<void(proxy::Frontend*)> done;
   };
@@ -39,6 +40,9 @@ class HttpSessions final : public HttpHost {
   proxy::ThreadBalancer& balancer(proxy::Backend& be) override { return hooks_.balancer(be); }
   unsigned active_connections() const override { return hooks_.active_connections(); }
   bool stopping() const override { return hooks_.stopping(); }
+  bool close_on_stop(std::uint32_t key) const override {
+    return hooks_.close_on_stop ? hooks_.close_on_stop(key) : hooks_.stopping();
+  }
   void http_session_done(HttpSession& s) override;
   IdleConn& park(HttpSession& s) override;
   void resume(IdleConn& c, std::uint32_t events) override;

@@ -81,6 +81,11 @@ class Worker final : public tcp::SessionHost {
   std::map<proxy::Server*, std::unique_ptr<proxy::ServerChecks>> dyn_checks_;
   unsigned live_ = 0;
   bool stopping_ = false;
+  std::int64_t stop_at_ms_ = 0;  // when the soft stop began (loop time)
+  // Keep-alive clients are told to close at spread turns over this window
+  // (ms; 0: all at once, -1: never). See close_on_stop().
+  std::int64_t close_spread_ms_ = 0;
+  bool close_on_stop(std::uint32_t key) const;
   bool ended_ = false;
 };
 

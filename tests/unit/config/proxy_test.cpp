@@ -333,6 +333,7 @@ TEST(ConfigGlobal, Keywords) {
       "  node n1\n"
       "  tune.bufsize 32k\n"
       "  hard-stop-after 30s\n"
+      "  close-spread-time 1500ms\n"
       "  spread-checks 5\n");
   ASSERT_TRUE(r.ok()) << joined(errors(r));
   const Global& g = r.model.global;
@@ -349,7 +350,13 @@ TEST(ConfigGlobal, Keywords) {
   EXPECT_EQ(g.node, "n1");
   EXPECT_EQ(g.bufsize, 32768U);
   EXPECT_EQ(g.hard_stop_after, Millis(30000));
+  EXPECT_EQ(g.close_spread_time, Millis(1500));
+  EXPECT_FALSE(g.close_spread_infinite);
   EXPECT_EQ(g.spread_checks, 5U);
+  auto inf = load("global\n  close-spread-time 2s\n  close-spread-time infinite\n");
+  ASSERT_TRUE(inf.ok()) << joined(errors(inf));
+  EXPECT_TRUE(inf.model.global.close_spread_infinite);
+  EXPECT_FALSE(inf.model.global.close_spread_time.has_value());
 
   auto bad = load(
       "global\n"
@@ -362,7 +369,8 @@ TEST(ConfigGlobal, Keywords) {
       "  tune.bufsize 10\n"
       "  spread-checks 90\n"
       "  hard-stop-after soon\n"
-      "  log-send-hostname\n");
+      "  log-send-hostname\n"
+      "  close-spread-time never\n");
   EXPECT_EQ(errors(bad),
             (V{"t.cfg:2: [user] unknown user 'no-such-user-here'",
                "t.cfg:3: [group] unknown group 'no-such-group-here'",
@@ -372,7 +380,8 @@ TEST(ConfigGlobal, Keywords) {
                "t.cfg:7: [chroot] 'chroot' expects a directory",
                "t.cfg:8: [tune.bufsize] buffer size 10 is out of range 1k..1g",
                "t.cfg:9: [spread-checks] value 90 out of range 0..50",
-               "t.cfg:10: [hard-stop-after] expected a time like 5s, got 'soon'"}));
+               "t.cfg:10: [hard-stop-after] expected a time like 5s, got 'soon'",
+               "t.cfg:12: [close-spread-time] expected a time like 5s, got 'never'"}));
   EXPECT_FALSE(bad.model.global.log_send_hostname.empty());  // the host's own name
 }
 
