@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "checks/outgoing.h"
+#include "core/speculation.h"
 #include "http/status.h"
 #include "httpmode/auth_reply.h"
 #include "httpmode/balance_key.h"
@@ -39,6 +40,12 @@ constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 // with it queues an event at once, a wasted wake-up per connection. They
 // count as writable until a send falls short (want_out).
 constexpr std::uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
+
+// How often this thread's first reads after accept found the request.
+core::SpeculationGate& first_read_gate() {
+  thread_local core::SpeculationGate gate;
+  return gate;
+}
 
 struct Out {
   char* p;
@@ -133,10 +140,13 @@ void HttpSession::start(int fd, const sockaddr_storage& peer, socklen_t peer_len
   ::gettimeofday(&req_tv_, nullptr);
   // Speculative receive: the request usually arrived with the handshake,
   // before the accept. EAGAIN costs one recv; then the EPOLLIN edge comes.
+  // Tried while it keeps finding requests on this thread (under load with
+  // batches of accepts, many are not in yet).
   // The socket joins the loop only when the session first waits for it
   // (watch_client): a request answered on a connection that then closes
   // (Connection: close) never needs an epoll_ctl, as with haproxy.
-  client_.readable = true;
+  client_.readable = first_read_gate().should_try();
+  spec_try_ = client_.readable;
   progress();
 }
 
@@ -310,6 +320,10 @@ HttpSession::Io HttpSession::recv_into(int fd, Flow& f, bool& readable, bool& eo
   const std::size_t cap = host_.bufsize();
   while (readable && f.len < cap) {
     ssize_t n = ::recv(fd, need(f.buf) + f.len, cap - f.len, 0);
+    if (spec_try_ && fd == client_.fd) {  // the first read, tried before any edge
+      spec_try_ = false;
+      first_read_gate().record(n >= 0);
+    }
     if (n > 0) {
       f.len += static_cast<std::size_t>(n);
       f.bytes_in += static_cast<std::uint64_t>(n);

@@ -290,6 +290,7 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   bool close_client_ = false;  // after this response
   bool close_server_ = false;
   bool first_request_ = true;
+  bool spec_try_ = false;  // the first read is tried before any edge (core/speculation.h)
   bool tunnel_ = false;
   bool interim_ = false;  // 1xx being forwarded
   std::uint32_t req_index_ = 0;

@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "checks/outgoing.h"
+#include "core/speculation.h"
 #include "log/logformat.h"
 #include "log/logger.h"
 #include "proxy/accounting.h"
@@ -28,6 +29,12 @@ constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 // until a write stalls, and registering EPOLLOUT up front only queues an
 // edge that wakes the loop for nothing. want_out() adds it when needed.
 constexpr std::uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
+
+// How often this thread's first reads after accept found data.
+core::SpeculationGate& first_read_gate() {
+  thread_local core::SpeculationGate gate;
+  return gate;
+}
 
 void set_port(config::Address& a, std::uint16_t port) {
   if (a.family() == AF_INET)
@@ -86,8 +93,10 @@ void TcpSession::start(int fd, const sockaddr_storage& peer, socklen_t peer_len,
   client_.last = t_accept_;
   client_.writable = true;
   // The client's first bytes usually come with (or right after) the
-  // handshake: connect() reads them without waiting for an edge.
-  client_.readable = true;
+  // handshake: connect() reads them without waiting for an edge, as long
+  // as that keeps finding data on this thread.
+  spec_try_ = first_read_gate().should_try();
+  client_.readable = spec_try_;
   if (fe.def().clitcpka) {
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
@@ -246,6 +255,10 @@ void TcpSession::connect() {
   // completed by the time it returns, so the send succeeds and the session
   // relays at once instead of waking up for the connect's EPOLLOUT.
   if (pump(req_, false) == Pump::Abort) return;
+  if (spec_try_) {
+    spec_try_ = false;
+    first_read_gate().record(req_.tail > req_.head || client_.eof);
+  }
   const Early early = req_.tail > req_.head ? early_send() : Early::Wait;
   if (early == Early::Failed) {
     connect_failed(false);

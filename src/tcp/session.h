@@ -155,6 +155,7 @@ class TcpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   proxy::Pending pending_;
   std::uint32_t ticket_ = 0;
   bool queued_forced_ = false;
+  bool spec_try_ = false;  // the first read is tried before any edge (core/speculation.h)
 
   unsigned retries_ = 0;
   std::uint64_t stream_id_ = 0;  // %rt, numbered only for frontends with a log-format
