@@ -113,20 +113,27 @@ def test_requests_sent_with_the_connect_are_served(start_proxy, proxy, servers):
         assert b'"path": "/n/%d"' % i in raw
 
 
+def _send_in_pieces(fe: int, pieces: list[bytes], pause: float = 0.25) -> bytes:
+    """Send `pieces` on a new connection with a pause before each but the
+    first (an empty first piece: a pause before anything); the whole answer."""
+    s = connect(fe)
+    try:
+        for i, piece in enumerate(pieces):
+            if i > 0:
+                time.sleep(pause)
+            if piece:
+                s.sendall(piece)
+        return recv_all(s, timeout=10)
+    finally:
+        s.close()
+
+
 def test_a_request_that_comes_late_is_served(start_proxy, proxy, servers):
     """Nothing to read right after accept: the first edge brings the request."""
     echo = servers(EchoHTTPServer("o1"))
     fe = free_port()
     start_proxy(proxy, config(fe, echo.port), wait_ports=[fe])
-    s = connect(fe)
-    try:
-        time.sleep(0.3)
-        s.sendall(b"GET /late HTTP/1.1\r\nHo")
-        time.sleep(0.2)
-        s.sendall(b"st: x\r\nConnection: close\r\n\r\n")
-        raw = recv_all(s, timeout=10)
-    finally:
-        s.close()
+    raw = _send_in_pieces(fe, [b"", b"GET /late HTTP/1.1\r\nHo", b"st: x\r\nConnection: close\r\n\r\n"])
     assert status_of(raw) == 200, raw[:200]
     assert b'"path": "/late"' in raw
 
@@ -137,15 +144,8 @@ def test_a_body_that_comes_after_the_head_is_forwarded(start_proxy, proxy, serve
     echo = servers(EchoHTTPServer("o1"))
     fe = free_port()
     start_proxy(proxy, config(fe, echo.port), wait_ports=[fe])
-    s = connect(fe)
-    try:
-        s.sendall(b"POST /body HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                  b"Content-Length: 11\r\n\r\nhello")
-        time.sleep(0.3)
-        s.sendall(b" world")
-        raw = recv_all(s, timeout=10)
-    finally:
-        s.close()
+    raw = _send_in_pieces(fe, [b"POST /body HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                               b"Content-Length: 11\r\n\r\nhello", b" world"])
     assert status_of(raw) == 200, raw[:200]
     assert b'"body": "hello world"' in raw
 
@@ -208,19 +208,24 @@ def _blackhole_listener():
     return lst, fillers, port
 
 
+def _timed_request(fe: int) -> tuple[bytes, float]:
+    """One GET with Connection: close; the whole answer and how long it took."""
+    s = connect(fe)
+    try:
+        t0 = time.monotonic()
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        raw = recv_all(s, timeout=10)
+        return raw, time.monotonic() - t0
+    finally:
+        s.close()
+
+
 def test_a_server_that_black_holes_syns_hits_timeout_connect(start_proxy, proxy):
     lst, fillers, port = _blackhole_listener()
     try:
         fe = free_port()
         start_proxy(proxy, config(fe, port, tconnect="400ms"), wait_ports=[fe])
-        s = connect(fe)
-        try:
-            t0 = time.monotonic()
-            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            raw = recv_all(s, timeout=10)
-            took = time.monotonic() - t0
-        finally:
-            s.close()
+        raw, took = _timed_request(fe)
         assert status_of(raw) == 503, raw[:200]
         assert 0.35 <= took < 5, took
     finally:
@@ -238,14 +243,7 @@ def test_a_server_that_accepts_and_never_answers_hits_timeout_server(start_proxy
     try:
         fe = free_port()
         start_proxy(proxy, config(fe, lst.getsockname()[1], tserver="400ms"), wait_ports=[fe])
-        s = connect(fe)
-        try:
-            t0 = time.monotonic()
-            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            raw = recv_all(s, timeout=10)
-            took = time.monotonic() - t0
-        finally:
-            s.close()
+        raw, took = _timed_request(fe)
         assert status_of(raw) == 504, raw[:200]
         assert 0.35 <= took < 5, took
     finally:
