@@ -388,6 +388,30 @@ def _figure(d, name, key):
     return lib.median([v for v in _vals(d, name, key) if v is not None])
 
 
+# What the profiles show where the CPU, keep-alive and new-connection
+# targets are missed (perf record -g on the proxy, 2026-11-24, same machine).
+PROFILE_NOTE = """### Where the missed targets go (profiles)
+
+- **CPU per request and keep-alive requests/s.** With the proxy and the origin on one
+  core, Sluice's own code is under 10 % of its CPU (`perf record -g` under keep-alive
+  load: 84 % kernel, of which 19 % context switches). The kernel part is the four socket calls a
+  proxied request needs at the floor (read the request, send it, read the answer,
+  send it: 4.08 system calls per request under load, 2.00 of them `epoll_wait` at
+  concurrency 1) and, on loopback, the receiving side of every send, which runs in the
+  sender's context; about a fifth is context switches between the proxy and the origin
+  sharing the core. haproxy pays the same kernel work (plus a `clock_gettime` system
+  call per event on this VM's clock source); a 0.6× CPU ratio would need the kernel's
+  share per request to shrink, not the proxy's code.
+- **New-connection requests/s.** A new connection now costs 8 system calls per request
+  (accept4, recv, send to the origin, recv, sendmsg, close, 2 epoll_wait; no epoll_ctl
+  for a request answered on a connection that then closes; haproxy: 15). The rest is
+  the kernel's connection set-up and tear-down on both sides of loopback
+  (`inet_csk_accept`, `__inet_lookup_established`, slab allocation, the wake-ups in
+  `_raw_spin_unlock_irqrestore` and `finish_task_switch`, 33 % together): 87 % kernel,
+  8.5 % the sluice binary, 4.4 % libc.
+"""
+
+
 def render(ctx, d: dict) -> str:
     p = d["params"]
     names = list(d["targets"])
@@ -406,6 +430,7 @@ def render(ctx, d: dict) -> str:
         sym = "≤" if op == "<=" else "≥"
         L.append(f"- {label} {sym} {bound}× haproxy: **{lib.goal_status(ratio, op, bound, detail)}**")
     L.append("")
+    L.append(PROFILE_NOTE)
     L.append(f"### Throughput and latency (median of {p['rounds']} round(s), (min–max))\n")
     rows = []
     for n in names:
