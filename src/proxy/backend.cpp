@@ -516,7 +516,9 @@ std::string Backend::state_header(const Server& s, const checks::Health& h,
   if (s.warming()) {
     // Slowstart ramp, in whole seconds as haproxy counts it.
     std::int64_t ss = (s.def().slowstart.count() + 999) / 1000;
-    std::int64_t el = (steady_ms() - const_cast<Server&>(s).check_local().warm_start_ms) / 1000;
+    std::int64_t el =
+        (steady_ms() - const_cast<Server&>(s).check_local().warm_start_ms.load(std::memory_order_relaxed)) /
+        1000;
     if (ss > 0 && el >= 0 && el < ss)
       m += "; throttle=" + std::to_string(std::max<std::int64_t>(1, 100 * el / ss)) + "%";
   }

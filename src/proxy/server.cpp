@@ -30,8 +30,9 @@ bool Server::update_weight(std::int64_t now_ms) {
   std::uint32_t u = uweight();
   std::uint32_t w = u;
   std::int64_t ss = def_.slowstart.count();
-  if (local_.warm_start_ms >= 0 && ss > 0) {
-    std::int64_t elapsed = now_ms - local_.warm_start_ms;
+  const std::int64_t warm_start = local_.warm_start_ms.load(std::memory_order_relaxed);
+  if (warm_start >= 0 && ss > 0) {
+    std::int64_t elapsed = now_ms - warm_start;
     if (elapsed >= ss) {
       local_.warm_start_ms = -1;
     } else if (u > 0) {

@@ -220,7 +220,9 @@ class Server {
   struct CheckLocal {
     std::optional<checks::Health> agent_health;
     std::optional<checks::DurationWatch> duration;
-    std::int64_t warm_start_ms = -1;  // slowstart ramp start; -1: not ramping
+    // Slowstart ramp start; -1: not ramping. Atomic: the stats thread and
+    // the CLI read it (show servers state, throttle %) while checks set it.
+    std::atomic<std::int64_t> warm_start_ms{-1};
   };
   CheckLocal& check_local() { return local_; }
   bool warming() const { return local_.warm_start_ms >= 0; }
