@@ -199,6 +199,7 @@ void HttpSession::resume(const IdleConn& c, std::uint32_t events) {
   client_.fd = c.fd;
   client_.in_loop = true;
   client_.out_armed = c.out_armed;
+  spec_try_ = false;  // an edge brought it back: nothing speculative here
   fe_ = c.fe;
   be_ = nullptr;
   srv_ = nullptr;
