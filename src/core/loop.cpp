@@ -27,6 +27,9 @@ std::int64_t monotonic_ms() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+static_assert(Loop::kStreamEvents == (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET));
+static_assert(Loop::kReadEvents == (EPOLLIN | EPOLLRDHUP | EPOLLET));
+
 constexpr std::uint64_t kWakeToken = ~0ULL;
 constexpr int kMaxEvents = 256;
 

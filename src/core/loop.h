@@ -6,9 +6,10 @@
 //  - register a descriptor once (add) for its whole life, remove() before close;
 //  - after a short read or write, wait for the next edge; the only
 //    speculative I/O is a session's first read after accept and first write
-//    after connect (tcp/session.cpp), which usually succeed;
-//  - a socket registered without EPOLLOUT (writable until a write stalls)
-//    must modify() it in before waiting for a write edge;
+//    after connect (tcp/session.cpp, httpmode/session.cpp), which usually
+//    succeed;
+//  - a socket registered with kReadEvents (writable until a write stalls)
+//    must modify() it to kStreamEvents before waiting for a write edge;
 //  - never destroy an IoHandler from inside on_events of a *different* handler
 //    in the same batch: use defer(), which runs after the batch.
 
@@ -61,6 +62,10 @@ class Loop {
   // epoll interest for a stream socket that both reads and writes.
   static constexpr std::uint32_t kStreamEvents = 0x001 | 0x004 | 0x2000 | (1U << 31);
   // EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
+  // The same without EPOLLOUT: a connected socket counts as writable until
+  // a write stalls (registering EPOLLOUT up front only queues an edge that
+  // wakes the loop for nothing); the owner modify()s to kStreamEvents then.
+  static constexpr std::uint32_t kReadEvents = 0x001 | 0x2000 | (1U << 31);
 
   explicit Loop(int thread_index = 0);
   ~Loop();

@@ -36,10 +36,6 @@ using proxy::TermPhase;
 
 namespace {
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
-// Sockets join the loop without EPOLLOUT: registering a writable socket
-// with it queues an event at once, a wasted wake-up per connection. They
-// count as writable until a send falls short (want_out).
-constexpr std::uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
 
 // How often this thread's first reads after accept found the request.
 core::SpeculationGate& first_read_gate() {
@@ -307,7 +303,7 @@ bool HttpSession::waits_for_client() const {
 // since the accept are not lost. False: could not, the session is closed.
 bool HttpSession::watch_client() {
   if (client_.in_loop) return true;
-  if (!loop_.add(client_.fd, &client_, kReadEvents)) {
+  if (!loop_.add(client_.fd, &client_, core::Loop::kReadEvents)) {
     close_all(false);
     return false;
   }
@@ -809,7 +805,8 @@ void HttpSession::connect() {
   }
   const bool done = req_.bytes_out != out_before;  // bytes went: connected
   sconn_->out_armed = !s_writable_ || !done;
-  if (!loop_.add(fd, sconn_, sconn_->out_armed ? core::Loop::kStreamEvents : kReadEvents)) {
+  if (!loop_.add(fd, sconn_,
+                 sconn_->out_armed ? core::Loop::kStreamEvents : core::Loop::kReadEvents)) {
     connect_failed(false);
     return;
   }

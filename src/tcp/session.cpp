@@ -25,10 +25,6 @@ using proxy::TermPhase;
 
 namespace {
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
-// Sockets are registered for reading only: a connected socket is writable
-// until a write stalls, and registering EPOLLOUT up front only queues an
-// edge that wakes the loop for nothing. want_out() adds it when needed.
-constexpr std::uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
 
 // How often this thread's first reads after accept found data.
 core::SpeculationGate& first_read_gate() {
@@ -102,7 +98,7 @@ void TcpSession::start(int fd, const sockaddr_storage& peer, socklen_t peer_len,
     ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
   }
   state_ = State::Queued;  // not yet relaying; refined by assign()
-  if (!loop_.add(fd, &client_, kReadEvents)) {
+  if (!loop_.add(fd, &client_, core::Loop::kReadEvents)) {
     abort(TermCause::Resource, TermPhase::None);
     return;
   }
@@ -265,7 +261,8 @@ void TcpSession::connect() {
     return;
   }
   server_.out_armed = early == Early::Wait || !server_.writable;
-  if (!loop_.add(fd, &server_, server_.out_armed ? core::Loop::kStreamEvents : kReadEvents)) {
+  if (!loop_.add(fd, &server_,
+                 server_.out_armed ? core::Loop::kStreamEvents : core::Loop::kReadEvents)) {
     connect_failed(false);
     return;
   }
