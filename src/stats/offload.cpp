@@ -73,25 +73,24 @@ OffloadTicket Offload::submit(core::Loop& home, std::function<void()> job,
   t->home = &home;
   t->job = std::move(job);
   t->done = std::move(done);
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    start_locked();
-    queue_.push_back(t);
-  }
-  cv_.notify_one();
+  enqueue(t);
   return OffloadTicket(std::move(t));
 }
 
-void Offload::dispose(std::string big) {
-  auto t = std::make_shared<OffloadTask>();
-  t->job = [s = std::move(big)] {};
-  t->cancelled = true;  // nothing to run, nobody to answer: only freed there
+void Offload::enqueue(std::shared_ptr<OffloadTask> t) {
   {
     std::lock_guard<std::mutex> g(mu_);
     start_locked();
     queue_.push_back(std::move(t));
   }
   cv_.notify_one();
+}
+
+void Offload::dispose(std::string big) {
+  auto t = std::make_shared<OffloadTask>();
+  t->job = [s = std::move(big)] {};
+  t->cancelled = true;  // nothing to run, nobody to answer: only freed there
+  enqueue(std::move(t));
 }
 
 void Offload::release(std::string& answer) {
@@ -104,12 +103,7 @@ void Offload::release(std::string& answer) {
     if (spares_.size() < kMaxSpares) spares_.push_back(std::move(s));
   };
   answer.clear();
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    start_locked();
-    queue_.push_back(std::move(t));
-  }
-  cv_.notify_one();
+  enqueue(std::move(t));  // housekeeping: no home, no answer
 }
 
 std::string Offload::take_spare() {
@@ -156,7 +150,7 @@ void Offload::run() {
     t->job = nullptr;  // what it captured is freed here, not on the loop
     {
       std::lock_guard<std::mutex> tg(t->mu);
-      if (!t->cancelled && !failed && t->home != nullptr) {  // housekeeping has no home
+      if (!t->cancelled && !failed && !housekeeping) {
         // The closure keeps the task (and its answer) alive: freed when it
         // runs, or with the loop's mailbox if the loop ends first.
         t->home->post([t] {

@@ -116,6 +116,8 @@ class Offload {
  private:
   void run();
   void start_locked();
+  // Queues `t` (starting the thread if needed) and wakes the thread.
+  void enqueue(std::shared_ptr<OffloadTask> t);
 
   mutable std::mutex mu_;
   std::condition_variable cv_;       // new work, or stop
