@@ -82,11 +82,10 @@ class HttpHost {
   virtual ServerConnPool& server_conns() = 0;
   virtual proxy::ThreadBalancer& balancer(proxy::Backend& be) = 0;
   virtual unsigned active_connections() const = 0;
-  // Soft stop in progress: answer the current request with Connection: close.
-  virtual bool stopping() const = 0;
-  // Soft stop in progress and this connection's turn to close has come
-  // (`close-spread-time` spreads the turns of a worker's connections; `key`
-  // places this one in the window).
+  // Soft stop in progress and this connection's turn to close has come:
+  // answer the current request with Connection: close (`close-spread-time`
+  // spreads the turns of a worker's connections; `key` places this one in
+  // the window).
   virtual bool close_on_stop(std::uint32_t key) const = 0;
   virtual void http_session_done(HttpSession& s) = 0;
   // Keep-alive between requests: `s` is free again once `c` is filled in;

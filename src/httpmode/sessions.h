@@ -17,7 +17,6 @@ class HttpSessions final : public HttpHost {
   struct Hooks {
     std::function<proxy::ThreadBalancer&(proxy::Backend&)> balancer;
     std::function<unsigned()> active_connections;
-    std::function<bool()> stopping;
     std::function<bool(std::uint32_t)> close_on_stop;  // see HttpHost::close_on_stop
     // A session ended: release its frontend slot (called before reuse).
     std::function<void(proxy::Frontend*)> done;
@@ -39,10 +38,7 @@ class HttpSessions final : public HttpHost {
   ServerConnPool& server_conns() override { return pool_; }
   proxy::ThreadBalancer& balancer(proxy::Backend& be) override { return hooks_.balancer(be); }
   unsigned active_connections() const override { return hooks_.active_connections(); }
-  bool stopping() const override { return hooks_.stopping(); }
-  bool close_on_stop(std::uint32_t key) const override {
-    return hooks_.close_on_stop ? hooks_.close_on_stop(key) : hooks_.stopping();
-  }
+  bool close_on_stop(std::uint32_t key) const override { return hooks_.close_on_stop(key); }
   void http_session_done(HttpSession& s) override;
   IdleConn& park(HttpSession& s) override;
   void resume(IdleConn& c, std::uint32_t events) override;

@@ -2,8 +2,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
-
 #include "runtime/engine_impl.h"
 
 namespace sluice::runtime {
@@ -15,7 +13,6 @@ Worker::Worker(EngineImpl& engine, core::Loop& loop, unsigned index)
   httpmode::HttpSessions::Hooks hooks;
   hooks.balancer = [this](proxy::Backend& be) -> proxy::ThreadBalancer& { return balancer(be); };
   hooks.active_connections = [this] { return active_connections(); };
-  hooks.stopping = [this] { return stopping_; };
   hooks.close_on_stop = [this](std::uint32_t key) { return close_on_stop(key); };
   const config::Global& g = engine.model().global;
   if (g.close_spread_infinite) {
