@@ -228,6 +228,10 @@ void HttpSession::park() {
   c.idle_since = t_idle_start_;
   c.out_armed = client_.out_armed;
   loop_.rehandle(client_.fd, &c);
+  // An edge that came during the exchange and was not read (the client's
+  // FIN after its request, or its next request) will not fire again: hand
+  // it to the parked connection, which resumes at once.
+  if (client_.readable) loop_.requeue(client_.fd, EPOLLIN);
   const config::Timeouts& ft = fe_->def().timeouts;
   if (auto t = first_of(ft.http_keep_alive, first_of(ft.http_request, ft.client)))
     loop_.arm_at(c.timer, t_idle_start_ + t->count());
