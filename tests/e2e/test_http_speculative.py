@@ -250,20 +250,26 @@ def test_a_server_that_accepts_and_never_answers_hits_timeout_server(start_proxy
         lst.close()
 
 
-def _slow_download(port: int, path: bytes, pause: float) -> bytes:
+def _slow_download(port: int, path: bytes, pause: float, rcvbuf: int = 16384, every: int = 1,
+                   settle: float = 0.0) -> bytes:
+    """GET `path` through a small receive window (`rcvbuf`: the proxy's sends
+    fall short), waiting `settle` s before reading and `pause` s after every
+    `every` reads; the whole raw answer."""
     s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)  # a small window: sends fall short
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.settimeout(20)
     s.connect((LOOPBACK, port))
     try:
         s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        time.sleep(settle)
         chunks = []
         while True:
             b = s.recv(65536)
             if not b:
                 break
             chunks.append(b)
-            time.sleep(pause)
+            if len(chunks) % every == 0:
+                time.sleep(pause)
         return b"".join(chunks)
     finally:
         s.close()
@@ -354,24 +360,8 @@ def test_a_large_stats_answer_to_a_slow_reader_arrives_whole(start_proxy, sluice
     sport = free_port()
     farm = "\n".join(f"    server f{i} 127.0.0.1:{1024 + i}" for i in range(SERVERS))
     start_proxy(sluice, render(STATS_CONFIG, sport=sport, farm=farm), wait_ports=[sport])
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
-    s.settimeout(20)
-    s.connect((LOOPBACK, sport))
-    try:
-        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        time.sleep(0.3)  # let the answer fill the socket buffers first
-        chunks = []
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            chunks.append(b)
-            if len(chunks) % 8 == 0:
-                time.sleep(0.005)
-        raw = b"".join(chunks)
-    finally:
-        s.close()
+    # settle: let the answer fill the socket buffers before reading.
+    raw = _slow_download(sport, b"/metrics", 0.005, rcvbuf=8192, every=8, settle=0.3)
     head, body = split_response(raw)
     assert status_of(head) == 200, head
     assert len(body) > 4 << 20, len(body)
