@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -430,6 +431,7 @@ struct ServeEnv {
   bool worker = false;
   sluice::runtime::ListenerSource source;  // the master's sockets
   int report_fd = -1;  // to the master: messages, then READY
+  sluice::runtime::WorkerHandoff handoff;  // reload hand-over channels (master-worker)
 };
 
 // Starts the engine and runs until it stops; returns the exit status.
@@ -476,6 +478,23 @@ int serve(Model& model, const Options& opt, ServeEnv env) {
       };
     }
   }
+  // -x with -sf: the old process gets a hand-over channel to us now, while
+  // the socket at that path is still its own (ours replaces it below); its
+  // idle keep-alive connections come over when -sf stops it.
+  if (!env.worker && !opt.fd_socket.empty() && !opt.soft_stop_pids.empty() && env.handoff.in < 0) {
+    int chan[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) == 0) {
+      auto offered = sluice::runtime::offer_handoff_channel(opt.fd_socket, chan[0], 2000);
+      ::close(chan[0]);  // the old process has its own copy now (or none)
+      if (offered) {
+        env.handoff.in = chan[1];
+        notice("-x: " + opt.fd_socket + " will hand its idle connections over to us");
+      } else {
+        ::close(chan[1]);
+        warning("-x: no hand-over of idle connections: " + offered.error());
+      }
+    }
+  }
   auto created = sluice::runtime::Engine::create(model, logger, std::move(env.source));
   if (inherited) {
     std::size_t used = 0;
@@ -496,6 +515,7 @@ int serve(Model& model, const Options& opt, ServeEnv env) {
     return 1;
   }
   std::unique_ptr<sluice::runtime::Engine> engine = std::move(created.value());
+  engine->set_handoff(env.handoff.in, env.handoff.out);
   for (const auto& w : engine->take_warnings()) warning(w);
 
   // Opened before chroot and setuid, written once we know our final pid.
@@ -670,13 +690,14 @@ int run_master_process(Model& model, const Options& opt) {
   // signals them, never the workers of later reloads.
   Options worker_opt = opt;
   ms.worker = [&worker_opt, &ready_fd](Model& m, sluice::runtime::ListenerSource source,
-                                       int report_fd) {
+                                       int report_fd, sluice::runtime::WorkerHandoff handoff) {
     if (ready_fd >= 0) ::close(ready_fd);  // the daemon parent's pipe is the master's
     g_report_fd = report_fd;
     ServeEnv env;
     env.worker = true;
     env.source = std::move(source);
     env.report_fd = report_fd;
+    env.handoff = handoff;
     return serve(m, worker_opt, std::move(env));
   };
   ms.log = [&life](Level level, const std::string& msg) { life.log(level, msg); };

@@ -1,6 +1,8 @@
 #include "httpmode/conn_pool.h"
 
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -107,6 +109,42 @@ void ServerConnPool::purge() {
     purge_at_ = next;
     loop_.arm_at(purge_, next);
   }
+}
+
+HandOff ServerConnPool::hand_off_idle(const std::function<HandOff(const ServerConn&)>& give) {
+  // Oldest first: the most recently parked ones stay for our own last
+  // requests the longest.
+  while (!idle_.empty()) {
+    ServerConn* c = idle_.front();
+    const HandOff r = give(*c);
+    if (r != HandOff::Sent) return r;
+    idle_.erase(idle_.begin());
+    // The successor has the file too: out of our epoll set before closing.
+    loop_.remove(c->fd);
+    ::close(c->fd);
+    c->fd = -1;
+    c->owner = nullptr;
+    c->server = nullptr;
+    free_.push_back(c);
+  }
+  return HandOff::Sent;
+}
+
+bool ServerConnPool::adopt(int fd, const proxy::Server* s) {
+  ServerConn* c = make(nullptr);
+  c->fd = fd;
+  c->server = s;
+  c->reused = true;
+  c->nagle.reset(s->addr().family() != AF_UNIX);
+  if (!loop_.add(fd, c, core::Loop::kReadEvents)) {
+    ::close(fd);
+    c->fd = -1;
+    c->server = nullptr;
+    free_.push_back(c);
+    return false;
+  }
+  park(c);
+  return true;
 }
 
 void ServerConnPool::close_all() {

@@ -13,6 +13,7 @@
 // nothing in the pool depends on it.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -24,6 +25,11 @@ namespace sluice::httpmode {
 
 class HttpSession;
 class ServerConnPool;
+
+// How handing an idle connection to a reload's successor went
+// (runtime/handoff.h): it is the successor's now, the channel is full for
+// the moment, or the successor takes no more.
+enum class HandOff { Sent, Later, Never };
 
 class ServerConn final : public core::IoHandler {
  public:
@@ -61,6 +67,13 @@ class ServerConnPool {
   void discard(ServerConn* c);
   void close_all();
   std::size_t idle() const { return idle_.size(); }
+
+  // Reload hand-over: offer the idle connections to `give`, stopping at the
+  // first that is not Sent (returned; Sent when all went).
+  HandOff hand_off_idle(const std::function<HandOff(const ServerConn&)>& give);
+  // An idle connection to `s` handed over by the worker this one replaces:
+  // joins the loop and the idle list. False (fd closed) if it cannot.
+  bool adopt(int fd, const proxy::Server* s);
 
  private:
   friend class ServerConn;

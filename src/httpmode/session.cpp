@@ -108,7 +108,7 @@ void HttpSession::shed_buffers(bool all) {
 // ---------------------------------------------------------------- accept
 
 void HttpSession::start(int fd, const sockaddr_storage& peer, socklen_t peer_len,
-                        proxy::Frontend& fe) {
+                        proxy::Frontend& fe, bool adopted) {
   client_ = Client{};
   client_.owner = this;
   client_.fd = fd;
@@ -123,7 +123,7 @@ void HttpSession::start(int fd, const sockaddr_storage& peer, socklen_t peer_len
   req_.len = res_.len = 0;
   req_.reset_msg();
   res_.reset_msg();
-  first_request_ = true;
+  first_request_ = !adopted;  // an adopted one waits as between requests (keep-alive)
   req_index_ = 0;
   addr_known_ = false;
   if (fe.def().clitcpka) {
@@ -141,6 +141,15 @@ void HttpSession::start(int fd, const sockaddr_storage& peer, socklen_t peer_len
   // The socket joins the loop only when the session first waits for it
   // (watch_client): a request answered on a connection that then closes
   // (Connection: close) never needs an epoll_ctl, as with haproxy.
+  // An adopted connection is idle between requests: parked at once (a
+  // request already waiting in its socket fires the first edge), so that a
+  // stopping worker can hand it on again.
+  if (adopted) {
+    client_.readable = false;
+    spec_try_ = false;
+    park();
+    return;
+  }
   client_.readable = first_read_gate().should_try();
   spec_try_ = client_.readable;
   progress();

@@ -102,7 +102,10 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
 
-  void start(int fd, const sockaddr_storage& peer, socklen_t peer_len, proxy::Frontend& fe);
+  // `adopted`: a keep-alive connection handed over by the worker this one
+  // replaces at a reload (no speculative first read: it is idle).
+  void start(int fd, const sockaddr_storage& peer, socklen_t peer_len, proxy::Frontend& fe,
+             bool adopted = false);
   // Take over a parked keep-alive connection that has an event.
   void resume(const IdleConn& c, std::uint32_t events);
   void kill();  // close now, no log

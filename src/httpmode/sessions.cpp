@@ -2,11 +2,14 @@
 
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 namespace sluice::httpmode {
 
 HttpSessions::HttpSessions(core::Loop& loop, std::size_t bufsize, Hooks hooks)
-    : loop_(loop), bufsize_(bufsize), hooks_(std::move(hooks)), pool_(loop) {}
+    : loop_(loop), bufsize_(bufsize), hooks_(std::move(hooks)), pool_(loop) {
+  hand_off_retry_.set_callback([this] { hand_off_parked(); });
+}
 
 HttpSessions::~HttpSessions() {
   kill_all();
@@ -44,11 +47,11 @@ void HttpSessions::free_session_later(HttpSession* s) {
   loop_.defer([this, s] { free_.push_back(s); });
 }
 
-void HttpSessions::start(int fd, const sockaddr_storage& peer, socklen_t len,
-                         proxy::Frontend& fe) {
+void HttpSessions::start(int fd, const sockaddr_storage& peer, socklen_t len, proxy::Frontend& fe,
+                         bool adopted) {
   HttpSession* s = take_session();
   ++live_;
-  s->start(fd, peer, len, fe);
+  s->start(fd, peer, len, fe, adopted);
 }
 
 void HttpSessions::http_session_done(HttpSession& s) {
@@ -74,6 +77,12 @@ IdleConn& HttpSessions::park(HttpSession& s) {
   parked_head_ = c;
   ++parked_;
   free_session_later(&s);
+  // Stopping with a successor: this one goes too, once the caller has filled
+  // `c` in (after the batch).
+  if (handing_off_ && !hand_off_queued_) {
+    hand_off_queued_ = true;
+    loop_.defer([this] { hand_off_parked(); });
+  }
   return *c;
 }
 
@@ -118,6 +127,51 @@ void HttpSessions::close_parked(IdleConn& c) {
 void HttpSessions::soft_stop() {
   for (auto& s : sessions_)
     if (s->active()) s->on_stopping();
+  handing_off_ = hooks_.can_hand_off && hooks_.hand_off && hooks_.can_hand_off();
+  if (handing_off_) hand_off_parked();
+}
+
+void HttpSessions::hand_off_parked() {
+  hand_off_queued_ = false;
+  if (!handing_off_) return;
+  // Idle server connections first: the successor has them in its pool by
+  // the time the clients' next requests reach it (the channel keeps order).
+  if (hooks_.hand_off_server) {
+    const HandOff r = pool_.hand_off_idle(hooks_.hand_off_server);
+    if (r == HandOff::Later) {
+      loop_.arm(hand_off_retry_, core::Millis(5));
+      return;
+    }
+    if (r == HandOff::Never) {
+      handing_off_ = false;
+      return;
+    }
+  }
+  for (IdleConn* c = parked_head_; c != nullptr;) {
+    IdleConn* next = c->next;
+    const HandOff r = hooks_.hand_off(*c);
+    if (r == HandOff::Later) {
+      loop_.arm(hand_off_retry_, core::Millis(5));
+      return;
+    }
+    if (r == HandOff::Never) {
+      // Left parked: the next response says Connection: close, as without
+      // a successor (close_on_stop() now says so).
+      handing_off_ = false;
+      return;
+    }
+    // The successor has the connection: take ours out of the epoll set
+    // before closing (the file lives on in the other process, so closing
+    // alone would leave it registered here).
+    const int fd = c->fd;
+    proxy::Frontend* fe = c->fe;
+    unpark(*c);
+    loop_.remove(fd);
+    ::close(fd);
+    --live_;
+    hooks_.done(fe);
+    c = next;
+  }
 }
 
 void HttpSessions::describe(std::string& out) const {

@@ -20,11 +20,17 @@ class HttpSessions final : public HttpHost {
     std::function<bool(std::uint32_t)> close_on_stop;  // see HttpHost::close_on_stop
     // A session ended: release its frontend slot (called before reuse).
     std::function<void(proxy::Frontend*)> done;
+    // Reload hand-over (runtime/handoff.h): whether this soft stop has a
+    // successor to give idle connections to, and the giving of one.
+    std::function<bool()> can_hand_off;
+    std::function<HandOff(const IdleConn&)> hand_off;
+    std::function<HandOff(const ServerConn&)> hand_off_server;
   };
   HttpSessions(core::Loop& loop, std::size_t bufsize, Hooks hooks);
   ~HttpSessions() override;
 
-  void start(int fd, const sockaddr_storage& peer, socklen_t len, proxy::Frontend& fe);
+  void start(int fd, const sockaddr_storage& peer, socklen_t len, proxy::Frontend& fe,
+             bool adopted = false);
   void soft_stop();
   void kill_all();
   unsigned live() const { return live_; }
@@ -43,6 +49,8 @@ class HttpSessions final : public HttpHost {
   IdleConn& park(HttpSession& s) override;
   void resume(IdleConn& c, std::uint32_t events) override;
   unsigned parked() const { return parked_; }
+  // Soft stop with a successor taking our idle connections (reload).
+  bool handing_off() const { return handing_off_; }
   char* take_buffer() override;
   void give_buffer(char* b) override;
 
@@ -58,6 +66,12 @@ class HttpSessions final : public HttpHost {
   void unpark(IdleConn& c);  // out of the list, back to the free records
   void expire(IdleConn& c);  // keep-alive timeout: close (unless a request came)
   void close_parked(IdleConn& c);
+  // Soft stop with a successor: every parked connection is handed over (and
+  // each one that parks later); a full channel is tried again shortly.
+  void hand_off_parked();
+  bool handing_off_ = false;
+  bool hand_off_queued_ = false;
+  core::Timer hand_off_retry_;
   std::vector<std::unique_ptr<IdleConn>> idle_;  // every record ever made
   std::vector<IdleConn*> idle_free_;
   IdleConn* parked_head_ = nullptr;

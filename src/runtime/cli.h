@@ -64,6 +64,10 @@ struct CliEnv {
   // `_getsocks` (expose-fd listeners): every listening socket with its key
   // (ListenInventory::key). Empty: none to give.
   std::function<std::vector<std::pair<std::string, int>>()> listening_fds;
+  // `_handoff` (runtime/fd_passing.h): keep `fd` as the channel to the
+  // process replacing this one (replacing an earlier one); false (fd not
+  // taken) once the soft stop has begun. Empty: refused.
+  std::function<bool(int)> take_handoff_channel;
 
   stats::Sources sources() const;
   proxy::Backend* backend(std::string_view name) const;  // name or #id

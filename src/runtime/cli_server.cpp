@@ -1,13 +1,14 @@
 #include "runtime/cli_server.h"
-#include "runtime/fd_passing.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "core/listener.h"
+#include "runtime/fd_passing.h"
 #include "stats/offload.h"
 
 namespace sluice::runtime {
@@ -47,6 +48,7 @@ struct CliServer::Conn final : core::IoHandler {
     *alive = false;
     loop.cancel(timer);
     if (fd >= 0) loop.close_fd(fd);
+    if (passed_fd >= 0) ::close(passed_fd);
   }
 
   void touch() { loop.arm(timer, core::Millis(st.timeout_ms)); }
@@ -60,10 +62,37 @@ struct CliServer::Conn final : core::IoHandler {
     flush();
   }
 
+  int passed_fd = -1;  // a descriptor that came with the input (`_handoff`)
+
+  // recv, keeping a descriptor passed along (only `_handoff` takes one; any
+  // other is closed when the connection ends or the next one comes).
+  ssize_t receive(char* buf, std::size_t len) {
+    iovec iov{buf, len};
+    alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * 4)];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = ctl;
+    msg.msg_controllen = sizeof ctl;
+    const ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    if (n < 0) return n;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      const std::size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (std::size_t i = 0; i < k; ++i) {
+        int f;
+        std::memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+        if (passed_fd >= 0) ::close(passed_fd);
+        passed_fd = f;
+      }
+    }
+    return n;
+  }
+
   void read_some() {
     char buf[4096];
     for (;;) {
-      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      ssize_t n = receive(buf, sizeof buf);
       if (n > 0 && discard) continue;
       if (n > 0) {
         in.append(buf, static_cast<std::size_t>(n));
@@ -126,6 +155,10 @@ struct CliServer::Conn final : core::IoHandler {
       if (words.empty() && st.prompt) continue;  // an empty line only prompts again
       if (!words.empty() && words[0] == "_getsocks") {
         get_socks();
+        return;
+      }
+      if (!words.empty() && words[0] == "_handoff") {
+        take_handoff();
         return;
       }
       CliReply r = run_command(*server.env_, st, words);
@@ -194,6 +227,26 @@ struct CliServer::Conn final : core::IoHandler {
     out.clear();  // the answer is the sockets alone
     sent = 0;
     if (fd >= 0 && !dead) (void)send_listening_fds(fd, fds);
+  }
+
+  // `_handoff` (runtime/fd_passing.h): keep the channel the new process
+  // passed; our idle connections go there at the soft stop.
+  void take_handoff() {
+    closing = true;
+    if (st.level != CliLevel::Admin || !st.expose_fd) {
+      out += "Permission denied: needs a stats socket with level admin and expose-fd listeners\n";
+      return;
+    }
+    if (passed_fd < 0) {
+      out += "No channel passed with _handoff\n";
+      return;
+    }
+    if (!server.env_->take_handoff_channel || !server.env_->take_handoff_channel(passed_fd)) {
+      out += "Hand-over channel refused: the soft stop has begun\n";
+      return;
+    }
+    passed_fd = -1;  // the engine's now
+    out += "OK\n";
   }
 
   void end_of_line() {

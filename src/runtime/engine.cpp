@@ -39,6 +39,19 @@ EngineImpl::~EngineImpl() {
   for (auto& b : bound_)
     for (int fd : b.fds)
       if (fd >= 0) ::close(fd);
+  handoff_reader_.reset();
+  if (handoff_in_ >= 0) ::close(handoff_in_);
+  if (handoff_out_ >= 0) ::close(handoff_out_);
+}
+
+bool EngineImpl::take_handoff_channel(int fd) {
+  // The newest offer wins: a process that offered one earlier and then
+  // failed to start is not the one -sf will come from.
+  if (stopping()) return false;
+  const int old = handoff_out_.exchange(fd, std::memory_order_acq_rel);
+  if (old >= 0) ::close(old);
+  handoff_broken_.store(false, std::memory_order_release);
+  return true;
 }
 
 namespace {

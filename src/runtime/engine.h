@@ -43,6 +43,11 @@ class Engine {
   // Warnings found while building (server state file), for the operator.
   virtual std::vector<std::string> take_warnings() = 0;
 
+  // Reload hand-over (runtime/handoff.h), before start(): `in` receives the
+  // idle connections of the worker this one replaces, `out` is where this
+  // one's go when it stops softly. Either may be -1; the engine owns both.
+  virtual void set_handoff(int in, int out) = 0;
+
   // Spawn the worker threads (after any fork/chroot/setuid).
   virtual void start() = 0;
   // SIGUSR1: stop accepting, let live sessions finish, then the workers end.

@@ -61,6 +61,7 @@ Result<void> EngineImpl::build_cli() {
     for (int fd : b.fds)
       if (fd >= 0) exposed.emplace_back(b.key, fd);
   cli_env_.listening_fds = [exposed] { return exposed; };
+  cli_env_.take_handoff_channel = [this](int fd) { return take_handoff_channel(fd); };
   cli_env_.current_conns = [this] { return actconn_.load(std::memory_order_relaxed); };
   cli_env_.stopping = [this] { return stopping(); };
   // Dynamic servers' checks go to the threads in turn.

@@ -14,6 +14,7 @@
 #include "runtime/cli.h"
 #include "runtime/cli_server.h"
 #include "runtime/engine.h"
+#include "runtime/handoff.h"
 #include "runtime/worker.h"
 #include "stats/alerts.h"
 #include "stats/email_alert.h"
@@ -49,6 +50,22 @@ class EngineImpl final : public Engine {
   void soft_stop() override;
   void hard_stop() override;
   void wait() override;
+  void set_handoff(int in, int out) override;
+
+  // ---- reload hand-over (engine_handoff.cpp)
+  // Soft stop with a successor that still takes connections.
+  bool handing_off() const {
+    return handoff_out_.load(std::memory_order_acquire) >= 0 &&
+           !handoff_broken_.load(std::memory_order_acquire);
+  }
+  // `_handoff` on the stats socket (the -sf form): the channel to the
+  // process replacing this one (the newest offer), only before the soft stop.
+  bool take_handoff_channel(int fd);
+  // Give a parked connection to the successor (any worker thread).
+  httpmode::HandOff hand_off(const httpmode::IdleConn& c);
+  httpmode::HandOff hand_off_server(const httpmode::ServerConn& c);
+  void start_handoff_in(Worker& w);  // on worker 0's thread
+  void receive_handoffs();           // worker 0's thread
 
   // ---- shared with workers
   const config::Model& model() const { return model_; }
@@ -112,6 +129,16 @@ class EngineImpl final : public Engine {
   std::map<proxy::Server*, unsigned> dyn_check_thread_;    // CLI thread only
   std::map<const proxy::Server*, unsigned> check_thread_;  // static servers' checks
   std::int64_t start_wall_s_ = 0;
+  int handoff_in_ = -1;
+  std::atomic<int> handoff_out_{-1};
+  std::atomic<bool> handoff_broken_{false};
+  httpmode::HandOff send_handoff(int fd, const HandoffMeta& m);
+  std::unique_ptr<core::IoHandler> handoff_reader_;  // on worker 0's loop
+  core::Loop* handoff_loop_ = nullptr;
+  // Round-robin over the workers, clients and server connections each from
+  // the first worker, so that a thread gets server connections for its clients.
+  unsigned handoff_next_client_ = 0;
+  unsigned handoff_next_server_ = 0;
 };
 
 }  // namespace sluice::runtime

@@ -87,6 +87,37 @@ Result<void> send_listening_fds(int fd, const KeyedFds& fds) {
   return {};
 }
 
+Result<void> offer_handoff_channel(const std::string& path, int chan, int timeout_ms) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  if (path.size() >= sizeof sa.sun_path) return make_error("socket path too long: " + path);
+  std::memcpy(sa.sun_path, path.c_str(), path.size());
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return make_error("socket: " + errno_text(errno));
+  auto fail = [&](const std::string& why) -> Result<void> {
+    ::close(fd);
+    return make_error(why);
+  };
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)
+    return fail("cannot connect to '" + path + "': " + errno_text(errno));
+  const char cmd[] = "_handoff\n";
+  if (auto r = send_msg(fd, cmd, sizeof cmd - 1, &chan, 1, deadline); !r) return fail(r.error());
+  std::string answer;
+  while (answer.find('\n') == std::string::npos && answer.size() < 512) {
+    if (!wait_for(fd, POLLIN, deadline)) return fail("no answer from '" + path + "'");
+    char buf[256];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    answer.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  answer = answer.substr(0, answer.find('\n'));
+  if (answer != "OK") return make_error("'" + path + "' refused: " + answer);
+  return {};
+}
+
 Result<KeyedFds> fetch_listening_fds(const std::string& path, int timeout_ms) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   sockaddr_un sa{};

@@ -28,4 +28,11 @@ Result<void> send_listening_fds(int fd, const KeyedFds& fds);
 // Client side: connects to `path`, asks, returns the sockets (now ours).
 Result<KeyedFds> fetch_listening_fds(const std::string& path, int timeout_ms);
 
+// `_handoff` (runtime/handoff.h), between two Sluice processes over the same
+// socket: the new process sends "_handoff\n" with the sending end of a
+// hand-over channel attached (SCM_RIGHTS); the old one keeps it and answers
+// "OK\n" (its idle keep-alive connections go there when it stops softly),
+// or a one-line refusal. Client side: offers `chan` (still ours to close).
+Result<void> offer_handoff_channel(const std::string& path, int chan, int timeout_ms);
+
 }  // namespace sluice::runtime

@@ -127,6 +127,9 @@ class Master {
   int sig_fd_ = -1;
   int cli_fd_ = -1;
   int cli_client_fd_ = -1;  // the master CLI connection being served
+  // The receiving end of the current worker's hand-over channel, kept for
+  // the worker that will replace it (runtime/handoff.h).
+  int successor_in_ = -1;
   bool stopping_ = false;
   int status_ = 0;
 };
@@ -138,12 +141,21 @@ Master::Spawned Master::spawn(config::Model& model, std::string& report) {
     report += "cannot create a pipe for a new worker: " + errno_text(errno) + "\n";
     return out;
   }
+  // The new worker's hand-over channel to its own successor: it keeps the
+  // sending end, we keep the receiving end for the next worker. Without
+  // one (socketpair failed) its keep-alive clients close at a reload.
+  int chan[2] = {-1, -1};
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) != 0)
+    log(Level::Warning,
+        "cannot create a hand-over channel for the new worker: " + errno_text(errno));
   const pid_t master = getpid();
   const pid_t pid = fork();
   if (pid < 0) {
     report += "cannot fork a new worker: " + errno_text(errno) + "\n";
     ::close(pipefd[0]);
     ::close(pipefd[1]);
+    if (chan[0] >= 0) ::close(chan[0]);
+    if (chan[1] >= 0) ::close(chan[1]);
     return out;
   }
   if (pid == 0) {
@@ -159,9 +171,12 @@ Master::Spawned Master::spawn(config::Model& model, std::string& report) {
     const ListenInventory& inv = listeners_;
     ListenerSource source = [&inv](const config::Address& a, const core::ListenOptions& o,
                                    unsigned n) { return inv.take(a, o, n); };
-    _exit(setup_.worker(model, std::move(source), pipefd[1]));
+    if (chan[1] >= 0) ::close(chan[1]);  // our successor's end, not ours
+    WorkerHandoff h{successor_in_, chan[0]};
+    _exit(setup_.worker(model, std::move(source), pipefd[1], h));
   }
   ::close(pipefd[1]);
+  if (chan[0] >= 0) ::close(chan[0]);
   out.pid = pid;
   log(Level::Notice, "New worker (" + std::to_string(pid) + ") forked");
 
@@ -196,9 +211,14 @@ Master::Spawned Master::spawn(config::Model& model, std::string& report) {
   ::close(pipefd[0]);
   report += text;
   if (ready) {
+    // The new worker has the channel from the one it replaces; its own
+    // successor will get the one just made.
+    if (successor_in_ >= 0) ::close(successor_in_);
+    successor_in_ = chan[1];
     out.ok = true;
     return out;
   }
+  if (chan[1] >= 0) ::close(chan[1]);
   if (!eof) {
     report += "the new worker did not become ready within " +
               std::to_string(kWorkerStartLimit.count()) + " s; killed\n";
@@ -501,6 +521,7 @@ int Master::run() {
     ::close(cli_fd_);
     ::unlink(setup_.cli_path.c_str());
   }
+  if (successor_in_ >= 0) ::close(successor_in_);
   ::close(sig_fd_);
   log(Level::Warning, "Master exits with status " + std::to_string(status_));
   return status_;

@@ -15,6 +15,14 @@
 
 namespace sluice::runtime {
 
+// A worker's ends of the reload hand-over channels (runtime/handoff.h):
+// `in` from the worker it replaces (-1 for the first), `out` to its own
+// successor. Close-on-exec; the worker's engine takes them.
+struct WorkerHandoff {
+  int in = -1;
+  int out = -1;
+};
+
 struct MasterSetup {
   // `-S PATH`: the master CLI socket (show proc, reload); empty for none.
   std::string cli_path;
@@ -28,7 +36,9 @@ struct MasterSetup {
   // Runs a worker in a freshly forked child and returns its exit status. It
   // writes start-up messages to `report_fd`, then the line "READY" once it
   // accepts connections, and closes it.
-  std::function<int(config::Model& model, ListenerSource source, int report_fd)> worker;
+  std::function<int(config::Model& model, ListenerSource source, int report_fd,
+                    WorkerHandoff handoff)>
+      worker;
   // Messages of the master itself (log targets, stderr in the foreground).
   std::function<void(log::Level, const std::string&)> log;
   // Called once, when the first worker is ready (the daemon's parent exits).

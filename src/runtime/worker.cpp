@@ -23,6 +23,11 @@ Worker::Worker(EngineImpl& engine, core::Loop& loop, unsigned index)
   // Not configured: all at once, as haproxy. (Measured under keep-alive load
   // with a reload every 2 s: spreading over 500 ms raised p99 more than the
   // burst of reconnections does, as two workers then share the CPUs longer.)
+  hooks.can_hand_off = [this] { return engine_.handing_off(); };
+  hooks.hand_off = [this](const httpmode::IdleConn& c) { return engine_.hand_off(c); };
+  hooks.hand_off_server = [this](const httpmode::ServerConn& c) {
+    return engine_.hand_off_server(c);
+  };
   hooks.done = [this](proxy::Frontend* fe) {
     if (fe != nullptr) engine_.on_session_end(*this, *fe);
     --live_;
@@ -70,7 +75,10 @@ void Worker::init() {
     run->start(cp.first_delay);
     checks_.push_back(std::move(run));
   }
-  if (index_ == 0) engine_.start_cli(*this);
+  if (index_ == 0) {
+    engine_.start_cli(*this);
+    engine_.start_handoff_in(*this);
+  }
   apply_pause();
 }
 
@@ -115,6 +123,27 @@ void Worker::on_accept(int fd, const sockaddr_storage& peer, socklen_t len, prox
   get_session()->start(fd, peer, len, fe);
 }
 
+void Worker::adopt(int fd, const sockaddr_storage& peer, socklen_t len, proxy::Frontend& fe) {
+  // Counted as a connection of this worker: over maxconn it is closed, as
+  // an accept would have been refused. A stopping worker still serves it
+  // (and hands it on to its own successor, or closes it after a response).
+  if (ended_ || !engine_.admit(*this, fe)) {
+    ::close(fd);
+    return;
+  }
+  engine_.on_session_start(*this, fe);
+  ++live_;
+  http_->start(fd, peer, len, fe, /*adopted=*/true);
+}
+
+void Worker::adopt_server(int fd, proxy::Server& s) {
+  if (ended_) {
+    ::close(fd);
+    return;
+  }
+  http_->server_conns().adopt(fd, &s);
+}
+
 void Worker::session_done(tcp::TcpSession& s) {
   proxy::Frontend* fe = s.frontend();
   if (fe != nullptr) engine_.on_session_end(*this, *fe);
@@ -131,7 +160,8 @@ void Worker::session_done(tcp::TcpSession& s) {
 // A connection's turn comes at a fixed point of the window, taken from `key`
 // (its descriptor) by a multiplicative hash: spread evenly, no state kept.
 bool Worker::close_on_stop(std::uint32_t key) const {
-  if (!stopping_ || close_spread_ms_ < 0) return false;
+  // With a successor, an idle connection is handed over, not closed.
+  if (!stopping_ || close_spread_ms_ < 0 || http_->handing_off()) return false;
   if (close_spread_ms_ == 0) return true;
   const std::uint64_t turn = (static_cast<std::uint64_t>(key * 2654435761U) *
                               static_cast<std::uint64_t>(close_spread_ms_)) >> 32;

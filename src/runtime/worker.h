@@ -35,6 +35,10 @@ class Worker final : public tcp::SessionHost {
   void init();
   // Listener pause state follows the engine's flags (maxconn, stopping).
   void apply_pause();
+  // A keep-alive connection handed over by the worker this one replaces.
+  void adopt(int fd, const sockaddr_storage& peer, socklen_t len, proxy::Frontend& fe);
+  // An idle server connection handed over the same way: into our pool.
+  void adopt_server(int fd, proxy::Server& s);
   void soft_stop();
   void hard_stop();
 

@@ -1,0 +1,139 @@
+#include "runtime/handoff.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace sluice::runtime {
+
+namespace {
+
+// Wire layout: magic, kind, requests, peer length, proxy name length,
+// server name length, peer bytes (sockaddr_storage, whole), proxy name,
+// server name. Integers in host order: both ends are the same program on
+// the same host.
+constexpr char kMagic[4] = {'S', 'L', 'H', '2'};
+constexpr std::size_t kFixed = 6 * 4 + sizeof(sockaddr_storage);
+constexpr std::size_t kMaxMsg = kFixed + 2 * kHandoffMaxName;
+
+void put32(char* p, std::uint32_t v) {
+  std::memcpy(p, &v, 4);
+}
+std::uint32_t get32(const char* p) {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+bool known_kind(std::uint32_t k) {
+  return k == static_cast<std::uint32_t>(HandoffKind::Client) ||
+         k == static_cast<std::uint32_t>(HandoffKind::Server);
+}
+
+}  // namespace
+
+HandoffSend handoff_send(int chan, int fd, const HandoffMeta& m) {
+  const bool server = m.kind == HandoffKind::Server;
+  if (chan < 0 || fd < 0 || !known_kind(static_cast<std::uint32_t>(m.kind)) || m.proxy.empty() ||
+      m.proxy.size() > kHandoffMaxName || server == m.server.empty() ||
+      m.server.size() > kHandoffMaxName || m.peer_len > sizeof(sockaddr_storage))
+    return HandoffSend::Broken;
+  char buf[kMaxMsg];
+  std::memcpy(buf, kMagic, 4);
+  put32(buf + 4, static_cast<std::uint32_t>(m.kind));
+  put32(buf + 8, m.requests);
+  put32(buf + 12, static_cast<std::uint32_t>(m.peer_len));
+  put32(buf + 16, static_cast<std::uint32_t>(m.proxy.size()));
+  put32(buf + 20, static_cast<std::uint32_t>(m.server.size()));
+  std::memcpy(buf + 24, &m.peer, sizeof(sockaddr_storage));
+  std::memcpy(buf + kFixed, m.proxy.data(), m.proxy.size());
+  std::memcpy(buf + kFixed + m.proxy.size(), m.server.data(), m.server.size());
+  iovec iov{buf, kFixed + m.proxy.size() + m.server.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))];
+  std::memset(ctl, 0, sizeof ctl);
+  msg.msg_control = ctl;
+  msg.msg_controllen = sizeof ctl;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  for (;;) {
+    const ssize_t n = ::sendmsg(chan, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n == static_cast<ssize_t>(iov.iov_len)) return HandoffSend::Sent;
+    if (n < 0 && errno == EINTR) continue;
+    // ENOBUFS/ENOMEM: memory for the message is short right now.
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == ENOMEM))
+      return HandoffSend::Full;
+    return HandoffSend::Broken;  // EPIPE, ECONNRESET, EBADF...; a short send cannot happen
+  }
+}
+
+HandoffRecv handoff_receive(int chan, int& fd, HandoffMeta& m) {
+  fd = -1;
+  char buf[kMaxMsg + 1];
+  iovec iov{buf, sizeof buf};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * 4)];
+  msg.msg_control = ctl;
+  msg.msg_controllen = sizeof ctl;
+  ssize_t n;
+  do {
+    n = ::recvmsg(chan, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return errno == EAGAIN || errno == EWOULDBLOCK ? HandoffRecv::Empty : HandoffRecv::Closed;
+  if (n == 0) return HandoffRecv::Closed;  // the sender's end is closed
+  // Every descriptor that came is ours now: keep one, close the rest.
+  int got = -1;
+  int extra = 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int f;
+      std::memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      if (got < 0) {
+        got = f;
+      } else {
+        ::close(f);
+        ++extra;
+      }
+    }
+  }
+  const auto len = static_cast<std::size_t>(n);
+  bool ok = got >= 0 && extra == 0 && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0 &&
+            len >= kFixed && std::memcmp(buf, kMagic, 4) == 0;
+  std::uint32_t kind = 0, peer_len = 0, proxy_len = 0, server_len = 0;
+  if (ok) {
+    kind = get32(buf + 4);
+    peer_len = get32(buf + 12);
+    proxy_len = get32(buf + 16);
+    server_len = get32(buf + 20);
+    const bool server = kind == static_cast<std::uint32_t>(HandoffKind::Server);
+    ok = known_kind(kind) && peer_len <= sizeof(sockaddr_storage) && proxy_len > 0 &&
+         proxy_len <= kHandoffMaxName && server_len <= kHandoffMaxName &&
+         server == (server_len > 0) && len == kFixed + proxy_len + server_len;
+  }
+  if (!ok) {
+    if (got >= 0) ::close(got);
+    return HandoffRecv::Invalid;
+  }
+  m.kind = static_cast<HandoffKind>(kind);
+  m.requests = get32(buf + 8);
+  m.peer_len = static_cast<socklen_t>(peer_len);
+  std::memcpy(&m.peer, buf + 24, sizeof(sockaddr_storage));
+  m.proxy.assign(buf + kFixed, proxy_len);
+  m.server.assign(buf + kFixed + proxy_len, server_len);
+  fd = got;
+  return HandoffRecv::Got;
+}
+
+}  // namespace sluice::runtime
