@@ -184,6 +184,20 @@ def run_wrk(fe: int, seconds: float, target: Target | None, every: float, probe:
     return d
 
 
+NOTE_SLUICE = (
+    "Sluice's p99 ratio: an old worker hands its idle keep-alive connections and its idle "
+    'server connections to the new worker (README, "Reloading"), so wrk\'s 50 connections '
+    'never reconnect and the new worker opens no server connection. Before that change '
+    '(commit 9ff30fb) each reload made the 50 clients reconnect (after a `Connection: close`)'
+    ' and the new worker open 50 server connections: 1.17× median here, and 1.44–1.77× in a '
+    'same-machine A/B (3 rounds each) where the hand-over version measured 1.05–1.08×. With '
+    'the old worker keeping its clients instead (`close-spread-time infinite`, as a control) '
+    "the ratio was 0.92–1.00×: what remains above 1.0× is the new worker's first moments "
+    "(cold sessions, buffers and caches) and the old worker's exit, on the two CPUs that wrk,"
+    ' nginx and the proxy share; it moves between 1.02× and 1.20× from run to run.'
+)
+
+
 def fmt_ms(x):
     return "–" if x is None else f"{x:.1f}"
 
@@ -221,6 +235,7 @@ def render(results: dict, args, when: str, machine: str) -> str:
                      f"(per run: {', '.join(map(str, failed))}); p99 with/without reloads, median of rounds "
                      f"{statistics.median(ratios):.2f}×; signal → first response from a new worker, "
                      f"median {statistics.median(tks) if tks else float('nan'):.0f} ms.")
+    lines += ["", NOTE_SLUICE]
     lines += ["", "How to read the takeover time: it is measured from outside, by a probe that opens a"
               " fresh connection every few ms and asks `ss` which process holds it, so it includes"
               " the probe's own period (an `ss` run is 5–30 ms on a loaded machine) and the time the"
