@@ -136,30 +136,18 @@ void HttpSessions::hand_off_parked() {
   if (!handing_off_) return;
   // Idle server connections first: the successor has them in its pool by
   // the time the clients' next requests reach it (the channel keeps order).
-  if (hooks_.hand_off_server) {
-    const HandOff r = pool_.hand_off_idle(hooks_.hand_off_server);
-    if (r == HandOff::Later) {
-      loop_.arm(hand_off_retry_, core::Millis(5));
-      return;
-    }
-    if (r == HandOff::Never) {
-      handing_off_ = false;
-      return;
-    }
-  }
+  // Not sent: a full channel is tried again shortly; a successor that takes
+  // no more leaves the rest parked, and their next response says
+  // Connection: close as without a successor (close_on_stop() now says so).
+  auto stopped = [this](HandOff r) {
+    if (r == HandOff::Later) loop_.arm(hand_off_retry_, core::Millis(5));
+    if (r == HandOff::Never) handing_off_ = false;
+    return r != HandOff::Sent;
+  };
+  if (hooks_.hand_off_server && stopped(pool_.hand_off_idle(hooks_.hand_off_server))) return;
   for (IdleConn* c = parked_head_; c != nullptr;) {
     IdleConn* next = c->next;
-    const HandOff r = hooks_.hand_off(*c);
-    if (r == HandOff::Later) {
-      loop_.arm(hand_off_retry_, core::Millis(5));
-      return;
-    }
-    if (r == HandOff::Never) {
-      // Left parked: the next response says Connection: close, as without
-      // a successor (close_on_stop() now says so).
-      handing_off_ = false;
-      return;
-    }
+    if (stopped(hooks_.hand_off(*c))) return;
     // The successor has the connection: take ours out of the epoll set
     // before closing (the file lives on in the other process, so closing
     // alone would leave it registered here).

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 
 #include "core/listener.h"
 #include "runtime/fd_passing.h"
@@ -67,26 +66,10 @@ struct CliServer::Conn final : core::IoHandler {
   // recv, keeping a descriptor passed along (only `_handoff` takes one; any
   // other is closed when the connection ends or the next one comes).
   ssize_t receive(char* buf, std::size_t len) {
-    iovec iov{buf, len};
-    alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * 4)];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = ctl;
-    msg.msg_controllen = sizeof ctl;
-    const ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-    if (n < 0) return n;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      const std::size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (std::size_t i = 0; i < k; ++i) {
-        int f;
-        std::memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
-        if (passed_fd >= 0) ::close(passed_fd);
-        passed_fd = f;
-      }
-    }
-    return n;
+    return recv_with_fds(fd, buf, len, 0, [this](int f) {
+      if (passed_fd >= 0) ::close(passed_fd);
+      passed_fd = f;
+    });
   }
 
   void read_some() {

@@ -71,7 +71,47 @@ Result<void> send_msg(int fd, const char* data, std::size_t len, const int* fds,
   return {};
 }
 
+// A blocking UNIX stream connection to `path` (close-on-exec).
+Result<int> connect_unix(const std::string& path) {
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  if (path.size() >= sizeof sa.sun_path) return make_error("socket path too long: " + path);
+  std::memcpy(sa.sun_path, path.c_str(), path.size());
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return make_error("socket: " + errno_text(errno));
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return make_error("cannot connect to '" + path + "': " + errno_text(e));
+  }
+  return fd;
+}
+
 }  // namespace
+
+ssize_t recv_with_fds(int fd, char* buf, std::size_t len, int flags,
+                      const std::function<void(int)>& on_fd, int* msg_flags) {
+  iovec iov{buf, len};
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * 253)];  // SCM_MAX_FD
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl;
+  msg.msg_controllen = sizeof ctl;
+  const ssize_t n = ::recvmsg(fd, &msg, flags | MSG_CMSG_CLOEXEC);
+  if (n < 0) return n;
+  if (msg_flags != nullptr) *msg_flags = msg.msg_flags;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const std::size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < k; ++i) {
+      int f;
+      std::memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+      on_fd(f);
+    }
+  }
+  return n;
+}
 
 Result<void> send_listening_fds(int fd, const KeyedFds& fds) {
   const auto deadline = Clock::now() + std::chrono::seconds(5);
@@ -89,18 +129,13 @@ Result<void> send_listening_fds(int fd, const KeyedFds& fds) {
 
 Result<void> offer_handoff_channel(const std::string& path, int chan, int timeout_ms) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  if (path.size() >= sizeof sa.sun_path) return make_error("socket path too long: " + path);
-  std::memcpy(sa.sun_path, path.c_str(), path.size());
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error("socket: " + errno_text(errno));
+  Result<int> conn = connect_unix(path);
+  if (!conn) return make_error(conn.error());
+  const int fd = *conn;
   auto fail = [&](const std::string& why) -> Result<void> {
     ::close(fd);
     return make_error(why);
   };
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)
-    return fail("cannot connect to '" + path + "': " + errno_text(errno));
   const char cmd[] = "_handoff\n";
   if (auto r = send_msg(fd, cmd, sizeof cmd - 1, &chan, 1, deadline); !r) return fail(r.error());
   std::string answer;
@@ -120,20 +155,15 @@ Result<void> offer_handoff_channel(const std::string& path, int chan, int timeou
 
 Result<KeyedFds> fetch_listening_fds(const std::string& path, int timeout_ms) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  if (path.size() >= sizeof sa.sun_path) return make_error("socket path too long: " + path);
-  std::memcpy(sa.sun_path, path.c_str(), path.size());
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error("socket: " + errno_text(errno));
+  Result<int> conn = connect_unix(path);
+  if (!conn) return make_error(conn.error());
+  const int fd = *conn;
   std::vector<int> got;
   auto fail = [&](const std::string& why) -> Result<KeyedFds> {
     for (int f : got) ::close(f);
     ::close(fd);
     return make_error(why);
   };
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)
-    return fail("cannot connect to '" + path + "': " + errno_text(errno));
   const char cmd[] = "_getsocks\n";
   if (::send(fd, cmd, sizeof cmd - 1, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof cmd - 1))
     return fail("cannot send to '" + path + "': " + errno_text(errno));
@@ -148,26 +178,12 @@ Result<KeyedFds> fetch_listening_fds(const std::string& path, int timeout_ms) {
     }
     if (!wait_for(fd, POLLIN, deadline)) return fail("no complete answer from '" + path + "'");
     char buf[4096];
-    iovec iov{buf, sizeof buf};
-    alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * 253)];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = ctl;
-    msg.msg_controllen = sizeof ctl;
-    const ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    int mflags = 0;
+    const ssize_t n = recv_with_fds(
+        fd, buf, sizeof buf, 0, [&got](int f) { got.push_back(f); }, &mflags);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail("reading from '" + path + "': " + errno_text(errno));
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      const std::size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (std::size_t i = 0; i < k; ++i) {
-        int f;
-        std::memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
-        got.push_back(f);
-      }
-    }
-    if (msg.msg_flags & MSG_CTRUNC) return fail("descriptors lost (truncated control data)");
+    if (mflags & MSG_CTRUNC) return fail("descriptors lost (truncated control data)");
     if (n == 0) {
       if (!header || got.size() < want) {
         std::string why = data.substr(0, data.find('\n'));

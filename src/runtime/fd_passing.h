@@ -12,6 +12,9 @@
 //           carried by one byte 'F'; then it closes.
 // Refused (level or expose-fd missing): a one-line text answer, no fds.
 
+#include <sys/socket.h>
+
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +27,13 @@ using KeyedFds = std::vector<std::pair<std::string, int>>;
 
 // Server side: writes the answer on `fd` (blocking until written or 5 s).
 Result<void> send_listening_fds(int fd, const KeyedFds& fds);
+
+// recvmsg into `buf` with room for the descriptors a message can carry
+// (SCM_RIGHTS, close-on-exec): each is given to `on_fd`, the caller's to
+// keep or close. `msg_flags`, if given, gets the message's flags
+// (MSG_TRUNC, MSG_CTRUNC). Returns what recvmsg returns.
+ssize_t recv_with_fds(int fd, char* buf, std::size_t len, int flags,
+                      const std::function<void(int)>& on_fd, int* msg_flags = nullptr);
 
 // Client side: connects to `path`, asks, returns the sockets (now ours).
 Result<KeyedFds> fetch_listening_fds(const std::string& path, int timeout_ms);

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "runtime/fd_passing.h"
+
 namespace sluice::runtime {
 
 namespace {
@@ -77,40 +79,31 @@ HandoffSend handoff_send(int chan, int fd, const HandoffMeta& m) {
 HandoffRecv handoff_receive(int chan, int& fd, HandoffMeta& m) {
   fd = -1;
   char buf[kMaxMsg + 1];
-  iovec iov{buf, sizeof buf};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * 4)];
-  msg.msg_control = ctl;
-  msg.msg_controllen = sizeof ctl;
-  ssize_t n;
-  do {
-    n = ::recvmsg(chan, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return errno == EAGAIN || errno == EWOULDBLOCK ? HandoffRecv::Empty : HandoffRecv::Closed;
-  if (n == 0) return HandoffRecv::Closed;  // the sender's end is closed
   // Every descriptor that came is ours now: keep one, close the rest.
   int got = -1;
   int extra = 0;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (std::size_t i = 0; i < count; ++i) {
-      int f;
-      std::memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-      if (got < 0) {
-        got = f;
-      } else {
-        ::close(f);
-        ++extra;
-      }
+  auto take = [&](int f) {
+    if (got < 0) {
+      got = f;
+    } else {
+      ::close(f);
+      ++extra;
     }
+  };
+  int mflags = 0;
+  ssize_t n;
+  do {
+    n = recv_with_fds(chan, buf, sizeof buf, MSG_DONTWAIT, take, &mflags);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return errno == EAGAIN || errno == EWOULDBLOCK ? HandoffRecv::Empty : HandoffRecv::Closed;
+  if (n == 0) {  // the sender's end is closed (a message always has bytes)
+    if (got >= 0) ::close(got);
+    return HandoffRecv::Closed;
   }
   const auto len = static_cast<std::size_t>(n);
-  bool ok = got >= 0 && extra == 0 && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0 &&
-            len >= kFixed && std::memcmp(buf, kMagic, 4) == 0;
+  bool ok = got >= 0 && extra == 0 && (mflags & (MSG_TRUNC | MSG_CTRUNC)) == 0 && len >= kFixed &&
+            std::memcmp(buf, kMagic, 4) == 0;
   std::uint32_t kind = 0, peer_len = 0, proxy_len = 0, server_len = 0;
   if (ok) {
     kind = get32(buf + 4);

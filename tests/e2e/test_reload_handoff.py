@@ -17,6 +17,7 @@ from e2eutil import connect, free_port, render, wait_until
 from http_helpers import EchoHTTPServer
 from test_reload import (Load, master_cli, owner_pid, pid_alive, start_master,
                          workers)
+from test_reload_x import CFG as CFG_X
 
 CFG = """
 global
@@ -198,25 +199,9 @@ def test_many_idle_connections_all_move(sluice, start_proxy, servers, tmp_path):
     assert "hand-over" not in p.stderr(), p.stderr()
 
 
-X_CFG = """
-global
-    nbthread 2
-    hard-stop-after 20s
-    stats socket $sock level admin $expose
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-    timeout http-keep-alive 20s
-
-frontend fe
-    bind 127.0.0.1:$fe
-    default_backend be
-
-backend be
-    server s1 127.0.0.1:$be
-"""
+# test_reload_x's configuration, with time for idle connections to wait.
+X_CFG = CFG_X.replace("timeout client 10s", "timeout client 30s").replace(
+    "timeout server 10s", "timeout server 30s\n    timeout http-keep-alive 20s")
 
 
 @pytest.mark.timeout(90)
