@@ -33,6 +33,7 @@
 
 #include "config/load.h"
 #include "config/model.h"
+#include "core/fd_table.h"
 #include "log/logger.h"
 #include "runtime/engine.h"
 #include "runtime/fd_passing.h"
@@ -443,6 +444,10 @@ int serve(Model& model, const Options& opt, ServeEnv env) {
 
   // ---- resources, logs, listeners (as the user who started us)
   if (!env.worker) raise_fd_limit(model);
+  // The descriptor table sized now, while this process has one thread
+  // (core/fd_table.h): up to the descriptor limit, at most 65,536 (512 KiB
+  // of kernel memory; past that, each doubling still waits once).
+  sluice::core::reserve_fd_table(65536);
   sluice::log::Logger logger(model.global.logs, model.global.log_tag,
                              model.global.log_send_hostname);
   Life life(logger, !background);

@@ -254,3 +254,24 @@ def test_handoff_refused_without_expose_fd(sluice, start_proxy, servers, tmp_pat
     assert request(c) == (200, True)  # the old process said goodbye
     assert old.wait_exit(timeout=10) == 0
     c.close()
+
+
+@pytest.mark.timeout(60)
+def test_new_worker_has_its_descriptor_table_sized(sluice, start_proxy, servers, tmp_path):
+    """A worker sizes the kernel's descriptor table before it starts its
+    threads (core/fd_table.h): growing it later, with threads, waits for an
+    RCU grace period in whichever thread allocates a descriptor, which after
+    a reload was the new worker's loop receiving the handed-over
+    connections. Its table holds the descriptor limit (at most 65,536)
+    from the start, after a reload too."""
+    be = servers(EchoHTTPServer("b1"))
+    fe = free_port()
+    conf = cfg(fe, be.port).replace("maxconn 4000", "maxconn 3000")
+    p, sock = start_master(start_proxy, sluice, tmp_path, conf, fe, "fdt")
+    for _ in range(2):
+        pid = workers(master_cli(sock, "show proc"))[0][0]
+        status = open(f"/proc/{pid}/status").read()
+        size = int(status.split("FDSize:")[1].split()[0])
+        limit = int(open(f"/proc/{pid}/limits").read().split("Max open files")[1].split()[0])
+        assert size >= min(limit, 65536) and limit >= 6000, (size, limit)
+        assert master_cli(sock, "reload").startswith("Success=1")
