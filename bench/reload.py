@@ -187,14 +187,16 @@ def run_wrk(fe: int, seconds: float, target: Target | None, every: float, probe:
 NOTE_SLUICE = (
     "Sluice's p99 ratio: an old worker hands its idle keep-alive connections and its idle "
     'server connections to the new worker (README, "Reloading"), so wrk\'s 50 connections '
-    'never reconnect and the new worker opens no server connection. Before that change '
-    '(commit 9ff30fb) each reload made the 50 clients reconnect (after a `Connection: close`)'
-    ' and the new worker open 50 server connections: 1.17× median here, and 1.44–1.77× in a '
-    'same-machine A/B (3 rounds each) where the hand-over version measured 1.05–1.08×. With '
-    'the old worker keeping its clients instead (`close-spread-time infinite`, as a control) '
-    "the ratio was 0.92–1.00×: what remains above 1.0× is the new worker's first moments "
-    "(cold sessions, buffers and caches) and the old worker's exit, on the two CPUs that wrk,"
-    ' nginx and the proxy share; it moves between 1.02× and 1.20× from run to run.'
+    'never reconnect and the new worker opens no server connection; and every worker sizes '
+    'its kernel descriptor table before it starts threads (src/core/fd_table.h). Before the '
+    'hand-over (commit 9ff30fb) each reload made the 50 clients reconnect and the new worker '
+    'open 50 server connections: 1.17× median. With the hand-over alone, 1.03–1.45× (median '
+    "1.11× over 5 rounds): a scheduler trace showed the new worker's loop blocked 16 ms in "
+    'recvmsg right after the takeover, growing its descriptor table for the received '
+    'connections (expand_files waits for an RCU grace period once a process has threads), '
+    'with both CPUs idle and every client waiting on it. Sized at start, the worst probe '
+    'request around a reload fell from 6–20 ms to under 2.5 ms, and the ratio to the '
+    '0.98–1.07× above.'
 )
 
 
