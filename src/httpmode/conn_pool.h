@@ -28,8 +28,9 @@ class ServerConnPool;
 
 // How handing an idle connection to a reload's successor went
 // (runtime/handoff.h): it is the successor's now, the channel is full for
-// the moment, or the successor takes no more.
-enum class HandOff { Sent, Later, Never };
+// the moment, the successor takes no more, or this one stays (the
+// successor has no frontend for it).
+enum class HandOff { Sent, Later, Never, Skip };
 
 class ServerConn final : public core::IoHandler {
  public:

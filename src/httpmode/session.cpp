@@ -516,7 +516,7 @@ void HttpSession::on_request_head() {
   stream_id_ = fe_->log_format() != nullptr ? log::next_stream_id() : 0;
   tarpit_ = false;
   close_client_ = fe_->def().http_conn_mode == config::HttpConnMode::Close || !h.keep_alive() ||
-                  host_.close_on_stop(static_cast<std::uint32_t>(client_.fd));
+                  host_.close_on_stop(static_cast<std::uint32_t>(client_.fd), *fe_);
   req_cap_len_ = res_cap_len_ = 0;
   if (!fe_->def().request_captures.empty())
     req_cap_len_ = httpmode::format_captures(fe_->def().request_captures, v, req_cap_,
@@ -573,7 +573,7 @@ void HttpSession::route() {
   const config::Proxy& bd = be_->def();
   const http::Head& h = req_parser_.head();
   close_client_ = fd.http_conn_mode == config::HttpConnMode::Close || !h.keep_alive() ||
-                  host_.close_on_stop(static_cast<std::uint32_t>(client_.fd));
+                  host_.close_on_stop(static_cast<std::uint32_t>(client_.fd), *fe_);
   close_server_ = fd.http_conn_mode != config::HttpConnMode::KeepAlive ||
                   bd.http_conn_mode != config::HttpConnMode::KeepAlive ||
                   bd.http_reuse == config::HttpReuse::Never;

@@ -85,8 +85,9 @@ class HttpHost {
   // Soft stop in progress and this connection's turn to close has come:
   // answer the current request with Connection: close (`close-spread-time`
   // spreads the turns of a worker's connections; `key` places this one in
-  // the window).
-  virtual bool close_on_stop(std::uint32_t key) const = 0;
+  // the window). Never for a connection a reload's successor will take
+  // over (its frontend `fe` is one the successor has).
+  virtual bool close_on_stop(std::uint32_t key, const proxy::Frontend& fe) const = 0;
   virtual void http_session_done(HttpSession& s) = 0;
   // Keep-alive between requests: `s` is free again once `c` is filled in;
   // the host keeps the connection (and its frontend slot) as an IdleConn.

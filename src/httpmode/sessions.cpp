@@ -142,12 +142,17 @@ void HttpSessions::hand_off_parked() {
   auto stopped = [this](HandOff r) {
     if (r == HandOff::Later) loop_.arm(hand_off_retry_, core::Millis(5));
     if (r == HandOff::Never) handing_off_ = false;
-    return r != HandOff::Sent;
+    return r == HandOff::Later || r == HandOff::Never;
   };
   if (hooks_.hand_off_server && stopped(pool_.hand_off_idle(hooks_.hand_off_server))) return;
   for (IdleConn* c = parked_head_; c != nullptr;) {
     IdleConn* next = c->next;
-    if (stopped(hooks_.hand_off(*c))) return;
+    const HandOff r = hooks_.hand_off(*c);
+    if (stopped(r)) return;
+    if (r == HandOff::Skip) {  // stays parked; its next response says Connection: close
+      c = next;
+      continue;
+    }
     // The successor has the connection: take ours out of the epoll set
     // before closing (the file lives on in the other process, so closing
     // alone would leave it registered here).

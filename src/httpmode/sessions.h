@@ -17,7 +17,7 @@ class HttpSessions final : public HttpHost {
   struct Hooks {
     std::function<proxy::ThreadBalancer&(proxy::Backend&)> balancer;
     std::function<unsigned()> active_connections;
-    std::function<bool(std::uint32_t)> close_on_stop;  // see HttpHost::close_on_stop
+    std::function<bool(std::uint32_t, const proxy::Frontend&)> close_on_stop;  // see HttpHost
     // A session ended: release its frontend slot (called before reuse).
     std::function<void(proxy::Frontend*)> done;
     // Reload hand-over (runtime/handoff.h): whether this soft stop has a
@@ -44,7 +44,9 @@ class HttpSessions final : public HttpHost {
   ServerConnPool& server_conns() override { return pool_; }
   proxy::ThreadBalancer& balancer(proxy::Backend& be) override { return hooks_.balancer(be); }
   unsigned active_connections() const override { return hooks_.active_connections(); }
-  bool close_on_stop(std::uint32_t key) const override { return hooks_.close_on_stop(key); }
+  bool close_on_stop(std::uint32_t key, const proxy::Frontend& fe) const override {
+    return hooks_.close_on_stop(key, fe);
+  }
   void http_session_done(HttpSession& s) override;
   IdleConn& park(HttpSession& s) override;
   void resume(IdleConn& c, std::uint32_t events) override;

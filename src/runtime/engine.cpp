@@ -272,6 +272,7 @@ void EngineImpl::start() {
 void EngineImpl::soft_stop() {
   if (stopping_.exchange(true)) return;
   stop_cli();
+  read_successor_frontends();
   for (auto& w : workers_) {
     Worker* wp = w.get();
     wp->loop().post([wp] { wp->soft_stop(); });

@@ -60,8 +60,25 @@ void EngineImpl::set_handoff(int in, int out) {
   handoff_out_.store(out, std::memory_order_release);
 }
 
+void EngineImpl::read_successor_frontends() {
+  const int out = handoff_out_.load(std::memory_order_acquire);
+  std::vector<std::string> names;
+  if (out < 0 || !handoff_read_frontends(out, names)) return;
+  for (const auto& f : frontends_)
+    if (f->def().mode == config::Mode::Http &&
+        std::find(names.begin(), names.end(), f->name()) != names.end())
+      handoff_frontends_.push_back(f.get());
+}
+
+bool EngineImpl::hands_over(const proxy::Frontend& fe) const {
+  return std::find(handoff_frontends_.begin(), handoff_frontends_.end(), &fe) !=
+         handoff_frontends_.end();
+}
+
 httpmode::HandOff EngineImpl::hand_off(const httpmode::IdleConn& c) {
-  if (!handing_off() || c.fe == nullptr) return httpmode::HandOff::Never;
+  if (!handing_off() || c.fe == nullptr || handoff_frontends_.empty())
+    return httpmode::HandOff::Never;
+  if (!hands_over(*c.fe)) return httpmode::HandOff::Skip;
   HandoffMeta m;
   m.kind = HandoffKind::Client;
   m.proxy = c.fe->name();
@@ -72,7 +89,8 @@ httpmode::HandOff EngineImpl::hand_off(const httpmode::IdleConn& c) {
 }
 
 httpmode::HandOff EngineImpl::hand_off_server(const httpmode::ServerConn& c) {
-  if (!handing_off() || c.server == nullptr) return httpmode::HandOff::Never;
+  if (!handing_off() || c.server == nullptr || handoff_frontends_.empty())
+    return httpmode::HandOff::Never;
   HandoffMeta m;
   m.kind = HandoffKind::Server;
   m.proxy = c.server->backend().name();
@@ -99,6 +117,12 @@ httpmode::HandOff EngineImpl::send_handoff(int fd, const HandoffMeta& m) {
 void EngineImpl::start_handoff_in(Worker& w) {
   if (handoff_in_ < 0) return;
   handoff_loop_ = &w.loop();
+  // First the names of our HTTP frontends, for the old worker to choose
+  // which connections to give us (runtime/handoff.h).
+  std::vector<std::string> names;
+  for (const auto& f : frontends_)
+    if (f->def().mode == config::Mode::Http) names.push_back(f->name());
+  handoff_send_frontends(handoff_in_, names);
   handoff_reader_ = std::make_unique<HandoffReader>(*this);
   if (!handoff_loop_->add(handoff_in_, handoff_reader_.get(), core::Loop::kReadEvents)) {
     ::close(handoff_in_);
@@ -159,8 +183,9 @@ void EngineImpl::receive_handoffs() {
     for (auto& f : frontends_)
       if (f->name() == m.proxy && f->def().mode == config::Mode::Http) fe = f.get();
     if (fe == nullptr) {
-      // The new configuration has no such HTTP frontend: the client sees
-      // its idle connection end, as after a keep-alive timeout.
+      // Not one of the frontends we told the old worker we have (it keeps
+      // those connections): a peer that did not follow the protocol. The
+      // client sees its idle connection end, as after a keep-alive timeout.
       ::close(fd);
       continue;
     }

@@ -61,10 +61,14 @@ class EngineImpl final : public Engine {
   // `_handoff` on the stats socket (the -sf form): the channel to the
   // process replacing this one (the newest offer), only before the soft stop.
   bool take_handoff_channel(int fd);
+  // Whether the successor has `fe` (the names it sent, read at the soft
+  // stop): only such connections are handed over.
+  bool hands_over(const proxy::Frontend& fe) const;
   // Give a parked connection to the successor (any worker thread).
   httpmode::HandOff hand_off(const httpmode::IdleConn& c);
   httpmode::HandOff hand_off_server(const httpmode::ServerConn& c);
   void start_handoff_in(Worker& w);  // on worker 0's thread
+  void read_successor_frontends();   // soft_stop(), before the workers stop
   void receive_handoffs();           // worker 0's thread
 
   // ---- shared with workers
@@ -132,6 +136,9 @@ class EngineImpl final : public Engine {
   int handoff_in_ = -1;
   std::atomic<int> handoff_out_{-1};
   std::atomic<bool> handoff_broken_{false};
+  // The successor's frontends (ours, by name), set by soft_stop() before
+  // the workers are told (so read-only for them); empty: none confirmed.
+  std::vector<const proxy::Frontend*> handoff_frontends_;
   httpmode::HandOff send_handoff(int fd, const HandoffMeta& m);
   std::unique_ptr<core::IoHandler> handoff_reader_;  // on worker 0's loop
   core::Loop* handoff_loop_ = nullptr;

@@ -76,6 +76,51 @@ HandoffSend handoff_send(int chan, int fd, const HandoffMeta& m) {
   }
 }
 
+namespace {
+constexpr char kFrontendsMagic[4] = {'S', 'L', 'F', '1'};
+}  // namespace
+
+bool handoff_send_frontends(int chan, const std::vector<std::string>& names) {
+  std::string msg(kFrontendsMagic, 4);
+  for (const auto& n : names) {
+    if (n.empty() || n.size() > kHandoffMaxName || n.find('\n') != std::string::npos) continue;
+    msg += n;
+    msg += '\n';
+  }
+  for (;;) {
+    const ssize_t w = ::send(chan, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w < 0 && errno == EINTR) continue;
+    return w == static_cast<ssize_t>(msg.size());
+  }
+}
+
+bool handoff_read_frontends(int chan, std::vector<std::string>& names) {
+  names.clear();
+  std::string buf(1 << 20, '\0');
+  int closed = 0;
+  auto drop = [&closed](int f) {  // nothing with descriptors belongs here
+    ::close(f);
+    ++closed;
+  };
+  int mflags = 0;
+  ssize_t n;
+  do {
+    n = recv_with_fds(chan, buf.data(), buf.size(), MSG_DONTWAIT, drop, &mflags);
+  } while (n < 0 && errno == EINTR);
+  if (n < 4 || closed > 0 || (mflags & MSG_TRUNC) != 0 ||
+      std::memcmp(buf.data(), kFrontendsMagic, 4) != 0)
+    return false;
+  std::size_t at = 4;
+  const auto end = static_cast<std::size_t>(n);
+  while (at < end) {
+    const std::size_t nl = buf.find('\n', at);
+    if (nl == std::string::npos || nl >= end) break;
+    names.push_back(buf.substr(at, nl - at));
+    at = nl + 1;
+  }
+  return true;
+}
+
 HandoffRecv handoff_receive(int chan, int& fd, HandoffMeta& m) {
   fd = -1;
   char buf[kMaxMsg + 1];

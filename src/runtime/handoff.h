@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace sluice::runtime {
 
@@ -51,6 +52,15 @@ enum class HandoffRecv {
 
 // Receive one connection from `chan` without blocking.
 HandoffRecv handoff_receive(int chan, int& fd, HandoffMeta& m);
+
+// The successor's side of the channel also speaks once, first: the names of
+// the HTTP frontends it has (one message, sent when it starts listening).
+// The old worker reads it at its soft stop and hands over only connections
+// of those frontends; the others stay and are told Connection: close, so a
+// frontend removed by the reload never has an idle connection cut.
+bool handoff_send_frontends(int chan, const std::vector<std::string>& names);
+// Non-blocking; false when no such message is waiting.
+bool handoff_read_frontends(int chan, std::vector<std::string>& names);
 
 // The longest proxy or server name a message carries (longer: not sent).
 inline constexpr std::size_t kHandoffMaxName = 255;

@@ -13,7 +13,9 @@ Worker::Worker(EngineImpl& engine, core::Loop& loop, unsigned index)
   httpmode::HttpSessions::Hooks hooks;
   hooks.balancer = [this](proxy::Backend& be) -> proxy::ThreadBalancer& { return balancer(be); };
   hooks.active_connections = [this] { return active_connections(); };
-  hooks.close_on_stop = [this](std::uint32_t key) { return close_on_stop(key); };
+  hooks.close_on_stop = [this](std::uint32_t key, const proxy::Frontend& fe) {
+    return close_on_stop(key, fe);
+  };
   const config::Global& g = engine.model().global;
   if (g.close_spread_infinite) {
     close_spread_ms_ = -1;
@@ -159,9 +161,11 @@ void Worker::session_done(tcp::TcpSession& s) {
 
 // A connection's turn comes at a fixed point of the window, taken from `key`
 // (its descriptor) by a multiplicative hash: spread evenly, no state kept.
-bool Worker::close_on_stop(std::uint32_t key) const {
-  // With a successor, an idle connection is handed over, not closed.
-  if (!stopping_ || close_spread_ms_ < 0 || http_->handing_off()) return false;
+bool Worker::close_on_stop(std::uint32_t key, const proxy::Frontend& fe) const {
+  // With a successor that has its frontend, a connection is handed over
+  // once idle, not closed.
+  if (!stopping_ || close_spread_ms_ < 0 || (http_->handing_off() && engine_.hands_over(fe)))
+    return false;
   if (close_spread_ms_ == 0) return true;
   const std::uint64_t turn = (static_cast<std::uint64_t>(key * 2654435761U) *
                               static_cast<std::uint64_t>(close_spread_ms_)) >> 32;

@@ -89,7 +89,7 @@ class Worker final : public tcp::SessionHost {
   // Keep-alive clients are told to close at spread turns over this window
   // (ms; 0: all at once, -1: never). See close_on_stop().
   std::int64_t close_spread_ms_ = 0;
-  bool close_on_stop(std::uint32_t key) const;
+  bool close_on_stop(std::uint32_t key, const proxy::Frontend& fe) const;
   bool ended_ = false;
 };
 

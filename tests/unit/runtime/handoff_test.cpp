@@ -10,6 +10,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace sluice::runtime {
 namespace {
@@ -187,6 +188,22 @@ TEST(Handoff, ForeignMessagesAreDroppedAndTheirDescriptorsClosed) {
   ASSERT_EQ(handoff_send(ch.tx, 0, meta("web")), HandoffSend::Sent);
   EXPECT_EQ(handoff_receive(ch.rx, fd, m), HandoffRecv::Got);
   ::close(fd);
+}
+
+TEST(Handoff, SuccessorFrontendsTravelTheOtherWay) {
+  Channel ch;
+  std::vector<std::string> got;
+  EXPECT_FALSE(handoff_read_frontends(ch.tx, got));  // nothing yet
+  ASSERT_TRUE(handoff_send_frontends(ch.rx, {"web", "api", "", "bad\nname"}));
+  ASSERT_TRUE(handoff_read_frontends(ch.tx, got));
+  EXPECT_EQ(got, (std::vector<std::string>{"web", "api"}));
+  // A connection message is not a list of frontends (its descriptor is closed).
+  ASSERT_EQ(handoff_send(ch.rx, 0, meta("web")), HandoffSend::Sent);
+  EXPECT_FALSE(handoff_read_frontends(ch.tx, got));
+  // An empty list is a list.
+  ASSERT_TRUE(handoff_send_frontends(ch.rx, {}));
+  ASSERT_TRUE(handoff_read_frontends(ch.tx, got));
+  EXPECT_TRUE(got.empty());
 }
 
 }  // namespace
