@@ -62,8 +62,16 @@ void EngineImpl::set_handoff(int in, int out) {
 
 void EngineImpl::read_successor_frontends() {
   const int out = handoff_out_.load(std::memory_order_acquire);
-  std::vector<std::string> names;
-  if (out < 0 || !handoff_read_frontends(out, names)) return;
+  if (out < 0) return;
+  // The last list is our successor's: an earlier one came from a worker
+  // that started on the same channel and died before it was ready.
+  std::vector<std::string> names, next;
+  bool got = false;
+  while (handoff_read_frontends(out, next)) {
+    names.swap(next);
+    got = true;
+  }
+  if (!got) return;
   for (const auto& f : frontends_)
     if (f->def().mode == config::Mode::Http &&
         std::find(names.begin(), names.end(), f->name()) != names.end())

@@ -204,6 +204,14 @@ TEST(Handoff, SuccessorFrontendsTravelTheOtherWay) {
   ASSERT_TRUE(handoff_send_frontends(ch.rx, {}));
   ASSERT_TRUE(handoff_read_frontends(ch.tx, got));
   EXPECT_TRUE(got.empty());
+  // Lists arrive one by one, in order (the engine keeps the last).
+  ASSERT_TRUE(handoff_send_frontends(ch.rx, {"old"}));
+  ASSERT_TRUE(handoff_send_frontends(ch.rx, {"new"}));
+  ASSERT_TRUE(handoff_read_frontends(ch.tx, got));
+  EXPECT_EQ(got, std::vector<std::string>{"old"});
+  ASSERT_TRUE(handoff_read_frontends(ch.tx, got));
+  EXPECT_EQ(got, std::vector<std::string>{"new"});
+  EXPECT_FALSE(handoff_read_frontends(ch.tx, got));
 }
 
 }  // namespace
