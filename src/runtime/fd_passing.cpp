@@ -14,7 +14,8 @@ namespace sluice::runtime {
 
 namespace {
 
-constexpr std::size_t kBatch = 200;  // below SCM_MAX_FD (253)
+constexpr std::size_t kMaxPassed = 253;  // SCM_MAX_FD: descriptors one message can carry
+constexpr std::size_t kBatch = 200;      // below it
 using Clock = std::chrono::steady_clock;
 
 std::string errno_text(int e) {
@@ -43,21 +44,8 @@ Result<void> send_msg(int fd, const char* data, std::size_t len, const int* fds,
   std::size_t done = 0;
   bool fds_sent = nfds == 0;
   while (done < len) {
-    iovec iov{const_cast<char*>(data + done), len - done};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * kBatch)];
-    if (!fds_sent) {
-      msg.msg_control = ctl;
-      msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-      cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-      std::memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-    }
-    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n = send_with_fds(fd, data + done, len - done, fds, fds_sent ? 0 : nfds,
+                                    MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       done += static_cast<std::size_t>(n);
       fds_sent = true;
@@ -89,10 +77,34 @@ Result<int> connect_unix(const std::string& path) {
 
 }  // namespace
 
+ssize_t send_with_fds(int fd, const char* data, std::size_t len, const int* fds, std::size_t nfds,
+                      int flags) {
+  iovec iov{const_cast<char*>(data), len};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * kMaxPassed)];
+  if (nfds > kMaxPassed) {
+    errno = EINVAL;
+    return -1;
+  }
+  if (nfds > 0) {
+    std::memset(ctl, 0, CMSG_SPACE(sizeof(int) * nfds));
+    msg.msg_control = ctl;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+    std::memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+  }
+  return ::sendmsg(fd, &msg, flags);
+}
+
 ssize_t recv_with_fds(int fd, char* buf, std::size_t len, int flags,
                       const std::function<void(int)>& on_fd, int* msg_flags) {
   iovec iov{buf, len};
-  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * 253)];  // SCM_MAX_FD
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * kMaxPassed)];
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;

@@ -28,6 +28,11 @@ using KeyedFds = std::vector<std::pair<std::string, int>>;
 // Server side: writes the answer on `fd` (blocking until written or 5 s).
 Result<void> send_listening_fds(int fd, const KeyedFds& fds);
 
+// One sendmsg of `len` bytes with `nfds` descriptors attached (SCM_RIGHTS;
+// none when 0, at most 253). Returns what sendmsg returns.
+ssize_t send_with_fds(int fd, const char* data, std::size_t len, const int* fds, std::size_t nfds,
+                      int flags);
+
 // recvmsg into `buf` with room for the descriptors a message can carry
 // (SCM_RIGHTS, close-on-exec): each is given to `on_fd`, the caller's to
 // keep or close. `msg_flags`, if given, gets the message's flags

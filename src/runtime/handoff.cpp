@@ -52,22 +52,10 @@ HandoffSend handoff_send(int chan, int fd, const HandoffMeta& m) {
   std::memcpy(buf + 24, &m.peer, sizeof(sockaddr_storage));
   std::memcpy(buf + kFixed, m.proxy.data(), m.proxy.size());
   std::memcpy(buf + kFixed + m.proxy.size(), m.server.data(), m.server.size());
-  iovec iov{buf, kFixed + m.proxy.size() + m.server.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))];
-  std::memset(ctl, 0, sizeof ctl);
-  msg.msg_control = ctl;
-  msg.msg_controllen = sizeof ctl;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  const std::size_t len = kFixed + m.proxy.size() + m.server.size();
   for (;;) {
-    const ssize_t n = ::sendmsg(chan, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n == static_cast<ssize_t>(iov.iov_len)) return HandoffSend::Sent;
+    const ssize_t n = send_with_fds(chan, buf, len, &fd, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n == static_cast<ssize_t>(len)) return HandoffSend::Sent;
     if (n < 0 && errno == EINTR) continue;
     // ENOBUFS/ENOMEM: memory for the message is short right now.
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == ENOMEM))

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/fd_passing.h"
+
 namespace sluice::runtime {
 namespace {
 
@@ -164,20 +166,8 @@ TEST(Handoff, ForeignMessagesAreDroppedAndTheirDescriptorsClosed) {
   // A descriptor with a wrong header: the received copy is closed.
   int p[2];
   ASSERT_EQ(::pipe(p), 0);
-  char body[] = "XXXXgarbage";
-  iovec iov{body, sizeof body};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_control = ctl;
-  msg.msg_controllen = sizeof ctl;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &p[1], sizeof(int));
-  ASSERT_GT(::sendmsg(ch.tx, &msg, 0), 0);
+  const char body[] = "XXXXgarbage";
+  ASSERT_GT(send_with_fds(ch.tx, body, sizeof body, &p[1], 1, 0), 0);
   ::close(p[1]);  // the only write end left is the one in flight
   EXPECT_EQ(handoff_receive(ch.rx, fd, m), HandoffRecv::Invalid);
   EXPECT_EQ(fd, -1);
