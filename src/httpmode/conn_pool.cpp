@@ -2,7 +2,6 @@
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 
@@ -118,14 +117,9 @@ HandOff ServerConnPool::hand_off_idle(const std::function<HandOff(const ServerCo
     ServerConn* c = idle_.front();
     const HandOff r = give(*c);
     if (r != HandOff::Sent) return r;
-    idle_.erase(idle_.begin());
     // The successor has the file too: out of our epoll set before closing.
     loop_.remove(c->fd);
-    ::close(c->fd);
-    c->fd = -1;
-    c->owner = nullptr;
-    c->server = nullptr;
-    free_.push_back(c);
+    discard(c);
   }
   return HandOff::Sent;
 }
@@ -137,10 +131,7 @@ bool ServerConnPool::adopt(int fd, const proxy::Server* s) {
   c->reused = true;
   c->nagle.reset(s->addr().family() != AF_UNIX);
   if (!loop_.add(fd, c, core::Loop::kReadEvents)) {
-    ::close(fd);
-    c->fd = -1;
-    c->server = nullptr;
-    free_.push_back(c);
+    discard(c);  // closes it
     return false;
   }
   park(c);

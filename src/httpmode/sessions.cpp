@@ -2,7 +2,6 @@
 
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
-#include <unistd.h>
 
 namespace sluice::httpmode {
 
@@ -156,13 +155,8 @@ void HttpSessions::hand_off_parked() {
     // The successor has the connection: take ours out of the epoll set
     // before closing (the file lives on in the other process, so closing
     // alone would leave it registered here).
-    const int fd = c->fd;
-    proxy::Frontend* fe = c->fe;
-    unpark(*c);
-    loop_.remove(fd);
-    ::close(fd);
-    --live_;
-    hooks_.done(fe);
+    loop_.remove(c->fd);
+    close_parked(*c);
     c = next;
   }
 }
