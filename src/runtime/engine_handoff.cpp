@@ -84,8 +84,7 @@ bool EngineImpl::hands_over(const proxy::Frontend& fe) const {
 }
 
 httpmode::HandOff EngineImpl::hand_off(const httpmode::IdleConn& c) {
-  if (!handing_off() || c.fe == nullptr || handoff_frontends_.empty())
-    return httpmode::HandOff::Never;
+  if (!handing_off() || c.fe == nullptr) return httpmode::HandOff::Never;
   if (!hands_over(*c.fe)) return httpmode::HandOff::Skip;
   HandoffMeta m;
   m.kind = HandoffKind::Client;
@@ -97,8 +96,7 @@ httpmode::HandOff EngineImpl::hand_off(const httpmode::IdleConn& c) {
 }
 
 httpmode::HandOff EngineImpl::hand_off_server(const httpmode::ServerConn& c) {
-  if (!handing_off() || c.server == nullptr || handoff_frontends_.empty())
-    return httpmode::HandOff::Never;
+  if (!handing_off() || c.server == nullptr) return httpmode::HandOff::Never;
   HandoffMeta m;
   m.kind = HandoffKind::Server;
   m.proxy = c.server->backend().name();

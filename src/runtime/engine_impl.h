@@ -53,9 +53,10 @@ class EngineImpl final : public Engine {
   void set_handoff(int in, int out) override;
 
   // ---- reload hand-over (engine_handoff.cpp)
-  // Soft stop with a successor that still takes connections.
+  // Soft stop with a successor that named its frontends (read by
+  // soft_stop()) and still takes connections.
   bool handing_off() const {
-    return handoff_out_.load(std::memory_order_acquire) >= 0 &&
+    return !handoff_frontends_.empty() && handoff_out_.load(std::memory_order_acquire) >= 0 &&
            !handoff_broken_.load(std::memory_order_acquire);
   }
   // `_handoff` on the stats socket (the -sf form): the channel to the

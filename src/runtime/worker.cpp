@@ -25,15 +25,15 @@ Worker::Worker(EngineImpl& engine, core::Loop& loop, unsigned index)
   // Not configured: all at once, as haproxy. (Measured under keep-alive load
   // with a reload every 2 s: spreading over 500 ms raised p99 more than the
   // burst of reconnections does, as two workers then share the CPUs longer.)
-  hooks.can_hand_off = [this] { return engine_.handing_off(); };
-  hooks.hand_off = [this](const httpmode::IdleConn& c) { return engine_.hand_off(c); };
-  hooks.hand_off_server = [this](const httpmode::ServerConn& c) {
-    return engine_.hand_off_server(c);
-  };
   hooks.done = [this](proxy::Frontend* fe) {
     if (fe != nullptr) engine_.on_session_end(*this, *fe);
     --live_;
     loop_.defer([this] { maybe_end(); });
+  };
+  hooks.can_hand_off = [this] { return engine_.handing_off(); };
+  hooks.hand_off = [this](const httpmode::IdleConn& c) { return engine_.hand_off(c); };
+  hooks.hand_off_server = [this](const httpmode::ServerConn& c) {
+    return engine_.hand_off_server(c);
   };
   http_ = std::make_unique<httpmode::HttpSessions>(loop_, engine.model().global.bufsize,
                                                    std::move(hooks));
