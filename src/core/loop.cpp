@@ -1,7 +1,5 @@
 #include "core/loop.h"
 
-#include "core/timer_wheel.h"
-
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -15,6 +13,9 @@
 #include <mutex>
 #include <utility>
 #include <vector>
+
+#include "core/send_batch.h"
+#include "core/timer_wheel.h"
 
 namespace sluice::core {
 
@@ -106,8 +107,18 @@ struct Loop::Impl {
     }
   }
 
-  int timeout() const {
-    if (!deferred.empty() || !requeued.empty()) return 0;
+  // Queued sends go before the loop sleeps; their results may queue more
+  // (bounded: whatever is left then goes at the end of the next turn, and
+  // the loop does not sleep in between).
+  void flush_sends() {
+    for (int i = 0; i < 4 && !sends.empty(); ++i) {
+      sends.submit();
+      run_deferred();
+    }
+  }
+
+  int timeout() {
+    if (!deferred.empty() || !requeued.empty() || !sends.empty()) return 0;
     const std::int64_t next = wheel.next_expiry();
     if (next < 0) return -1;
     const std::int64_t delta = next - now;
@@ -127,6 +138,7 @@ struct Loop::Impl {
   std::vector<std::function<void()>> deferred, deferred_run;
   std::vector<Requeued> requeued, requeued_run;
   std::array<epoll_event, kMaxEvents> events{};
+  SendBatch sends;
 
   std::mutex mu;
   std::vector<std::function<void()>> posts, posts_run;
@@ -256,11 +268,16 @@ void Loop::post(std::function<void()> fn) {
   }
 }
 
+SendBatch& Loop::send_batch() {
+  return impl_->sends;
+}
+
 void Loop::defer(std::function<void()> fn) { impl_->deferred.push_back(std::move(fn)); }
 
 void Loop::run() {
   Impl& im = *impl_;
   while (!im.stop_requested.load(std::memory_order_acquire)) {
+    im.flush_sends();
     int timeout = im.timeout();
     im.sleeping.store(true, std::memory_order_seq_cst);
     if (im.has_posts.load(std::memory_order_seq_cst) ||

@@ -20,6 +20,7 @@
 
 namespace sluice::core {
 
+class SendBatch;
 using Millis = std::chrono::milliseconds;
 
 class IoHandler {
@@ -102,6 +103,10 @@ class Loop {
   // Number of epoll_wait calls so far: tells a handler whether it was also
   // ready in the previous batch (a level-triggered socket that stays ready).
   std::uint64_t iteration() const;
+
+  // Sends queued here go to the kernel together, in one system call, when
+  // the loop has handled everything else of this turn (core/send_batch.h).
+  SendBatch& send_batch();
 
   // Run `fn` on this loop's thread. Safe from any thread; wakes the loop.
   void post(std::function<void()> fn);
