@@ -19,6 +19,7 @@
 
 #include "acl/sample.h"
 #include "core/loop.h"
+#include "core/send_batch.h"
 #include "http/body.h"
 #include "http/parser.h"
 #include "httpmode/conn_pool.h"
@@ -96,7 +97,9 @@ class HttpHost {
   virtual void resume(IdleConn& c, std::uint32_t events) = 0;
 };
 
-class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
+class HttpSession final : public proxy::QueueWaiter,
+                          public acl::SampleSource,
+                          public core::SendBatch::Waiter {
  public:
   explicit HttpSession(HttpHost& host);
   ~HttpSession() override;
@@ -120,6 +123,8 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
 
   void on_slot_granted(std::uint32_t ticket) override;
   void on_server_events(std::uint32_t events);
+  // A request head queued on the loop's send batch went (or not).
+  void on_batch_sent(ssize_t result) override;
 
   // acl::SampleSource
   const sockaddr_storage* source() const override;
@@ -246,6 +251,10 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   Io flush(int fd, Flow& f, bool& writable, checks::LazyNoDelay* nagle = nullptr);
   // A send to `fd` fell short: EPOLLOUT joins its epoll set (once).
   void want_out(int fd);
+  // A send queued on the loop's batch (flush) is forgotten: the server
+  // connection is going away.
+  void cancel_batched_send();
+  static void count_sent(Flow& f, std::size_t done);
   // The client socket joins the loop when the session first waits for it.
   bool waits_for_client() const;
   bool watch_client();
@@ -259,6 +268,7 @@ class HttpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   Client client_;
   ServerConn* sconn_ = nullptr;
   bool s_readable_ = false, s_writable_ = false, s_eof_ = false, s_error_ = false;
+  bool s_batched_ = false;  // a send to the server waits in the loop's batch
   bool s_shut_wr_ = false;
   Flow req_, res_;
   http::HeadParser req_parser_;
