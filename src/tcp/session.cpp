@@ -255,7 +255,43 @@ void TcpSession::connect() {
     spec_try_ = false;
     first_read_gate().record(req_.tail > req_.head || client_.eof);
   }
-  const Early early = req_.tail > req_.head ? early_send() : Early::Wait;
+  if (req_.tail > req_.head && batch_early_send()) return;
+  after_early(req_.tail > req_.head ? early_send() : Early::Wait);
+}
+
+bool TcpSession::batch_early_send() {
+  core::SendBatch& batch = loop_.send_batch();
+  if (!batch.available()) return false;
+  const std::size_t len = req_.tail - req_.head;
+  nagle_before_batch_ = server_.nagle;
+  server_.nagle.before_send(server_.fd, len);
+  const iovec v{req_.buf.get() + req_.head, len};
+  batch.queue(server_.fd, &v, 1, this);
+  batched_ = true;
+  // Bounded like any connect, although the result comes this loop turn.
+  if (auto tc = be_->timeout_connect()) loop_.arm(timer_, *tc);
+  return true;
+}
+
+void TcpSession::on_batch_sent(ssize_t result) {
+  batched_ = false;
+  if (state_ != State::Connecting || server_.fd < 0) return;
+  Early e = Early::Sent;
+  if (result >= 0) {
+    req_.head += static_cast<std::size_t>(result);
+    server_.writable = req_.head == req_.tail;
+    if (server_.writable) req_.head = req_.tail = 0;
+  } else {
+    // As early_send(): not sent, still the connection's first write.
+    if (!server_.nagle.on()) server_.nagle = nagle_before_batch_;
+    e = result == -EAGAIN || result == -EWOULDBLOCK || result == -EINTR ? Early::Wait
+                                                                        : Early::Failed;
+  }
+  after_early(e);
+}
+
+void TcpSession::after_early(Early early) {
+  const int fd = server_.fd;
   if (early == Early::Failed) {
     connect_failed(false);
     return;
@@ -326,6 +362,10 @@ void TcpSession::want_out(Side& s) {
 }
 
 void TcpSession::close_side(Side& s) {
+  if (&s == &server_ && batched_) {
+    batched_ = false;
+    loop_.send_batch().cancel(this);
+  }
   if (s.fd >= 0) {
     loop_.close_fd(s.fd);  // closing drops it from epoll: no epoll_ctl(DEL)
     s.fd = -1;

@@ -12,6 +12,7 @@
 #include "acl/sample.h"
 #include "checks/outgoing.h"
 #include "core/loop.h"
+#include "core/send_batch.h"
 #include "proxy/backend.h"
 #include "proxy/balancer.h"
 #include "proxy/frontend.h"
@@ -38,7 +39,9 @@ class SessionHost {
   virtual void session_done(TcpSession& s) = 0;
 };
 
-class TcpSession final : public proxy::QueueWaiter, public acl::SampleSource {
+class TcpSession final : public proxy::QueueWaiter,
+                         public acl::SampleSource,
+                         public core::SendBatch::Waiter {
  public:
   enum class State { Idle, Queued, TurnAround, Connecting, Relay, Closed };
 
@@ -138,6 +141,15 @@ class TcpSession final : public proxy::QueueWaiter, public acl::SampleSource {
   // true when sent (so it is connected), false to wait for EPOLLOUT.
   enum class Early { Sent, Wait, Failed };
   Early early_send();
+  // The first bytes for a fresh server connection wait for the end of the
+  // loop turn and go with the other sends (core/send_batch.h), so the
+  // server is woken once per batch; the socket joins the loop when the
+  // result is known (on_batch_sent).
+  bool batch_early_send();
+  void on_batch_sent(ssize_t result) override;
+  void after_early(Early e);
+  bool batched_ = false;  // the early send waits in the loop's batch
+  checks::LazyNoDelay nagle_before_batch_;
   std::uint16_t client_dest_port();
 
   SessionHost& host_;
