@@ -388,27 +388,26 @@ def _figure(d, name, key):
     return lib.median([v for v in _vals(d, name, key) if v is not None])
 
 
-# What the profiles show where the CPU, keep-alive and new-connection
-# targets are missed (perf record -g on the proxy, 2026-11-24, same machine).
-PROFILE_NOTE = """### Where the missed targets go (profiles)
+# How the CPU and keep-alive targets are reached, and what bounds the
+# new-connection figure (perf and context-switch counts, 2026-11-24, same machine).
+PROFILE_NOTE = """### Where the figures come from
 
-- **CPU per request and keep-alive requests/s.** With the proxy and the origin on one
-  core, Sluice's own code is under 10 % of its CPU (`perf record -g` under keep-alive
-  load: 84 % kernel, of which 19 % context switches). The kernel part is the four socket calls a
-  proxied request needs at the floor (read the request, send it, read the answer,
-  send it: 4.08 system calls per request under load, 2.00 of them `epoll_wait` at
-  concurrency 1) and, on loopback, the receiving side of every send, which runs in the
-  sender's context; about a fifth is context switches between the proxy and the origin
-  sharing the core. haproxy pays the same kernel work (plus a `clock_gettime` system
-  call per event on this VM's clock source); a 0.6× CPU ratio would need the kernel's
-  share per request to shrink, not the proxy's code.
-- **New-connection requests/s.** A new connection now costs 8 system calls per request
-  (accept4, recv, send to the origin, recv, sendmsg, close, 2 epoll_wait; no epoll_ctl
-  for a request answered on a connection that then closes; haproxy: 15). The rest is
-  the kernel's connection set-up and tear-down on both sides of loopback
-  (`inet_csk_accept`, `__inet_lookup_established`, slab allocation, the wake-ups in
-  `_raw_spin_unlock_irqrestore` and `finish_task_switch`, 33 % together): 87 % kernel,
-  8.5 % the sluice binary, 4.4 % libc.
+- **CPU per request and keep-alive requests/s.** The proxy and the origin share one
+  core. Each `send()` of a request to the origin woke it, and on the way back to user
+  space the origin preempted the proxy (0.39 involuntary context switches per request;
+  haproxy 0.53), then answered that one request. Since 2026-11-24 the request heads of
+  one loop turn go to the kernel together, in one `io_uring_enter` (core/send_batch.h;
+  MSG_DONTWAIT sends that complete inside the call, so nothing is in flight while the
+  loop sleeps): the origin is woken once per batch and answers the batch in one turn of
+  its own loop. Same binary, same session, batching off with `SLUICE_IO_URING=0`:
+  93,000–95,000 req/s and 7.2 µs/req; on: 106,000–108,000 req/s and 5.4 µs/req
+  (haproxy 75,000–77,000, 9.6–9.7). At concurrency 1 the system calls per request stay
+  6 (the enter replaces the send).
+- **New-connection requests/s.** wrk (one thread, Connection: close) is the limit at
+  about 45,000 req/s for every proxy: the origin alone is slower (its answers come
+  faster, so wrk handles fewer events per wake-up). A new connection costs Sluice 8
+  system calls per request (haproxy 15); the rest is the kernel's connection set-up and
+  tear-down on both sides of loopback.
 """
 
 

@@ -477,6 +477,30 @@ def goal_status(d: dict) -> list[tuple[str, str]]:
     return out
 
 
+# What limits new connections per second (perf record -a on CPU 0 during
+# `tcpbench connrate -c 32`, 2026-11-24, same machine, commit with batched sends).
+CONNRATE_NOTE = """### What limits new connections per second
+
+- CPU 0 (proxy and echo origin) is 100 % busy (68 % system, 27 % softirq; CPU 1, the
+  client, 33 %): the rate is the proxy core's kernel work per connection, of which
+  Sluice's own code is a few per cent.
+- Each proxied connection opens one to the origin from 127.0.0.1, and the proxy is the
+  side that closes it first (it forwards the client's FIN), so the proxy keeps the
+  TIME_WAIT. Once a run has gone on for about a second above ~14,000 connections/s,
+  every port of the connect() range is held by a TIME_WAIT younger than the one second
+  `tcp_tw_reuse` needs, and the kernel's port search becomes the largest cost:
+  `__inet_check_established` 14 %, `__inet_hash_connect` 11 %, `tcp_twsk_unique` 4 %
+  plus its clock reads 4 % of CPU 0 for Sluice; haproxy's profile is the same. In that
+  state both proxies run at the same rate (4 s runs back to back on one port pair:
+  Sluice 14,188/s, haproxy 14,158/s). The 3 s rounds above start on fresh ports and stay
+  mostly below that state.
+- Batching the first send to the origin (core/send_batch.h) cut the proxy's involuntary
+  context switches from 1.6–1.7 to 1.4 per connection (haproxy 1.7–1.8) and its
+  epoll_wait calls per connection from 2.85 to 2.47; the rest of a connection's cost is
+  the loopback handshake, teardown and TIME_WAIT work on both of the proxy's sockets.
+"""
+
+
 def render(ctx, d: dict) -> str:
     p = d["params"]
     names = list(d["targets"])
@@ -486,6 +510,7 @@ def render(ctx, d: dict) -> str:
     for label, status in goal_status(d):
         L.append(f"- {label}: **{status}**")
     L.append("")
+    L.append(CONNRATE_NOTE)
 
     om = d.get("other_pct_median")
     if om is not None and om > 10:
