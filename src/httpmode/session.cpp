@@ -1967,6 +1967,7 @@ bool HttpSession::step_local_reply() {
     if (!client_.writable) return false;
     if (budget == 0) {
       if (watch_client()) loop_.requeue(client_.fd, 0);
+      stats::Offload::yield_between_slices();
       return false;
     }
     ssize_t w = ::send(client_.fd, svc_out_.data() + svc_sent_,

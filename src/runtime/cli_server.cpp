@@ -244,6 +244,7 @@ struct CliServer::Conn final : core::IoHandler {
     while (!out.empty() && writable) {
       if (budget == 0) {
         loop.requeue(fd, 0x004);  // EPOLLOUT: the rest after the other events
+        stats::Offload::yield_between_slices();
         return;
       }
       ssize_t n =

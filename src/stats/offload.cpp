@@ -82,6 +82,7 @@ void Offload::enqueue(std::shared_ptr<OffloadTask> t) {
     std::lock_guard<std::mutex> g(mu_);
     start_locked();
     queue_.push_back(std::move(t));
+    unfinished_.fetch_add(1, std::memory_order_relaxed);
   }
   cv_.notify_one();
 }
@@ -91,6 +92,10 @@ void Offload::dispose(std::string big) {
   t->job = [s = std::move(big)] {};
   t->cancelled = true;  // nothing to run, nobody to answer: only freed there
   enqueue(std::move(t));
+}
+
+void Offload::yield_between_slices() {
+  if (shared().unfinished_.load(std::memory_order_relaxed) == 0) ::sched_yield();
 }
 
 void Offload::release(std::string& answer) {
@@ -166,6 +171,7 @@ void Offload::run() {
     t.reset();
     g.lock();
     running_job_ = false;
+    unfinished_.fetch_sub(1, std::memory_order_relaxed);
     if (!cancelled && !housekeeping) ++jobs_run_;
     if (queue_.empty()) idle_cv_.notify_all();
   }

@@ -12,6 +12,7 @@
 // has: their atomics, and the few locks they keep (check info, overrides).
 // The answer goes back to the requesting loop with Loop::post.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -105,6 +106,15 @@ class Offload {
   // loopback send costs the loop the receiver's side too (~5 us per 16 KiB
   // here): a request that arrives during a slice waits that long.
   static constexpr std::size_t kSendSlice = 16 * 1024;
+  // Called by a loop between two slices of a large answer. Sending one keeps
+  // the loop busy for milliseconds without sleeping, and a task it wakes on
+  // the same core (the origin server a request was just sent to) would then
+  // wait for the end of the loop's time slice (the scheduler lets the
+  // running task reach its fair share first). Yielding here lets it run now;
+  // with nothing else runnable it costs one system call. Not while the stats
+  // thread has work: it could take the CPU, and a yielding loop (runnable,
+  // not woken) would not preempt it until the next tick.
+  static void yield_between_slices();
 
   // Waits until no job is queued or running (cancelled ones are dropped):
   // before the runtime objects that jobs read are destroyed.
@@ -124,6 +134,7 @@ class Offload {
   std::condition_variable idle_cv_;  // queue empty and nothing running
   std::deque<std::shared_ptr<OffloadTask>> queue_;
   bool running_job_ = false;
+  std::atomic<unsigned> unfinished_{0};  // jobs queued or running
   bool stop_ = false;
   std::uint64_t jobs_run_ = 0;
   std::thread thread_;
