@@ -353,12 +353,21 @@ void TcpSession::on_connected(std::uint32_t events) {
   relay();
 }
 
-void TcpSession::want_out(Side& s) {
-  if (s.out_armed || s.fd < 0) return;
-  s.out_armed = true;
+bool TcpSession::want_out(Side& s) {
+  if (s.out_armed || s.fd < 0) return true;
   // EPOLL_CTL_MOD checks readiness itself: space freed since the stalled
   // write still raises the edge.
-  loop_.modify(s.fd, &s, core::Loop::kStreamEvents);
+  s.out_armed = loop_.modify(s.fd, &s, core::Loop::kStreamEvents);
+  return s.out_armed;
+}
+
+TcpSession::Pump TcpSession::stalled(Side& dst) {
+  dst.writable = false;
+  if (want_out(dst)) return Pump::Ok;
+  // No write edge would ever come (epoll refused, ENOMEM): end it now
+  // rather than at the timeout.
+  abort(TermCause::Resource, TermPhase::Data);
+  return Pump::Abort;
 }
 
 void TcpSession::close_side(Side& s) {
@@ -620,11 +629,7 @@ TcpSession::Pump TcpSession::pump(Direction& d, bool can_write) {
       dst.nagle.before_send(dst.fd, d.tail - d.head);
       ssize_t n = ::send(dst.fd, d.buf.get() + d.head, d.tail - d.head, MSG_NOSIGNAL);
       if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          dst.writable = false;
-          want_out(dst);
-          return Pump::Ok;
-        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return stalled(dst);
         if (errno == EINTR) continue;
         abort(from_client ? TermCause::ServerAbort : TermCause::ClientAbort, TermPhase::Data);
         return Pump::Abort;
@@ -632,12 +637,10 @@ TcpSession::Pump TcpSession::pump(Direction& d, bool can_write) {
       d.head += static_cast<std::size_t>(n);
       dst.last = loop_.now_ms();
       if (d.head < d.tail) {  // the socket is full: wait for EPOLLOUT
-        dst.writable = false;
-        want_out(dst);
         // A destination that does not keep up gains nothing from large
         // reads: read small again, so a slow reader pins a small buffer.
         d.streaming = false;
-        return Pump::Ok;
+        return stalled(dst);
       }
       d.head = d.tail = 0;
     }
@@ -720,22 +723,14 @@ TcpSession::Pump TcpSession::pump_splice(Direction& d, bool can_write) {
       ssize_t n = ::splice(d.pipe.rd, nullptr, dst.fd, nullptr, d.in_pipe,
                            SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
       if (n < 0) {
-        if (errno == EAGAIN) {
-          dst.writable = false;
-          want_out(dst);
-          return Pump::Ok;
-        }
+        if (errno == EAGAIN) return stalled(dst);
         if (errno == EINTR) continue;
         abort(from_client ? TermCause::ServerAbort : TermCause::ClientAbort, TermPhase::Data);
         return Pump::Abort;
       }
       d.in_pipe -= static_cast<std::size_t>(n);
       dst.last = loop_.now_ms();
-      if (d.in_pipe > 0) {
-        dst.writable = false;
-        want_out(dst);
-        return Pump::Ok;
-      }
+      if (d.in_pipe > 0) return stalled(dst);
     }
     if (src.eof) {
       shut_dst(d);

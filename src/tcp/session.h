@@ -119,6 +119,8 @@ class TcpSession final : public proxy::QueueWaiter,
   void retry_same_server();
   void relay();
   Pump pump(Direction& d, bool can_write);
+  // A write to `dst` stalled: wait for its EPOLLOUT (Abort if that cannot be).
+  Pump stalled(Side& dst);
   Pump pump_splice(Direction& d, bool can_write);
   void rearm_relay_timer();
   std::int64_t side_deadline(const Side& s) const;
@@ -136,7 +138,8 @@ class TcpSession final : public proxy::QueueWaiter,
   void shut_dst(Direction& d);
   // A write to `s` stalled: wait for its EPOLLOUT edge (interest added on
   // first need; sockets start without it, see start()).
-  void want_out(Side& s);
+  // EPOLLOUT joins `s`'s interest (once); false if epoll refused.
+  bool want_out(Side& s);
   // The first bytes to a server whose connect() may still be in progress:
   // true when sent (so it is connected), false to wait for EPOLLOUT.
   enum class Early { Sent, Wait, Failed };
