@@ -8,6 +8,9 @@
 //    speculative I/O is a session's first read after accept and first write
 //    after connect (tcp/session.cpp, httpmode/session.cpp), which usually
 //    succeed;
+//  - a send queued on send_batch() leaves when the turn's events, timers and
+//    tasks are done, before the loop sleeps: until its result comes, its
+//    bytes stay in place and its fd open (cancel() it before closing);
 //  - a socket registered with kReadEvents (writable until a write stalls)
 //    must modify() it to kStreamEvents before waiting for a write edge;
 //  - never destroy an IoHandler from inside on_events of a *different* handler

@@ -263,7 +263,7 @@ bool TcpSession::batch_early_send() {
   core::SendBatch& batch = loop_.send_batch();
   if (!batch.available()) return false;
   const std::size_t len = req_.tail - req_.head;
-  nagle_before_batch_ = server_.nagle;
+  nagle_before_ = server_.nagle;
   server_.nagle.before_send(server_.fd, len);
   const iovec v{req_.buf.get() + req_.head, len};
   batch.queue(server_.fd, &v, 1, this);
@@ -276,18 +276,7 @@ bool TcpSession::batch_early_send() {
 void TcpSession::on_batch_sent(ssize_t result) {
   batched_ = false;
   if (state_ != State::Connecting || server_.fd < 0) return;
-  Early e = Early::Sent;
-  if (result >= 0) {
-    req_.head += static_cast<std::size_t>(result);
-    server_.writable = req_.head == req_.tail;
-    if (server_.writable) req_.head = req_.tail = 0;
-  } else {
-    // As early_send(): not sent, still the connection's first write.
-    if (!server_.nagle.on()) server_.nagle = nagle_before_batch_;
-    e = result == -EAGAIN || result == -EWOULDBLOCK || result == -EINTR ? Early::Wait
-                                                                        : Early::Failed;
-  }
-  after_early(e);
+  after_early(early_result(result));
 }
 
 void TcpSession::after_early(Early early) {
@@ -314,15 +303,21 @@ void TcpSession::after_early(Early early) {
 
 TcpSession::Early TcpSession::early_send() {
   const std::size_t len = req_.tail - req_.head;
-  const checks::LazyNoDelay before = server_.nagle;
+  nagle_before_ = server_.nagle;
   server_.nagle.before_send(server_.fd, len);
-  const ssize_t n = ::send(server_.fd, req_.buf.get() + req_.head, len, MSG_NOSIGNAL);
+  ssize_t n = ::send(server_.fd, req_.buf.get() + req_.head, len, MSG_NOSIGNAL);
+  if (n < 0) n = -errno;
+  return early_result(n);
+}
+
+// The first send's result (bytes, or -errno), made now or by the batch.
+TcpSession::Early TcpSession::early_result(ssize_t n) {
   if (n < 0) {
     // Not sent: the next attempt is still the connection's first write.
-    if (!server_.nagle.on()) server_.nagle = before;
+    if (!server_.nagle.on()) server_.nagle = nagle_before_;
     // EAGAIN: the handshake is still in progress (SYN_SENT). Anything else
     // is the connect's own failure (ECONNREFUSED, EPIPE...).
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return Early::Wait;
+    if (n == -EAGAIN || n == -EWOULDBLOCK || n == -EINTR) return Early::Wait;
     return Early::Failed;
   }
   req_.head += static_cast<std::size_t>(n);

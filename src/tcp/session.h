@@ -144,6 +144,7 @@ class TcpSession final : public proxy::QueueWaiter,
   // true when sent (so it is connected), false to wait for EPOLLOUT.
   enum class Early { Sent, Wait, Failed };
   Early early_send();
+  Early early_result(ssize_t sent_or_errno);
   // The first bytes for a fresh server connection wait for the end of the
   // loop turn and go with the other sends (core/send_batch.h), so the
   // server is woken once per batch; the socket joins the loop when the
@@ -152,7 +153,7 @@ class TcpSession final : public proxy::QueueWaiter,
   void on_batch_sent(ssize_t result) override;
   void after_early(Early e);
   bool batched_ = false;  // the early send waits in the loop's batch
-  checks::LazyNoDelay nagle_before_batch_;
+  checks::LazyNoDelay nagle_before_;  // before the first send, restored if it fails
   std::uint16_t client_dest_port();
 
   SessionHost& host_;
