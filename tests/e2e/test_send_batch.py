@@ -8,6 +8,7 @@ must really change the path (only a batching worker holds an io_uring ring)."""
 import http.client
 import json
 import os
+import signal
 import socket
 import threading
 
@@ -127,6 +128,27 @@ def test_tcp_new_connections_relay_byte_exact(sluice, start_proxy, servers, mode
                     env=MODES[mode])
     rounds, clients = 5, 32
 
+    # First round with the proxy stopped while the clients connect and send:
+    # when it resumes, every accepted connection already has its first bytes,
+    # so the first send to the server is the batched one (connected clients
+    # otherwise race the proxy's accept with their first send).
+    os.kill(p.pid, signal.SIGSTOP)
+    try:
+        socks = []
+        for i in range(clients):
+            s = socket.create_connection((LOOPBACK, fe), timeout=20)
+            s.sendall(b"first %d " % i)
+            socks.append(s)
+    finally:
+        os.kill(p.pid, signal.SIGCONT)
+    for i, s in enumerate(socks):
+        try:
+            s.sendall(b"then more")
+            s.shutdown(socket.SHUT_WR)
+            assert recv_all(s, timeout=20) == b"first %d then more" % i
+        finally:
+            s.close()
+
     def client(i):
         for r in range(rounds):
             # A first piece sent with the connect (batched early send), more
@@ -145,8 +167,9 @@ def test_tcp_new_connections_relay_byte_exact(sluice, start_proxy, servers, mode
 
     errors = run_threads(clients, client)
     assert not errors, errors[:3]
-    wait_until(lambda: backend.accepted >= rounds * clients, 10, what="every connection reached the server")
-    assert backend.accepted == rounds * clients
+    total = (rounds + 1) * clients
+    wait_until(lambda: backend.accepted >= total, 10, what="every connection reached the server")
+    assert backend.accepted == total
     assert (uring_fds(p.pid) >= 1) == (mode == "batched")
 
 
