@@ -155,4 +155,23 @@ def render(ctx, data) -> str:
     md.append(f"\nTarget: Sluice CPU <= {CPU_GOAL}x haproxy's, lateness no worse. DESIGN.md's "
               "haproxy figures on this kind of machine: 8.2 % (TCP) and 14.2 % (httpchk) of a "
               "core, p99 +4.4 ms.\n")
+    md.append(PROFILE_NOTE)
     return "\n".join(md)
+
+
+# Why the CPU target is missed (perf and strace on this machine, 2026-11-23/24).
+PROFILE_NOTE = """### Where the check CPU goes
+
+Both proxies spend most of their check CPU in the kernel doing the same loopback TCP work
+per check: on loopback the listener's SYN and RST processing runs in the checker's
+context and is charged to it. Sluice's own (user) CPU is at most haproxy's. A plain TCP
+check is already the cheapest probe the socket API allows: socket, `TCP_QUICKACK` off (so
+the handshake's last ACK is never sent and the listener never creates a child socket),
+connect, a second connect to learn the result, `SO_LINGER` 0 and close (an RST): 6 system
+calls and no epoll registration (haproxy 8–9); checks due within the same 8 ms share one
+wake-up of the loop. A perf cpu-clock profile of Sluice's TCP checks is all kernel:
+interrupt-enable points and context switches on top, then `__inet_hash_connect`,
+`__tcp_transmit_skb`, `tcp_conn_request`, route lookup. Halving the total would need a
+cheaper probe than a TCP handshake (raw-socket SYN probes: CAP_NET_RAW, and a raw socket
+sees every TCP packet of the host), not a leaner user space.
+"""
