@@ -153,13 +153,11 @@ void SendBatch::submit() {
         rc = io_uring_submit_and_wait(&ring_->ring, n - done);
         ++enters_;
         if (rc > 0) submitted += static_cast<unsigned>(rc);
+        if (rc == 0) rc = -EAGAIN;  // took none of them: counts as a failure
       } else {
         rc = io_uring_wait_cqe(&ring_->ring, &cqe);
       }
-      if (rc < 0 && rc != -EINTR) {
-        ++failures;
-        continue;
-      }
+      if (rc < 0 && rc != -EINTR) ++failures;
       while (io_uring_peek_cqe(&ring_->ring, &cqe) == 0 && cqe != nullptr) {
         const std::uint64_t tag = io_uring_cqe_get_data64(cqe);
         const std::size_t idx = static_cast<std::uint32_t>(tag);
