@@ -117,7 +117,7 @@ struct Loop::Impl {
     }
   }
 
-  int timeout() {
+  int timeout() const {
     if (!deferred.empty() || !requeued.empty() || !sends.empty()) return 0;
     const std::int64_t next = wheel.next_expiry();
     if (next < 0) return -1;

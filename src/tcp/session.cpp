@@ -255,22 +255,8 @@ void TcpSession::connect() {
     spec_try_ = false;
     first_read_gate().record(req_.tail > req_.head || client_.eof);
   }
-  if (req_.tail > req_.head && batch_early_send()) return;
-  after_early(req_.tail > req_.head ? early_send() : Early::Wait);
-}
-
-bool TcpSession::batch_early_send() {
-  core::SendBatch& batch = loop_.send_batch();
-  if (!batch.available()) return false;
-  const std::size_t len = req_.tail - req_.head;
-  nagle_before_ = server_.nagle;
-  server_.nagle.before_send(server_.fd, len);
-  const iovec v{req_.buf.get() + req_.head, len};
-  batch.queue(server_.fd, &v, 1, this);
-  batched_ = true;
-  // Bounded like any connect, although the result comes this loop turn.
-  if (auto tc = be_->timeout_connect()) loop_.arm(timer_, *tc);
-  return true;
+  const Early early = req_.tail > req_.head ? early_send() : Early::Wait;
+  if (early != Early::Batched) after_early(early);
 }
 
 void TcpSession::on_batch_sent(ssize_t result) {
@@ -305,6 +291,15 @@ TcpSession::Early TcpSession::early_send() {
   const std::size_t len = req_.tail - req_.head;
   nagle_before_ = server_.nagle;
   server_.nagle.before_send(server_.fd, len);
+  core::SendBatch& batch = loop_.send_batch();
+  if (batch.available()) {
+    const iovec v{req_.buf.get() + req_.head, len};
+    batch.queue(server_.fd, &v, 1, this);
+    batched_ = true;
+    // Bounded like any connect, although the result comes this loop turn.
+    if (auto tc = be_->timeout_connect()) loop_.arm(timer_, *tc);
+    return Early::Batched;
+  }
   ssize_t n = ::send(server_.fd, req_.buf.get() + req_.head, len, MSG_NOSIGNAL);
   if (n < 0) n = -errno;
   return early_result(n);

@@ -141,15 +141,13 @@ class TcpSession final : public proxy::QueueWaiter,
   // EPOLLOUT joins `s`'s interest (once); false if epoll refused.
   bool want_out(Side& s);
   // The first bytes to a server whose connect() may still be in progress:
-  // true when sent (so it is connected), false to wait for EPOLLOUT.
-  enum class Early { Sent, Wait, Failed };
+  // sent (so it is connected), wait for EPOLLOUT (still connecting), failed,
+  // or batched: they wait for the end of the loop turn and go with the other
+  // sends (core/send_batch.h), so the server is woken once per batch, and
+  // on_batch_sent() tells which of the three it was.
+  enum class Early { Sent, Wait, Failed, Batched };
   Early early_send();
   Early early_result(ssize_t sent_or_errno);
-  // The first bytes for a fresh server connection wait for the end of the
-  // loop turn and go with the other sends (core/send_batch.h), so the
-  // server is woken once per batch; the socket joins the loop when the
-  // result is known (on_batch_sent).
-  bool batch_early_send();
   void on_batch_sent(ssize_t result) override;
   void after_early(Early e);
   bool batched_ = false;  // the early send waits in the loop's batch
