@@ -906,11 +906,7 @@ void HttpSession::release_server() {
 }
 
 void HttpSession::connect_failed(bool timeout) {
-  cancel_batched_send();
-  if (sconn_ != nullptr) {
-    host_.server_conns().discard(sconn_);
-    sconn_ = nullptr;
-  }
+  drop_server_conn(false);
   proxy::Server* prev = srv_;
   prev->observe(proxy::Observed::L4Err);
   release_server();
@@ -1063,9 +1059,7 @@ bool HttpSession::step_exchange() {
       if (empty && sconn_->reused && req_.body_done && req_.sent == req_.fwd &&
           req_.fwd == 0) {
         // An idle connection the server closed as we reused it: try a new one.
-        cancel_batched_send();
-        host_.server_conns().discard(sconn_);
-        sconn_ = nullptr;
+        drop_server_conn(false);
         req_.head_sent = 0;
         first_request_ = true;  // force a fresh connection
         connect();
