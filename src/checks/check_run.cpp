@@ -234,7 +234,11 @@ bool CheckRun::start_connect(const CheckStep& s) {
     finish(CheckStatus::L4Ok, "");
     return false;
   }
-  if (!loop_.add(fd_, this)) {
+  // A connected socket only waits for answers until a send stalls: a write
+  // edge now would wake the loop for nothing.
+  may_read_ = false;
+  watch_out_ = !connected;
+  if (!loop_.add(fd_, this, connected ? core::Loop::kReadEvents : core::Loop::kStreamEvents)) {
     finish(CheckStatus::SockErr, "cannot register socket");
     return false;
   }
@@ -294,7 +298,7 @@ void CheckRun::advance() {
           finish(CheckStatus::SockErr, "expect without a connection");
           return;
         }
-        read_available();
+        if (may_read_) read_available();
         bool full = in_.size() >= kMaxInput;
         Verdict v = s.matcher->match(in_, eof_ || full);
         if (v.kind == Verdict::Kind::NeedMore) {
@@ -333,6 +337,13 @@ bool CheckRun::flush() {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!watch_out_) {
+        if (!loop_.modify(fd_, this, core::Loop::kStreamEvents)) {
+          finish(CheckStatus::SockErr, "cannot register socket");
+          return false;
+        }
+        watch_out_ = true;
+      }
       phase_ = Phase::Sending;
       return false;
     }
@@ -372,11 +383,17 @@ void CheckRun::read_available() {
       in_.append(buf, static_cast<std::size_t>(n));
       // A short read means "wait for the next edge", unless the peer's FIN
       // was already reported: then no edge will come, so read on to EOF.
-      if (static_cast<std::size_t>(n) < sizeof buf && !peer_closed_) return;
+      if (static_cast<std::size_t>(n) < sizeof buf && !peer_closed_) {
+        may_read_ = false;
+        return;
+      }
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      may_read_ = false;
+      return;
+    }
     eof_ = true;  // closed or reset: what we have is all there is
   }
 }
@@ -384,6 +401,7 @@ void CheckRun::read_available() {
 void CheckRun::on_events(std::uint32_t events) {
   if (!in_check_ || fd_ < 0) return;
   if (events & (EPOLLRDHUP | EPOLLHUP)) peer_closed_ = true;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) may_read_ = true;
   switch (phase_) {
     case Phase::Connecting: {
       // A failed connect always reports EPOLLERR (and EPOLLHUP): a plain

@@ -161,6 +161,11 @@ class CheckRun final : public core::IoHandler {
   std::string out_;  // bytes still to write
   bool eof_ = false;
   bool peer_closed_ = false;  // EPOLLRDHUP/EPOLLHUP seen on this connection
+  // Something may be waiting to be read: set by a read edge, cleared when a
+  // read comes back short. An expect reads only then, so a check does not
+  // ask for an answer that cannot have come yet (a recv that says EAGAIN).
+  bool may_read_ = false;
+  bool watch_out_ = false;  // registered for write edges (kStreamEvents)
   bool reset_on_close_ = true;
   bool any_send_ = false;
   std::optional<Verdict> last_pass_;

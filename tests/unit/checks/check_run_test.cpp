@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "checks/matcher.h"
+
 namespace sluice::checks {
 namespace {
 
@@ -176,6 +178,54 @@ TEST(CheckRun, RetargetMovesTheNextChecks) {
   ASSERT_EQ(run.config().steps.size(), 2U);
   EXPECT_EQ(run.config().steps[1].kind, CheckStep::Kind::Send);
   EXPECT_EQ(run.config().steps[1].data, "hello\n");
+}
+
+// A request larger than the socket buffers stalls its send: the check waits
+// for the write edge (a connected check socket is first registered for reads
+// only), finishes the request, then waits for an answer that comes late.
+TEST(CheckRun, StalledSendResumesAndLateAnswerIsRead) {
+  int l = ::socket(AF_INET, SOCK_STREAM, 0);
+  auto a = loopback(0);
+  ::bind(l, reinterpret_cast<sockaddr*>(&a.storage), a.length);
+  ::listen(l, 16);
+  const std::size_t big = 32U << 20;
+  std::atomic<std::size_t> got{0};
+  std::thread server([&] {
+    int c = ::accept(l, nullptr, nullptr);
+    if (c < 0) return;
+    std::this_thread::sleep_for(100ms);  // the client's buffers fill meanwhile
+    std::vector<char> buf(1 << 16);
+    for (int i = 0; i < 100000 && got < big; ++i) {
+      ssize_t n = ::recv(c, buf.data(), buf.size(), 0);
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    std::this_thread::sleep_for(100ms);  // the check waits for the answer
+    (void)!::send(c, "OK\n", 3, MSG_NOSIGNAL);
+    ::close(c);
+  });
+  core::Loop loop;
+  CheckConfig cfg;
+  cfg.addr = loopback(port_of(l));
+  cfg.inter = cfg.fastinter = cfg.downinter = 5000ms;
+  cfg.steps = {CheckStep::connect(false), CheckStep::send(std::string(big, 'x')),
+               CheckStep::expect(make_string_matcher("OK", false, 2))};
+  std::vector<CheckResult> seen;
+  CheckRun run(loop, cfg, [&](const CheckResult& r, HealthChange, const Health&) {
+    seen.push_back(r);
+    loop.stop();
+  });
+  run.start(0ms);
+  core::Timer guard([&] { loop.stop(); });
+  loop.arm(guard, 8000ms);
+  loop.run();
+  run.stop();
+  server.join();
+  ::close(l);
+  EXPECT_EQ(got.load(), big);
+  ASSERT_EQ(seen.size(), 1U);
+  EXPECT_TRUE(seen[0].passed()) << seen[0].info;
+  EXPECT_GE(seen[0].duration_ms, 200);
 }
 
 }  // namespace
