@@ -81,7 +81,7 @@ def main() -> int:
         notes.append(f"Sluice binary {sluice} not found or not executable: not measured.")
         lib.log(notes[-1])
         sluice = None
-    tools = lib.find_tools(args.tools, args.sluice, ["tcpbench", "checkfarm"])
+    tools = lib.find_tools(args.tools, args.sluice, ["tcpbench", "checkfarm", "checkfloor"])
     lib.log(f"tools: {tools}")
 
     workdir = Path(tempfile.mkdtemp(prefix="sluice-bench-"))
