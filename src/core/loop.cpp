@@ -220,6 +220,12 @@ void Loop::close_fd(int fd) {
   ::close(fd);
 }
 
+void Loop::close_soon(int fd) {
+  if (fd < 0) return;
+  if (Impl::FdEntry* e = impl_->entry(fd)) *e = {};
+  impl_->sends.queue_close(fd);
+}
+
 void Loop::requeue(int fd, std::uint32_t events) {
   Impl::FdEntry* e = impl_->entry(fd);
   if (!e || !e->handler) return;

@@ -89,6 +89,11 @@ class Loop {
   // descriptor of a file takes it out of the epoll set, so this saves one
   // system call per connection. Only for fds that were never dup()ed.
   void close_fd(int fd);
+  // The same, with the close itself made at the end of the turn together
+  // with the turn's batched sends (send_batch().queue_close()): for the
+  // sockets of finished connections, on the hot path. Not for a descriptor
+  // that must be gone before this turn ends (a fork, a re-bind).
+  void close_soon(int fd);
   // Call `fd`'s handler again with `events` after the current batch, as if
   // the edge fired again (unless the fd is removed first). For handlers that
   // stop early on an edge-triggered fd so that other sockets get a turn.

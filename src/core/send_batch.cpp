@@ -2,6 +2,7 @@
 
 #include <liburing.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -45,11 +46,14 @@ void say_once(const char* what, int err) {
 struct SendBatch::Ring {
   io_uring ring{};
   msghdr msgs[kRingEntries]{};
+  std::size_t chunk[kRingEntries]{};  // the entry of each SQE of one enter
 };
 
 SendBatch::SendBatch() = default;
 
 SendBatch::~SendBatch() {
+  for (const Entry& e : queued_)
+    if (e.count == 0) ::close(e.fd);
   if (ring_) io_uring_queue_exit(&ring_->ring);
 }
 
@@ -93,6 +97,15 @@ void SendBatch::queue(int fd, const iovec* iov, int count, Waiter* waiter) {
   ++live_;
 }
 
+void SendBatch::queue_close(int fd) {
+  if (!available()) {
+    ::close(fd);
+    return;
+  }
+  queued_.push_back(Entry{fd, 0, {}, nullptr, 0});
+  ++live_;
+}
+
 void SendBatch::cancel(Waiter* waiter) {
   for (Entry& e : queued_) {
     if (e.waiter == waiter) {
@@ -117,16 +130,21 @@ void SendBatch::submit() {
     if (ring_) {
       while (next < running_.size() && n < kRingEntries) {
         Entry& e = running_[next];
-        if (e.waiter != nullptr) {
+        if (e.waiter != nullptr || e.count == 0) {
           io_uring_sqe* sqe = io_uring_get_sqe(&ring_->ring);
           if (sqe == nullptr) break;
-          msghdr& m = ring_->msgs[n];
-          m = msghdr{};
-          m.msg_iov = e.iov;
-          m.msg_iovlen = static_cast<std::size_t>(e.count);
-          io_uring_prep_sendmsg(sqe, e.fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+          if (e.count == 0) {
+            io_uring_prep_close(sqe, e.fd);
+          } else {
+            msghdr& m = ring_->msgs[n];
+            m = msghdr{};
+            m.msg_iov = e.iov;
+            m.msg_iovlen = static_cast<std::size_t>(e.count);
+            io_uring_prep_sendmsg(sqe, e.fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+          }
           io_uring_sqe_set_data64(sqe, (static_cast<std::uint64_t>(gen_) << 32) | next);
           e.result = -EIO;  // until its completion says otherwise
+          ring_->chunk[n] = next;
           ++n;
         }
         ++next;
@@ -136,7 +154,12 @@ void SendBatch::submit() {
       // No ring (given up): the rest go one by one.
       for (; next < running_.size(); ++next) {
         Entry& e = running_[next];
-        if (e.waiter != nullptr) e.result = send_now(e.fd, e.iov, e.count);
+        if (e.waiter != nullptr) {
+          e.result = send_now(e.fd, e.iov, e.count);
+        } else if (e.count == 0) {
+          ::close(e.fd);
+          ++closes_;
+        }
       }
       break;
     }
@@ -163,15 +186,24 @@ void SendBatch::submit() {
         const std::size_t idx = static_cast<std::uint32_t>(tag);
         if ((tag >> 32) == gen_ && idx < running_.size()) {
           running_[idx].result = cqe->res;
+          ++(running_[idx].count == 0 ? closes_ : sends_);
           ++done;
         }
         io_uring_cqe_seen(&ring_->ring, cqe);
       }
     }
-    sends_ += done;
     if (done < n) {
       // The ring keeps failing: the sends it did not complete count as
-      // failed (their connections close), and batching stops here.
+      // failed (their connections close), and batching stops here. A close
+      // the kernel never took is made here; one it took is not repeated (the
+      // number may already name another file).
+      for (unsigned i = submitted; i < n; ++i) {
+        const Entry& e = running_[ring_->chunk[i]];
+        if (e.count == 0) {
+          ::close(e.fd);
+          ++closes_;
+        }
+      }
       say_once("failed", EIO);
       give_up_ring();
     }

@@ -1,6 +1,7 @@
 #pragma once
 // Sends of one loop turn, given to the kernel together: one io_uring_enter
-// for all of them instead of one send() each.
+// for all of them instead of one send() each; closes of finished connections
+// ride along.
 //
 // Why: on one core shared with the origin, every send() that wakes the
 // origin lets it preempt the proxy on the way back to user space, so each
@@ -11,6 +12,9 @@
 // Each send carries MSG_DONTWAIT: it completes (or fails with EAGAIN) inside
 // submit(), never later, so the data only has to stay in place until
 // submit() returns, and no send is ever in flight while the loop sleeps.
+// A queued close is made inside submit() too (a socket has no flush method,
+// so io_uring closes it inline rather than on a worker thread): the closes
+// of a turn cost no system call of their own.
 // Without io_uring (kernel too old, disabled by sysctl or seccomp) the batch
 // is unavailable and callers send at once as before.
 
@@ -50,20 +54,27 @@ class SendBatch {
   void queue(int fd, const iovec* iov, int count, Waiter* waiter);
   // Forget `waiter`'s queued send (its connection is closing): not sent.
   void cancel(Waiter* waiter);
+  // Close `fd` in the next submit(), after the sends queued before it (one
+  // io_uring_enter for a turn's sends and closes). Without a ring, at once.
+  // Until then the fd stays open and in the epoll set: only for a connection
+  // socket that nothing will use again (not before a fork).
+  void queue_close(int fd);
   bool empty() const { return live_ == 0; }
   // Send everything queued and tell each waiter its result. A waiter may
   // queue again from on_batch_sent(): that send waits for the next submit().
   void submit();
-  // Sends made by submit() so far, and io_uring_enter calls (for tests).
+  // Sends and closes made by submit() so far, and io_uring_enter calls (for
+  // tests).
   std::uint64_t sends() const { return sends_; }
+  std::uint64_t closes() const { return closes_; }
   std::uint64_t enters() const { return enters_; }
 
  private:
   struct Entry {
     int fd;
-    int count;
+    int count;  // 0: a close
     iovec iov[2];
-    Waiter* waiter;  // null: cancelled
+    Waiter* waiter;  // null: cancelled (or a close)
     ssize_t result;
   };
   void give_up_ring();
@@ -75,6 +86,7 @@ class SendBatch {
   std::size_t live_ = 0;
   std::uint32_t gen_ = 0;  // submit() number: a stray completion of an earlier one is ignored
   std::uint64_t sends_ = 0;
+  std::uint64_t closes_ = 0;
   std::uint64_t enters_ = 0;
 };
 

@@ -80,7 +80,7 @@ void ServerConnPool::park(ServerConn* c) {
 void ServerConnPool::discard(ServerConn* c) {
   auto it = std::find(idle_.begin(), idle_.end(), c);
   if (it != idle_.end()) idle_.erase(it);
-  if (c->fd >= 0) loop_.close_fd(c->fd);
+  if (c->fd >= 0) loop_.close_soon(c->fd);
   c->fd = -1;
   c->owner = nullptr;
   c->server = nullptr;

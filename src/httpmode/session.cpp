@@ -1425,7 +1425,7 @@ void HttpSession::close_all(bool log) {
   }
   if (log) log_transaction();
   if (client_.fd >= 0) {
-    loop_.close_fd(client_.fd);
+    loop_.close_soon(client_.fd);
     client_.fd = -1;
   }
   req_parser_.reset();

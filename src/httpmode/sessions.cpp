@@ -118,7 +118,7 @@ void HttpSessions::close_parked(IdleConn& c) {
   const int fd = c.fd;
   proxy::Frontend* fe = c.fe;
   unpark(c);
-  loop_.close_fd(fd);
+  loop_.close_soon(fd);
   --live_;
   hooks_.done(fe);
 }

@@ -366,7 +366,7 @@ void TcpSession::close_side(Side& s) {
     loop_.send_batch().cancel(this);
   }
   if (s.fd >= 0) {
-    loop_.close_fd(s.fd);  // closing drops it from epoll: no epoll_ctl(DEL)
+    loop_.close_soon(s.fd);  // closing drops it from epoll: no epoll_ctl(DEL)
     s.fd = -1;
   }
 }

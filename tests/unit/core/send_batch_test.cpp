@@ -284,5 +284,97 @@ TEST(SendBatch, LoopSendsBeforeItSleeps) {
   EXPECT_EQ(p.drain(), m);
 }
 
+bool is_open(int fd) {
+  return ::fcntl(fd, F_GETFD) != -1;
+}
+
+// Whether the peer has seen the end of the stream (after the bytes, if any).
+bool peer_sees_eof(const Pair& p) {
+  char c;
+  for (int i = 0; i < 1000; ++i) {
+    ssize_t n = ::recv(p.b, &c, 1, 0);
+    if (n == 0) return true;
+    if (n > 0 || errno != EAGAIN) return false;
+    ::usleep(1000);
+  }
+  return false;
+}
+
+TEST(SendBatch, ClosesRideWithTheSendsAfterThem) {
+  SendBatch batch;
+  NEED_RING(batch);
+  Pair p1, p2;
+  Recorder r;
+  std::string m = "last words";
+  iovec v = piece(m);
+  batch.queue(p1.a, &v, 1, &r);
+  batch.queue_close(p1.a);  // after its send: the bytes go first
+  batch.queue_close(p2.a);
+  EXPECT_FALSE(batch.empty());
+  EXPECT_TRUE(is_open(p1.a));  // nothing happens before submit()
+  EXPECT_TRUE(is_open(p2.a));
+  batch.submit();
+  EXPECT_TRUE(batch.empty());
+  EXPECT_EQ(batch.enters(), 1U);
+  EXPECT_EQ(batch.sends(), 1U);
+  EXPECT_EQ(batch.closes(), 2U);
+  EXPECT_FALSE(is_open(p1.a));
+  EXPECT_FALSE(is_open(p2.a));
+  p1.a = p2.a = -1;
+  ASSERT_EQ(r.results.size(), 1U);
+  EXPECT_EQ(r.results[0], static_cast<ssize_t>(m.size()));
+  EXPECT_EQ(p1.drain(), m);
+  EXPECT_TRUE(peer_sees_eof(p1));
+  EXPECT_TRUE(peer_sees_eof(p2));
+}
+
+TEST(SendBatch, WithoutARingACloseIsMadeAtOnce) {
+  ::setenv("SLUICE_IO_URING", "0", 1);
+  SendBatch batch;
+  EXPECT_FALSE(batch.available());  // decided on the first call, from the environment
+  ::unsetenv("SLUICE_IO_URING");
+  Pair p;
+  batch.queue_close(p.a);
+  EXPECT_FALSE(is_open(p.a));
+  p.a = -1;
+  EXPECT_TRUE(batch.empty());
+  EXPECT_TRUE(peer_sees_eof(p));
+}
+
+TEST(SendBatch, QueuedCloseIsMadeWhenTheBatchGoesAway) {
+  Pair p;
+  {
+    SendBatch batch;
+    NEED_RING(batch);
+    batch.queue_close(p.a);
+    EXPECT_TRUE(is_open(p.a));
+  }
+  EXPECT_FALSE(is_open(p.a));
+  p.a = -1;
+}
+
+// Loop::close_soon() closes by the end of the turn: the peer sees the end of
+// the stream without the loop sleeping until its guard timer.
+TEST(SendBatch, LoopClosesSoonBeforeItSleeps) {
+  Loop loop;
+  Pair p;
+  struct Peer : IoHandler {
+    Loop* loop;
+    void on_events(std::uint32_t) override { loop->stop(); }
+  } peer;
+  peer.loop = &loop;
+  ASSERT_TRUE(loop.add(p.b, &peer, Loop::kReadEvents));
+  ASSERT_TRUE(loop.add(p.a, &peer, Loop::kReadEvents));
+  Timer guard([&] { loop.stop(); });
+  loop.arm(guard, Millis(5000));
+  loop.post([&] { loop.close_soon(p.a); });
+  loop.run();
+  EXPECT_TRUE(guard.armed());  // stopped by the peer's EOF, not by the guard
+  EXPECT_FALSE(is_open(p.a));
+  p.a = -1;
+  loop.remove(p.b);
+  EXPECT_TRUE(peer_sees_eof(p));
+}
+
 }  // namespace
 }  // namespace sluice::core
