@@ -1425,7 +1425,10 @@ void HttpSession::close_all(bool log) {
   }
   if (log) log_transaction();
   if (client_.fd >= 0) {
-    loop_.close_soon(client_.fd);
+    // At once, not with the turn's batch (close_soon): a client waiting for
+    // the end of a Connection: close answer then gets the FIN right behind
+    // the last bytes (new-connection requests/s were 4-5 % lower batched).
+    loop_.close_fd(client_.fd);
     client_.fd = -1;
   }
   req_parser_.reset();
