@@ -130,7 +130,7 @@ class Setup:
         self.dir = ctx.workdir / label
         self.dir.mkdir(parents=True, exist_ok=True)
         self.sink = self.echo = self.proxy = None
-        self.bulk_port = self.echo_port = 0
+        self.bulk_port = self.echo_port = self.echo_origin_port = 0
         self.error = ""
 
     def _origin(self, mode: str, wrapped: bool) -> tuple[object, int]:
@@ -149,6 +149,7 @@ class Setup:
             direct = self.t.kind == "direct"
             self.sink, sink_port = self._origin("sink", False)
             self.echo, echo_port = self._origin("echo", direct and self.callgrind)
+            self.echo_origin_port = echo_port
             if direct:
                 self.bulk_port, self.echo_port = sink_port, echo_port
                 return True
@@ -226,9 +227,44 @@ def measure_bulk(ctx, s: Setup) -> dict:
     return sample
 
 
+def time_wait_sockets() -> int | None:
+    """TIME_WAIT sockets on the machine now (/proc/net/sockstat)."""
+    try:
+        for line in Path("/proc/net/sockstat").read_text().splitlines():
+            if line.startswith("TCP:"):
+                f = line.split()
+                return int(f[f.index("tw") + 1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def tw_limit() -> int | None:
+    try:
+        return int(Path("/proc/sys/net/ipv4/tcp_max_tw_buckets").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def fill_time_wait(ctx, s: Setup) -> None:
+    """Bring the machine to its TIME_WAIT limit with connections straight to
+    the echo origin (the client closes first, so the client keeps them): every
+    conn/s sample then starts in the same kernel state (CONNRATE_NOTE)."""
+    limit = tw_limit()
+    deadline = time.monotonic() + 15
+    while limit and time.monotonic() < deadline:
+        tw = time_wait_sockets()
+        if tw is None or tw >= limit * 0.99:
+            return
+        lib.run_json(connrate_cmd(ctx, s.echo_origin_port, seconds=1, conc=ctx.args.concurrency),
+                     cpu=lib.CLIENT_CPU, timeout=60)
+
+
 def measure_connrate(ctx, s: Setup) -> dict:
     secs = ctx.args.connrate_seconds
     busy_before = ctx.idle.wait()
+    fill_time_wait(ctx, s)
+    tw_before = time_wait_sockets()
     meter = lib.CpuMeter(s.measured_pid("connrate"))
     load = lib.LoadMeter(s.own_pids())
     load.start()
@@ -241,7 +277,7 @@ def measure_connrate(ctx, s: Setup) -> dict:
     return {"conn_per_s": res.get("conn_per_s") if done else None, "completed": done,
             "errors": res.get("errors"), "cpu_s": cpu,
             "cpu_us_per_conn": cpu * 1e6 / done if done else None,
-            "busy_before_pct": busy_before, **ld, "raw": res}
+            "busy_before_pct": busy_before, "tw_before": tw_before, **ld, "raw": res}
 
 
 def exact_conns(ctx, port: int, n: int) -> dict:
@@ -335,6 +371,7 @@ def run(ctx) -> dict:
         "concurrency": a.concurrency, "src_ips": a.src_ips, "exact_conns": a.exact_conns,
         "warmup_conns": a.warmup_conns, "exact_concurrency": a.exact_concurrency,
         "cpus": {"proxy": lib.PROXY_CPU, "origin": lib.ORIGIN_CPU, "client": lib.CLIENT_CPU}}}
+    data["tw_limit"] = tw_limit()
 
     ctx.idle = lib.IdleWaiter(a.idle_threshold, a.idle_wait, a.idle_budget)
     if not ctx.sluice and not any("luice" in n for n in ctx.notes):
@@ -483,21 +520,33 @@ CONNRATE_NOTE = """### What limits new connections per second
 
 - CPU 0 (proxy and echo origin) is 100 % busy (68 % system, 27 % softirq; CPU 1, the
   client, 33 %): the rate is the proxy core's kernel work per connection, of which
-  Sluice's own code is a few per cent.
+  Sluice's own code is a few per cent (proxy CPU per connection: Sluice 26–30 µs,
+  haproxy 31–34 µs, the echo origin alone 13–14 µs).
 - Each proxied connection opens one to the origin from 127.0.0.1, and the proxy is the
-  side that closes it first (it forwards the client's FIN), so the proxy keeps the
-  TIME_WAIT. Once a run has gone on for about a second above ~14,000 connections/s,
-  every port of the connect() range is held by a TIME_WAIT younger than the one second
-  `tcp_tw_reuse` needs, and the kernel's port search becomes the largest cost:
-  `__inet_check_established` 14 %, `__inet_hash_connect` 11 %, `tcp_twsk_unique` 4 %
-  plus its clock reads 4 % of CPU 0 for Sluice; haproxy's profile is the same. In that
-  state both proxies run at the same rate (4 s runs back to back on one port pair:
-  Sluice 14,188/s, haproxy 14,158/s). The 3 s rounds above start on fresh ports and stay
-  mostly below that state.
+  side that closes it first (it forwards the client's FIN), so the proxy's socket goes
+  to TIME_WAIT. Two kernel states decide the rate, the same for every proxy:
+  - While TIME_WAIT sockets can still be created (fewer than `tcp_max_tw_buckets`), the
+    kernel's connect() port search is the limit: it tries the even half of the port
+    range first (14,116 ports here) and may reuse a port held by a TIME_WAIT only after
+    one second (`tcp_tw_reuse`). Both proxies then run at 14,200/s from the first second
+    (2026-11-24, 1 s and 3 s runs on fresh ports after the TIME_WAITs had expired:
+    Sluice 14,263 / 14,221, haproxy 14,249 / 14,214), with `__inet_check_established`,
+    `__inet_hash_connect` and `tcp_twsk_unique` on top of the profile.
+  - Once the machine holds `tcp_max_tw_buckets` TIME_WAIT sockets, a closing
+    connection skips TIME_WAIT and the port search is cheap. Every sample above starts
+    in that state (before each, connections straight to the echo origin fill the
+    table; until 2026-11-24 the state was left to chance and a round could fall to
+    14,200/s), where Sluice's lower cost per connection shows (1.09–1.16× in runs the
+    same day).
+  A ratio of 1.3× would need the proxy's kernel work per connection to fall by a
+  further fifth; none of it is left in user space.
 - Batching the first send to the origin (core/send_batch.h) cut the proxy's involuntary
   context switches from 1.6–1.7 to 1.4 per connection (haproxy 1.7–1.8) and its
-  epoll_wait calls per connection from 2.85 to 2.47; the rest of a connection's cost is
-  the loopback handshake, teardown and TIME_WAIT work on both of the proxy's sockets.
+  epoll_wait calls per connection from 2.85 to 2.47; closing both sockets of a finished
+  connection in the loop turn's `io_uring_enter` instead of two close() calls took its
+  system calls from 16.4 to 15.0–15.1 and its conn/s up by 3 % (A/B, 4 rounds: 26,300–
+  26,600 vs 25,500–25,700). The rest of a connection's cost is the loopback handshake
+  and teardown on both of the proxy's sockets.
 """
 
 
@@ -545,6 +594,15 @@ def render(ctx, d: dict) -> str:
              "haproxy: the gain of splicing). For `direct` the CPU columns are "
              "the origin's (tcpbench sink / echo). \"Other load\" is the machine's CPU use by "
              "processes not in the test during each sample (should be near 0).\n")
+    tws = [x.get("tw_before") for n in names for x in d["targets"][n]["connrate"]
+           if x.get("tw_before") is not None]
+    if tws:
+        limit = d.get("tw_limit")
+        L.append(f"TIME_WAIT sockets on the machine when a conn/s sample started: "
+                 f"{min(tws):,}–{max(tws):,}" + (f" (the kernel keeps at most {limit:,}, "
+                 "`net.ipv4.tcp_max_tw_buckets`; before each sample, connections straight to "
+                 "the echo origin bring the machine to that limit, where a closing connection "
+                 "skips TIME_WAIT: see below)" if limit else "") + ".\n")
 
     L.append(f"### Per connection, counted exactly ({p['exact_conns']} connections after "
              f"{p['warmup_conns']} warm-up, concurrency {p['exact_concurrency']}; single round; "
