@@ -36,18 +36,13 @@
 #include <string_view>
 #include <vector>
 
+#include "tool_util.h"
+
 namespace {
 
-[[noreturn]] void die(const char* what) {
-  std::fprintf(stderr, "checkfarm: %s: %s\n", what, std::strerror(errno));
-  std::exit(1);
-}
+using benchtool::die;
+using benchtool::now_ns;
 
-std::int64_t now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
-}
 
 struct Port {
   int fd = -1;
@@ -98,6 +93,7 @@ const char kReply[] = "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n";
 }  // namespace
 
 int main(int argc, char** argv) {
+  benchtool::name = "checkfarm";
   unsigned groups = 2, per_group = 2000;
   bool http = false;
   std::int64_t inter_ms = 1000;
@@ -105,13 +101,7 @@ int main(int argc, char** argv) {
   std::string ports_file;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto next = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "checkfarm: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
+    auto next = [&] { return benchtool::option_value(argc, argv, i); };
     if (a == "--groups") groups = static_cast<unsigned>(std::atoi(next()));
     else if (a == "--per-group") per_group = static_cast<unsigned>(std::atoi(next()));
     else if (a == "--http") http = true;

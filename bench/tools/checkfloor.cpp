@@ -35,18 +35,12 @@
 #include <string>
 #include <vector>
 
+#include "tool_util.h"
+
 namespace {
 
-[[noreturn]] void die(const char* what) {
-  std::fprintf(stderr, "checkfloor: %s: %s\n", what, std::strerror(errno));
-  std::exit(1);
-}
-
-std::int64_t now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
-}
+using benchtool::die;
+using benchtool::now_ns;
 
 const char kRequest[] = "GET /check HTTP/1.0\r\n\r\n";
 
@@ -59,6 +53,7 @@ void close_rst(int fd) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  benchtool::name = "checkfloor";
   std::string ports_file;
   std::size_t skip = 0, count = 0;
   bool http = false;
@@ -66,13 +61,7 @@ int main(int argc, char** argv) {
   double seconds = 30;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto next = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "checkfloor: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
+    auto next = [&] { return benchtool::option_value(argc, argv, i); };
     if (a == "--ports-file")
       ports_file = next();
     else if (a == "--skip")
