@@ -47,6 +47,7 @@ struct SendBatch::Ring {
   io_uring ring{};
   msghdr msgs[kRingEntries]{};
   std::size_t chunk[kRingEntries]{};  // the entry of each SQE of one enter
+  bool can_close = false;
 };
 
 SendBatch::SendBatch() = default;
@@ -80,6 +81,11 @@ bool SendBatch::available() {
     say_once("unavailable", -rc);
     return false;
   }
+  // Closes ride along only where the kernel has IORING_OP_CLOSE (5.6).
+  if (io_uring_probe* probe = io_uring_get_probe_ring(&r->ring)) {
+    r->can_close = io_uring_opcode_supported(probe, IORING_OP_CLOSE) != 0;
+    io_uring_free_probe(probe);
+  }
   ring_ = std::move(r);
   return true;
 }
@@ -98,7 +104,7 @@ void SendBatch::queue(int fd, const iovec* iov, int count, Waiter* waiter) {
 }
 
 void SendBatch::queue_close(int fd) {
-  if (!available()) {
+  if (!available() || !ring_->can_close) {
     ::close(fd);
     return;
   }
