@@ -539,7 +539,10 @@ CONNRATE_NOTE = """### What limits new connections per second
     14,200/s), where Sluice's lower cost per connection shows (1.09–1.16× in runs the
     same day).
   A ratio of 1.3× would need the proxy's kernel work per connection to fall by a
-  further fifth; none of it is left in user space.
+  further fifth; none of it is left in user space. By the `direct` row, the echo
+  origin spends 13.6 µs per connection on its one socket (accept, read, write,
+  close); a proxy has two sockets per connection, and opens one of them: Sluice's
+  26.3 µs is about twice that (2026-11-24).
 - Batching the first send to the origin (core/send_batch.h) cut the proxy's involuntary
   context switches from 1.6–1.7 to 1.4 per connection (haproxy 1.7–1.8) and its
   epoll_wait calls per connection from 2.85 to 2.47; closing both sockets of a finished
