@@ -21,7 +21,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,10 +95,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "checkfloor: no ports to check in %s\n", ports_file.c_str());
     return 2;
   }
-  rlimit rl{};
-  ::getrlimit(RLIMIT_NOFILE, &rl);
-  rl.rlim_cur = rl.rlim_max;
-  ::setrlimit(RLIMIT_NOFILE, &rl);
+  benchtool::raise_fd_limit();
   int ep = ::epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) die("epoll_create1");
 

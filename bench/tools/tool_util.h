@@ -2,6 +2,7 @@
 // nothing from src/, so they build while Sluice is mid-edit.
 #pragma once
 
+#include <sys/resource.h>
 #include <time.h>
 
 #include <cerrno>
@@ -33,6 +34,14 @@ inline const char* option_value(int argc, char** argv, int& i) {
     std::exit(2);
   }
   return argv[++i];
+}
+
+// Thousands of sockets: the descriptor limit up to its hard maximum.
+inline void raise_fd_limit() {
+  rlimit rl{};
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 }  // namespace benchtool
