@@ -136,9 +136,8 @@ class TcpSession final : public proxy::QueueWaiter,
   // when the other direction already ended too, as the session closes both
   // sockets right away and close() sends the FIN.
   void shut_dst(Direction& d);
-  // A write to `s` stalled: wait for its EPOLLOUT edge (interest added on
-  // first need; sockets start without it, see start()).
-  // EPOLLOUT joins `s`'s interest (once); false if epoll refused.
+  // A write to `s` stalled: EPOLLOUT joins its interest (once; sockets start
+  // without it, see start()). False if epoll refused.
   bool want_out(Side& s);
   // The first bytes to a server whose connect() may still be in progress:
   // sent (so it is connected), wait for EPOLLOUT (still connecting), failed,

@@ -17,35 +17,15 @@
 #include <vector>
 
 #include "core/loop.h"
+#include "loopback_pair.h"
 
 namespace sluice::core {
 namespace {
 
-// A connected loopback TCP pair: `a` non-blocking (the sender), `b` the peer.
-struct Pair {
-  int a = -1, b = -1;
-  Pair() {
-    int l = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    EXPECT_EQ(::bind(l, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-    EXPECT_EQ(::listen(l, 1), 0);
-    EXPECT_EQ(::getsockname(l, reinterpret_cast<sockaddr*>(&sa), &len), 0);
-    a = ::socket(AF_INET, SOCK_STREAM, 0);
-    EXPECT_EQ(::connect(a, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-    b = ::accept(l, nullptr, nullptr);
-    ::close(l);
-    ::fcntl(a, F_SETFL, ::fcntl(a, F_GETFL) | O_NONBLOCK);
-    ::fcntl(b, F_SETFL, ::fcntl(b, F_GETFL) | O_NONBLOCK);
-  }
-  ~Pair() {
-    ::close(a);
-    ::close(b);
-  }
-  Pair(const Pair&) = delete;
-  Pair& operator=(const Pair&) = delete;
+// A connected loopback TCP pair, both ends non-blocking: `a` the sender, `b`
+// the peer.
+struct Pair : test::LoopbackPair {
+  Pair() : LoopbackPair(true) {}
   // Everything the peer has received so far.
   std::string drain() const {
     std::string out;
